@@ -1,0 +1,306 @@
+import Layers
+import TensorCore
+
+/// One half of a double affine coupling: transforms `change` given `keep`
+/// and the condition embedding e.
+///
+/// ```
+/// h = [keep, e]                                  [B, keepDimension + E]
+/// s = tanh(S(h)),  t = T(h)                      [B, changeDimension]
+/// change' = change · exp(s) + t,   log|det| = Σⱼ sⱼ
+/// ```
+/// S and T are MLPs: Linear(in → H), LeakyReLU, `depth` × [Linear(H → H),
+/// LeakyReLU], Linear(H → out). Their first layers read the same input, so
+/// their weights are stored adjacently (`s.layers.0` then `t.layers.0`) and
+/// run as one `[B, in] × [in, 2H]` GEMM.
+public struct CouplingHalf: Sendable {
+    public let keepDimension: Int
+    public let changeDimension: Int
+    public let embeddingDimension: Int
+    public let hiddenDimension: Int
+    public let depth: Int
+    public let slope: Float
+    /// Fused first layer of S and T: W `[2H, keep + E]`, b `[2H]`.
+    let inputLayer: Linear
+    /// Hidden layers `[net][k]` for net 0 = S, 1 = T.
+    let hiddenLayers: [[Linear]]
+    /// Output layers `[net]`.
+    let outputLayers: [Linear]
+
+    var inputWidth: Int { keepDimension + embeddingDimension }
+
+    public init(_ name: String, index: Int, keepDimension: Int, changeDimension: Int,
+                embeddingDimension: Int, hiddenDimension: Int, depth: Int, slope: Float,
+                layout: inout ParameterLayout) {
+        self.keepDimension = keepDimension
+        self.changeDimension = changeDimension
+        self.embeddingDimension = embeddingDimension
+        self.hiddenDimension = hiddenDimension
+        self.depth = depth
+        self.slope = slope
+        let inWidth = keepDimension + embeddingDimension
+        let H = hiddenDimension
+        let sName = "\(name).s\(index).layers", tName = "\(name).t\(index).layers"
+        let w = layout.add("\(sName).0.weight", shape: [H, inWidth])
+        layout.add("\(tName).0.weight", shape: [H, inWidth], packed: true)
+        let b = layout.add("\(sName).0.bias", shape: [H])
+        layout.add("\(tName).0.bias", shape: [H], packed: true)
+        inputLayer = Linear(inputDimension: inWidth, outputDimension: 2 * H, weightOffset: w, biasOffset: b)
+        var hidden: [[Linear]] = []
+        var outputs: [Linear] = []
+        for net in [sName, tName] {
+            hidden.append((1...max(1, depth)).prefix(depth).map { k in
+                Linear("\(net).\(2 * k)", inputDimension: H, outputDimension: H, layout: &layout)
+            })
+            outputs.append(Linear("\(net).\(2 * depth + 2)", inputDimension: H, outputDimension: changeDimension,
+                                  layout: &layout))
+        }
+        hiddenLayers = hidden
+        outputLayers = outputs
+    }
+
+    /// Linear layers in initialisation order (the fused input layer counts once).
+    var allLinear: [Linear] { [inputLayer] + hiddenLayers.flatMap { $0 } + outputLayers }
+
+    /// Activations of one forward pass, kept for `backward`, plus scratch.
+    public final class Workspace {
+        let input: FloatBuffer          // [B, in]
+        let first: FloatBuffer          // [B, 2H], after LeakyReLU
+        let hidden: [[FloatBuffer]]     // [net][k] [B, H], after LeakyReLU
+        let scale: FloatBuffer          // s = tanh(·) [B, out]
+        let shift: FloatBuffer          // t [B, out]
+        let expScale: FloatBuffer       // exp(s) [B, out]
+        let change: FloatBuffer         // the untransformed input [B, out]
+        // Backward scratch.
+        let dFirst: FloatBuffer         // [B, 2H]
+        let dHidden: [FloatBuffer]      // two [B, H] ping-pong buffers
+        let dOutput: FloatBuffer        // [B, out]
+        let dInput: FloatBuffer         // [B, in]
+
+        init(_ half: CouplingHalf, batch B: Int) {
+            let H = half.hiddenDimension, out = half.changeDimension
+            input = FloatBuffer(count: B * half.inputWidth)
+            first = FloatBuffer(count: B * 2 * H)
+            hidden = (0..<2).map { _ in (0..<half.depth).map { _ in FloatBuffer(count: B * H) } }
+            scale = FloatBuffer(count: B * out)
+            shift = FloatBuffer(count: B * out)
+            expScale = FloatBuffer(count: B * out)
+            change = FloatBuffer(count: B * out)
+            dFirst = FloatBuffer(count: B * 2 * H)
+            dHidden = [FloatBuffer(count: B * H), FloatBuffer(count: B * H)]
+            dOutput = FloatBuffer(count: B * out)
+            dInput = FloatBuffer(count: B * half.inputWidth)
+        }
+    }
+
+    /// Runs S and T on `[keep, e]`, leaving s, t and exp(s) in the workspace.
+    func conditioner(keep: UnsafePointer<Float>, ldKeep: Int, batch B: Int,
+                     embedding: UnsafePointer<Float>?, parameters: UnsafePointer<Float>, workspace w: Workspace) {
+        let H = hiddenDimension, inW = inputWidth, out = changeDimension
+        copyMatrix(keep, ld: ldKeep, into: w.input.pointer, ld: inW, rows: B, columns: keepDimension)
+        if let embedding, embeddingDimension > 0 {
+            copyMatrix(embedding, ld: embeddingDimension, into: w.input.pointer + keepDimension, ld: inW,
+                       rows: B, columns: embeddingDimension)
+        }
+        inputLayer.forward(w.input.pointer, ldx: inW, batch: B, parameters: parameters,
+                           into: w.first.pointer, ldy: 2 * H)
+        Vector.leakyReLU(w.first.pointer, w.first.pointer, count: B * 2 * H, slope: slope)
+        for net in 0..<2 {
+            var h = UnsafePointer(w.first.pointer + net * H)
+            var ldh = 2 * H
+            for k in 0..<depth {
+                let y = w.hidden[net][k].pointer
+                hiddenLayers[net][k].forward(h, ldx: ldh, batch: B, parameters: parameters, into: y, ldy: H)
+                Vector.leakyReLU(y, y, count: B * H, slope: slope)
+                h = UnsafePointer(y)
+                ldh = H
+            }
+            let target = net == 0 ? w.scale.pointer : w.shift.pointer
+            outputLayers[net].forward(h, ldx: ldh, batch: B, parameters: parameters, into: target, ldy: out)
+        }
+        Vector.tanh(w.scale.pointer, w.scale.pointer, count: B * out)
+        Vector.exp(w.scale.pointer, w.expScale.pointer, count: B * out)
+    }
+
+    /// `result = change · exp(s) + t`; adds Σ s to `logDet`.
+    func forward(keep: UnsafePointer<Float>, ldKeep: Int, change: UnsafePointer<Float>, ldChange: Int,
+                 into result: UnsafeMutablePointer<Float>, ldResult: Int, batch B: Int,
+                 embedding: UnsafePointer<Float>?, logDet: UnsafeMutablePointer<Float>,
+                 parameters: UnsafePointer<Float>, workspace w: Workspace) {
+        conditioner(keep: keep, ldKeep: ldKeep, batch: B, embedding: embedding, parameters: parameters, workspace: w)
+        let out = changeDimension
+        copyMatrix(change, ld: ldChange, into: w.change.pointer, ld: out, rows: B, columns: out)
+        for r in 0..<B {
+            let c = w.change.pointer + r * out, e = w.expScale.pointer + r * out, t = w.shift.pointer + r * out
+            let y = result + r * ldResult
+            for j in 0..<out { y[j] = c[j] * e[j] + t[j] }
+            logDet[r] += Vector.sum(w.scale.pointer + r * out, count: out)
+        }
+    }
+
+    /// `result = (change' − t) · exp(−s)`; subtracts Σ s from `logDet`.
+    func inverse(keep: UnsafePointer<Float>, ldKeep: Int, changed: UnsafePointer<Float>, ldChanged: Int,
+                 into result: UnsafeMutablePointer<Float>, ldResult: Int, batch B: Int,
+                 embedding: UnsafePointer<Float>?, logDet: UnsafeMutablePointer<Float>,
+                 parameters: UnsafePointer<Float>, workspace w: Workspace) {
+        conditioner(keep: keep, ldKeep: ldKeep, batch: B, embedding: embedding, parameters: parameters, workspace: w)
+        let out = changeDimension
+        for r in 0..<B {
+            let s = w.scale.pointer + r * out, t = w.shift.pointer + r * out, e = w.expScale.pointer + r * out
+            let y = changed + r * ldChanged, x = result + r * ldResult
+            for j in 0..<out { x[j] = (y[j] - t[j]) / e[j] }
+            logDet[r] -= Vector.sum(s, count: out)
+        }
+    }
+
+    /// Backward of `forward`. Given `dChanged` (gradient of the transformed
+    /// part) and `dLogDet` per row: writes `dChange`, *adds* into `dKeep`,
+    /// the parameter gradients and `dEmbedding`.
+    func backward(dChanged: UnsafePointer<Float>, ldDChanged: Int, dLogDet: UnsafePointer<Float>,
+                  dChange: UnsafeMutablePointer<Float>, ldDChange: Int,
+                  dKeep: UnsafeMutablePointer<Float>, ldDKeep: Int, batch B: Int,
+                  parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+                  dEmbedding: UnsafeMutablePointer<Float>?, workspace w: Workspace) {
+        let H = hiddenDimension, inW = inputWidth, out = changeDimension
+        // Output layer gradients: dt = dy; ds = dy·change·exp(s) + dLogDet; dpre_s = ds·(1 − s²).
+        for net in 0..<2 {
+            let dPre = w.dOutput.pointer
+            for r in 0..<B {
+                let dy = dChanged + r * ldDChanged
+                let o = r * out
+                if net == 0 {
+                    for j in 0..<out {
+                        let s = w.scale.pointer[o + j]
+                        let ds = dy[j] * w.change.pointer[o + j] * w.expScale.pointer[o + j] + dLogDet[r]
+                        dPre[o + j] = ds * (1 - s * s)
+                    }
+                } else {
+                    for j in 0..<out { dPre[o + j] = dy[j] }
+                }
+            }
+            // Back through the net; the gradient w.r.t. its input lands in dFirst[:, net·H ..< (net+1)·H].
+            let firstActivations = UnsafePointer(w.first.pointer + net * H)
+            var dCurrent = UnsafePointer(dPre)
+            var ldCurrent = out
+            var layerInput = depth > 0 ? UnsafePointer(w.hidden[net][depth - 1].pointer) : firstActivations
+            var ldInput = depth > 0 ? H : 2 * H
+            let target = depth > 0 ? w.dHidden[0].pointer : w.dFirst.pointer + net * H
+            outputLayers[net].backward(layerInput, ldx: ldInput, batch: B, dy: dCurrent, lddy: ldCurrent,
+                                       parameters: parameters, gradients: gradients,
+                                       dx: target, lddx: depth > 0 ? H : 2 * H)
+            var ping = 0
+            for k in stride(from: depth - 1, through: 0, by: -1) {
+                // dz = leaky'(h_k) · dh_k in place.
+                let dh = w.dHidden[ping].pointer
+                Vector.leakyReLUBackward(y: w.hidden[net][k].pointer, dy: dh, dx: dh, count: B * H, slope: slope)
+                dCurrent = UnsafePointer(dh)
+                ldCurrent = H
+                layerInput = k > 0 ? UnsafePointer(w.hidden[net][k - 1].pointer) : firstActivations
+                ldInput = k > 0 ? H : 2 * H
+                let next = k > 0 ? w.dHidden[1 - ping].pointer : w.dFirst.pointer + net * H
+                hiddenLayers[net][k].backward(layerInput, ldx: ldInput, batch: B, dy: dCurrent, lddy: ldCurrent,
+                                              parameters: parameters, gradients: gradients,
+                                              dx: next, lddx: k > 0 ? H : 2 * H)
+                ping = 1 - ping
+            }
+        }
+        Vector.leakyReLUBackward(y: w.first.pointer, dy: w.dFirst.pointer, dx: w.dFirst.pointer,
+                                 count: B * 2 * H, slope: slope)
+        inputLayer.backward(w.input.pointer, ldx: inW, batch: B, dy: w.dFirst.pointer, lddy: 2 * H,
+                            parameters: parameters, gradients: gradients,
+                            dx: w.dInput.pointer, lddx: inW)
+        for r in 0..<B {
+            let dIn = w.dInput.pointer + r * inW
+            let dk = dKeep + r * ldDKeep
+            for j in 0..<keepDimension { dk[j] += dIn[j] }
+            if let dEmbedding, embeddingDimension > 0 {
+                let de = dEmbedding + r * embeddingDimension
+                for j in 0..<embeddingDimension { de[j] += dIn[keepDimension + j] }
+            }
+            let dy = dChanged + r * ldDChanged, dc = dChange + r * ldDChange, e = w.expScale.pointer + r * out
+            for j in 0..<out { dc[j] = dy[j] * e[j] }
+        }
+    }
+}
+
+/// The double affine coupling of the reference (`DoubleVectorCouplingBlock`):
+/// x = (a, b) with a = x[:, ..<D/2], b = x[:, D/2...];
+/// b' = b·exp(s₀([a, e])) + t₀([a, e]); a' = a·exp(s₁([b', e])) + t₁([b', e]);
+/// y = (b', a'). Works for odd D (the halves then differ by one).
+public struct AffineCoupling: InvertibleLayer, Sendable {
+    public let dimension: Int
+    public let halves: [CouplingHalf]
+    var firstSize: Int { dimension / 2 }
+    var secondSize: Int { dimension - dimension / 2 }
+
+    public init(_ name: String, dimension: Int, embeddingDimension: Int, hiddenDimension: Int,
+                depth: Int, slope: Float = 0.01, layout: inout ParameterLayout) {
+        precondition(dimension >= 2, "a coupling needs at least two features")
+        self.dimension = dimension
+        let d1 = dimension / 2, d2 = dimension - d1
+        halves = [
+            CouplingHalf(name, index: 0, keepDimension: d1, changeDimension: d2, embeddingDimension: embeddingDimension,
+                         hiddenDimension: hiddenDimension, depth: depth, slope: slope, layout: &layout),
+            CouplingHalf(name, index: 1, keepDimension: d2, changeDimension: d1, embeddingDimension: embeddingDimension,
+                         hiddenDimension: hiddenDimension, depth: depth, slope: slope, layout: &layout),
+        ]
+    }
+
+    public final class Workspace {
+        let halves: [CouplingHalf.Workspace]
+        let dMiddle: FloatBuffer  // gradient of b' [B, d2]
+        init(_ coupling: AffineCoupling, batch: Int) {
+            halves = coupling.halves.map { CouplingHalf.Workspace($0, batch: batch) }
+            dMiddle = FloatBuffer(count: batch * coupling.secondSize)
+        }
+    }
+
+    public func makeWorkspace(batch: Int) -> Workspace { Workspace(self, batch: batch) }
+
+    public func initialize(_ parameters: UnsafeMutablePointer<Float>, using generator: inout SeededGenerator) {
+        for half in halves { for layer in half.allLinear { layer.initialize(parameters, using: &generator) } }
+    }
+
+    public func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: Int,
+                        embedding: UnsafePointer<Float>?, logDet: UnsafeMutablePointer<Float>,
+                        parameters: UnsafePointer<Float>, workspace: Workspace) {
+        let D = dimension, d1 = firstSize, d2 = secondSize
+        // b' into y[:, ..<d2], from keep a = x[:, ..<d1] and change b = x[:, d1...].
+        halves[0].forward(keep: x, ldKeep: D, change: x + d1, ldChange: D, into: y, ldResult: D, batch: batch,
+                          embedding: embedding, logDet: logDet, parameters: parameters, workspace: workspace.halves[0])
+        // a' into y[:, d2...], from keep b' and change a.
+        halves[1].forward(keep: y, ldKeep: D, change: x, ldChange: D, into: y + d2, ldResult: D, batch: batch,
+                          embedding: embedding, logDet: logDet, parameters: parameters, workspace: workspace.halves[1])
+    }
+
+    public func inverse(_ y: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>, batch: Int,
+                        embedding: UnsafePointer<Float>?, logDet: UnsafeMutablePointer<Float>,
+                        parameters: UnsafePointer<Float>, workspace: Workspace) {
+        let D = dimension, d1 = firstSize, d2 = secondSize
+        // a = from a' = y[:, d2...] given b' = y[:, ..<d2].
+        halves[1].inverse(keep: y, ldKeep: D, changed: y + d2, ldChanged: D, into: x, ldResult: D, batch: batch,
+                          embedding: embedding, logDet: logDet, parameters: parameters, workspace: workspace.halves[1])
+        // b = from b' given a.
+        halves[0].inverse(keep: x, ldKeep: D, changed: y, ldChanged: D, into: x + d1, ldResult: D, batch: batch,
+                          embedding: embedding, logDet: logDet, parameters: parameters, workspace: workspace.halves[0])
+    }
+
+    public func backward(dy: UnsafePointer<Float>, dLogDet: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>,
+                         batch: Int, embedding: UnsafePointer<Float>?,
+                         parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+                         dEmbedding: UnsafeMutablePointer<Float>?, workspace: Workspace) {
+        let D = dimension, d1 = firstSize, d2 = secondSize
+        let dMiddle = workspace.dMiddle.pointer
+        copyMatrix(dy, ld: D, into: dMiddle, ld: d2, rows: batch, columns: d2)
+        // Half 1: changed a' = dy[:, d2...] → da into dx[:, ..<d1]; keep b' adds into dMiddle.
+        halves[1].backward(dChanged: dy + d2, ldDChanged: D, dLogDet: dLogDet,
+                           dChange: dx, ldDChange: D, dKeep: dMiddle, ldDKeep: d2, batch: batch,
+                           parameters: parameters, gradients: gradients, dEmbedding: dEmbedding,
+                           workspace: workspace.halves[1])
+        // Half 0: changed b' → db into dx[:, d1...]; keep a adds into dx[:, ..<d1].
+        halves[0].backward(dChanged: dMiddle, ldDChanged: d2, dLogDet: dLogDet,
+                           dChange: dx + d1, ldDChange: D, dKeep: dx, ldDKeep: D, batch: batch,
+                           parameters: parameters, gradients: gradients, dEmbedding: dEmbedding,
+                           workspace: workspace.halves[0])
+    }
+}

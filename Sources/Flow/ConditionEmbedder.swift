@@ -1,0 +1,132 @@
+import Layers
+import TensorCore
+
+/// The condition embedder e = MLP(z_Φ), shared by every coupling.
+///
+/// Linear(Dc → Hc) → [BatchNorm] → LeakyReLU, `depth` × [Linear(Hc → Hc) →
+/// [BatchNorm] → LeakyReLU], Linear(Hc → E). Parameter names follow a
+/// PyTorch `nn.Sequential` (`embedder.layers.{i}`), counting BatchNorm and
+/// LeakyReLU as modules. In training, BatchNorm uses batch statistics and
+/// updates its running statistics; in evaluation it uses the running ones.
+public struct ConditionEmbedder: Sendable {
+    public let conditionDimension: Int
+    public let hiddenDimension: Int
+    public let embeddingDimension: Int
+    public let depth: Int
+    public let usesBatchNorm: Bool
+    public let slope: Float
+    let hidden: [Linear]
+    let norms: [BatchNorm]
+    let output: Linear
+
+    public init(conditionDimension: Int, hiddenDimension: Int, embeddingDimension: Int, depth: Int,
+                usesBatchNorm: Bool, slope: Float = 0.01,
+                parameters: inout ParameterLayout, buffers: inout ParameterLayout) {
+        self.conditionDimension = conditionDimension
+        self.hiddenDimension = hiddenDimension
+        self.embeddingDimension = embeddingDimension
+        self.depth = depth
+        self.usesBatchNorm = usesBatchNorm
+        self.slope = slope
+        var index = 0
+        var hidden: [Linear] = []
+        var norms: [BatchNorm] = []
+        for k in 0...depth {
+            hidden.append(Linear("embedder.layers.\(index)", inputDimension: k == 0 ? conditionDimension : hiddenDimension,
+                                 outputDimension: hiddenDimension, layout: &parameters))
+            index += 1
+            if usesBatchNorm {
+                norms.append(BatchNorm("embedder.layers.\(index)", channels: hiddenDimension,
+                                       parameters: &parameters, buffers: &buffers))
+                index += 1
+            }
+            index += 1  // LeakyReLU
+        }
+        self.hidden = hidden
+        self.norms = norms
+        output = Linear("embedder.layers.\(index)", inputDimension: hiddenDimension,
+                        outputDimension: embeddingDimension, layout: &parameters)
+    }
+
+    public func initialize(_ parameters: UnsafeMutablePointer<Float>, buffers: UnsafeMutablePointer<Float>,
+                           using generator: inout SeededGenerator) {
+        for layer in hidden + [output] { layer.initialize(parameters, using: &generator) }
+        for norm in norms { norm.initialize(parameters, buffers: buffers) }
+    }
+
+    /// Activations kept for `backward`.
+    public final class Workspace {
+        let linearOut: [FloatBuffer]   // [B, Hc] per hidden layer (BatchNorm input)
+        let normalized: [FloatBuffer]  // x̂ [B, Hc]
+        let inverseStd: [FloatBuffer]  // [Hc]
+        let activations: [FloatBuffer] // [B, Hc] after LeakyReLU
+        let dA: FloatBuffer, dZ: FloatBuffer  // [B, Hc] scratch
+        init(_ e: ConditionEmbedder, batch B: Int) {
+            let n = e.depth + 1, H = e.hiddenDimension
+            linearOut = (0..<n).map { _ in FloatBuffer(count: B * H) }
+            normalized = (0..<n).map { _ in FloatBuffer(count: e.usesBatchNorm ? B * H : 0) }
+            inverseStd = (0..<n).map { _ in FloatBuffer(count: H) }
+            activations = (0..<n).map { _ in FloatBuffer(count: B * H) }
+            dA = FloatBuffer(count: B * H)
+            dZ = FloatBuffer(count: B * H)
+        }
+    }
+
+    public func makeWorkspace(batch: Int) -> Workspace { Workspace(self, batch: batch) }
+
+    /// e = MLP(c): c `[B, Dc]` → e `[B, E]`. `training` selects batch
+    /// statistics (and then `updateStatistics` updates the running ones).
+    public func forward(_ c: UnsafePointer<Float>, batch B: Int, training: Bool, updateStatistics: Bool,
+                        parameters: UnsafePointer<Float>, buffers: UnsafeMutablePointer<Float>,
+                        into e: UnsafeMutablePointer<Float>, workspace w: Workspace) {
+        let H = hiddenDimension
+        var input = c
+        var ldInput = conditionDimension
+        for k in 0...depth {
+            let z = w.linearOut[k].pointer, a = w.activations[k].pointer
+            hidden[k].forward(input, ldx: ldInput, batch: B, parameters: parameters, into: z, ldy: H)
+            if usesBatchNorm {
+                if training {
+                    norms[k].forwardTraining(z, batch: B, parameters: parameters, buffers: buffers,
+                                             updateRunningStatistics: updateStatistics,
+                                             normalized: w.normalized[k].pointer, inverseStd: w.inverseStd[k].pointer,
+                                             into: a)
+                } else {
+                    norms[k].forwardInference(z, batch: B, parameters: parameters, buffers: buffers, into: a)
+                }
+                Vector.leakyReLU(a, a, count: B * H, slope: slope)
+            } else {
+                Vector.leakyReLU(z, a, count: B * H, slope: slope)
+            }
+            input = UnsafePointer(a)
+            ldInput = H
+        }
+        output.forward(input, ldx: H, batch: B, parameters: parameters, into: e, ldy: embeddingDimension)
+    }
+
+    /// Backward of a training `forward`: adds parameter gradients; writes
+    /// the gradient w.r.t. the condition into `dCondition` when given.
+    public func backward(de: UnsafePointer<Float>, batch B: Int, condition c: UnsafePointer<Float>,
+                         parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+                         dCondition: UnsafeMutablePointer<Float>?, workspace w: Workspace) {
+        let H = hiddenDimension
+        output.backward(w.activations[depth].pointer, ldx: H, batch: B, dy: de, lddy: embeddingDimension,
+                        parameters: parameters, gradients: gradients, accumulateParameters: true,
+                        dx: w.dA.pointer, lddx: H)
+        for k in stride(from: depth, through: 0, by: -1) {
+            Vector.leakyReLUBackward(y: w.activations[k].pointer, dy: w.dA.pointer, dx: w.dZ.pointer,
+                                     count: B * H, slope: slope)
+            if usesBatchNorm {
+                norms[k].backward(dy: w.dZ.pointer, batch: B, normalized: w.normalized[k].pointer,
+                                  inverseStd: w.inverseStd[k].pointer, parameters: parameters,
+                                  gradients: gradients, dx: w.dZ.pointer)
+            }
+            let input = k > 0 ? UnsafePointer(w.activations[k - 1].pointer) : c
+            let ldInput = k > 0 ? H : conditionDimension
+            let dx: UnsafeMutablePointer<Float>? = k > 0 ? w.dA.pointer : dCondition
+            hidden[k].backward(input, ldx: ldInput, batch: B, dy: w.dZ.pointer, lddy: H,
+                               parameters: parameters, gradients: gradients, accumulateParameters: true,
+                               dx: dx, lddx: ldInput)
+        }
+    }
+}

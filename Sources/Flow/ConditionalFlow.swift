@@ -1,0 +1,98 @@
+import Foundation
+import Layers
+import TensorCore
+
+/// One block of the flow (data → Gaussian): ActNorm → double affine coupling → Shuffle.
+public struct FlowBlock: Sendable {
+    public let actNorm: ActNorm
+    public let coupling: AffineCoupling
+    public let shuffle: Shuffle
+}
+
+/// The conditional INN τ of Net2Net (Rombach, Esser & Ommer, NeurIPS 2020).
+///
+/// `forward` maps data z `[N, D]` given a condition c `[N, Dc]` to
+/// v `[N, D]`, which is standard normal under the model; `inverse` maps v
+/// back (τ(v | c) = inverse). Both return the log-determinant of their
+/// Jacobian `[N]`. All parameters live in one flat buffer (`parameters`,
+/// named by `layout`); BatchNorm running statistics in `buffers`.
+///
+/// A flow is a reference type: it owns hundreds of megabytes at the
+/// reference size, and copying it should be explicit (`copy()`).
+public final class ConditionalFlow {
+    public let configuration: FlowConfiguration
+    public let layout: ParameterLayout
+    public let bufferLayout: ParameterLayout
+    public let parameters: FloatBuffer
+    public let buffers: FloatBuffer
+    public let embedder: ConditionEmbedder?
+    public let blocks: [FlowBlock]
+    /// Whether ActNorm has been initialised from data (the first training batch).
+    public var isActNormInitialized: Bool
+
+    /// A freshly initialised flow: PyTorch-default Linear initialisation,
+    /// identity ActNorm, BatchNorm at (1, 0), permutations drawn from `seed`.
+    public convenience init(configuration: FlowConfiguration, seed: UInt64) {
+        var generator = SeededGenerator(seed: seed)
+        let permutations = (0..<configuration.blockCount).map { _ in generator.permutation(configuration.dimension) }
+        self.init(configuration: configuration, permutations: permutations)
+        let p = parameters.pointer
+        embedder?.initialize(p, buffers: buffers.pointer, using: &generator)
+        for block in blocks { block.coupling.initialize(p, using: &generator) }
+    }
+
+    /// A flow with the given permutations and all parameters zero (for loading).
+    public init(configuration: FlowConfiguration, permutations: [[Int]]) {
+        precondition(configuration.problems.isEmpty, configuration.problems.joined(separator: "; "))
+        precondition(permutations.count == configuration.blockCount)
+        self.configuration = configuration
+        var layout = ParameterLayout()
+        var bufferLayout = ParameterLayout()
+        let c = configuration
+        if c.isConditional {
+            embedder = ConditionEmbedder(conditionDimension: c.conditionDimension,
+                                         hiddenDimension: c.conditioningHiddenDimension,
+                                         embeddingDimension: c.embeddingDimension, depth: c.conditioningDepth,
+                                         usesBatchNorm: c.conditionerUsesBatchNorm, slope: c.leakySlope,
+                                         parameters: &layout, buffers: &bufferLayout)
+        } else {
+            embedder = nil
+        }
+        var blocks: [FlowBlock] = []
+        for i in 0..<c.blockCount {
+            let actNorm = ActNorm("blocks.\(i).actnorm", dimension: c.dimension, layout: &layout)
+            let coupling = AffineCoupling("blocks.\(i).coupling", dimension: c.dimension,
+                                          embeddingDimension: c.effectiveEmbeddingDimension,
+                                          hiddenDimension: c.hiddenDimension, depth: c.hiddenDepth,
+                                          slope: c.leakySlope, layout: &layout)
+            blocks.append(FlowBlock(actNorm: actNorm, coupling: coupling, shuffle: Shuffle(permutation: permutations[i])))
+        }
+        self.blocks = blocks
+        self.layout = layout
+        self.bufferLayout = bufferLayout
+        parameters = FloatBuffer(count: layout.count)
+        buffers = FloatBuffer(count: bufferLayout.count)
+        isActNormInitialized = false
+    }
+
+    /// The per-block permutations.
+    public var permutations: [[Int]] { blocks.map(\.shuffle.permutation) }
+
+    /// The number of trainable scalars.
+    public var parameterCount: Int { layout.entries.reduce(0) { $0 + $1.count } }
+
+    /// An independent copy (parameters, buffers and state).
+    public func copy() -> ConditionalFlow {
+        let other = ConditionalFlow(configuration: configuration, permutations: permutations)
+        other.parameters.pointer.update(from: parameters.pointer, count: parameters.count)
+        other.buffers.pointer.update(from: buffers.pointer, count: buffers.count)
+        other.isActNormInitialized = isActNormInitialized
+        return other
+    }
+
+    /// Parameter ranges whose gradients are accumulated (`+=`) rather than
+    /// overwritten, and so must be zeroed before each backward pass.
+    var accumulatedGradientRanges: [Range<Int>] {
+        layout.entries.filter { !$0.name.contains(".coupling.") }.map { $0.offset..<($0.offset + $0.count) }
+    }
+}

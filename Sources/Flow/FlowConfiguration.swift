@@ -1,0 +1,74 @@
+/// The architecture of a conditional INN. Keys in YAML and in checkpoint
+/// metadata use the reference's names (`hidden_dim`, `n_flows`, …).
+public struct FlowConfiguration: Codable, Equatable, Sendable {
+    /// D: width of the data z_Θ.
+    public var dimension: Int
+    /// Dc: width of the condition z_Φ; 0 makes the flow unconditional.
+    public var conditionDimension: Int
+    /// E: width of the condition embedding.
+    public var embeddingDimension: Int = 128
+    /// H: width of the coupling subnets.
+    public var hiddenDimension: Int = 1024
+    /// Number of H → H layers in each coupling subnet.
+    public var hiddenDepth: Int = 2
+    /// Number of ActNorm → coupling → shuffle blocks.
+    public var blockCount: Int = 20
+    /// Width of the embedder's hidden layers.
+    public var conditioningHiddenDimension: Int = 256
+    /// Number of Hc → Hc layers in the embedder.
+    public var conditioningDepth: Int = 2
+    /// Whether the embedder uses BatchNorm after each hidden Linear.
+    public var conditionerUsesBatchNorm: Bool = true
+    /// Negative slope of the LeakyReLUs.
+    public var leakySlope: Float = 0.01
+
+    public init(dimension: Int, conditionDimension: Int, embeddingDimension: Int = 128,
+                hiddenDimension: Int = 1024, hiddenDepth: Int = 2, blockCount: Int = 20,
+                conditioningHiddenDimension: Int = 256, conditioningDepth: Int = 2,
+                conditionerUsesBatchNorm: Bool = true, leakySlope: Float = 0.01) {
+        self.dimension = dimension
+        self.conditionDimension = conditionDimension
+        self.embeddingDimension = embeddingDimension
+        self.hiddenDimension = hiddenDimension
+        self.hiddenDepth = hiddenDepth
+        self.blockCount = blockCount
+        self.conditioningHiddenDimension = conditioningHiddenDimension
+        self.conditioningDepth = conditioningDepth
+        self.conditionerUsesBatchNorm = conditionerUsesBatchNorm
+        self.leakySlope = leakySlope
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case dimension = "in_channels"
+        case conditionDimension = "conditioning_dim"
+        case embeddingDimension = "embedding_dim"
+        case hiddenDimension = "hidden_dim"
+        case hiddenDepth = "hidden_depth"
+        case blockCount = "n_flows"
+        case conditioningHiddenDimension = "conditioning_hidden_dim"
+        case conditioningDepth = "conditioning_depth"
+        case conditionerUsesBatchNorm = "conditioner_use_bn"
+        case leakySlope = "leaky_slope"
+    }
+
+    /// Whether the flow has a condition.
+    public var isConditional: Bool { conditionDimension > 0 }
+
+    /// The embedding width the couplings see (0 when unconditional).
+    public var effectiveEmbeddingDimension: Int { isConditional ? embeddingDimension : 0 }
+
+    /// Problems that make this configuration unusable, as sentences.
+    public var problems: [String] {
+        var p: [String] = []
+        if dimension < 2 { p.append("the data dimension must be at least 2 (got \(dimension))") }
+        if conditionDimension < 0 { p.append("conditioning_dim must not be negative") }
+        if isConditional && embeddingDimension < 1 { p.append("embedding_dim must be at least 1") }
+        if hiddenDimension < 1 { p.append("hidden_dim must be at least 1") }
+        if hiddenDepth < 0 { p.append("hidden_depth must not be negative") }
+        if blockCount < 1 { p.append("n_flows must be at least 1") }
+        if isConditional && conditioningHiddenDimension < 1 { p.append("conditioning_hidden_dim must be at least 1") }
+        if conditioningDepth < 0 { p.append("conditioning_depth must not be negative") }
+        if !(leakySlope > 0 && leakySlope < 1) { p.append("leaky_slope must be in (0, 1)") }
+        return p
+    }
+}

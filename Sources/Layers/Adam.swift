@@ -1,0 +1,122 @@
+import Foundation
+import TensorCore
+
+/// Adam (Kingma & Ba) with the AMSGrad variant, over one flat parameter
+/// buffer, fused into a single multi-threaded pass.
+///
+/// For step t (1-based), gradient g (scaled by `gradientScale`):
+/// ```
+/// m ← β₁m + (1 − β₁)g
+/// v ← β₂v + (1 − β₂)g²
+/// v̂ ← max(v̂, v)                      (AMSGrad; v̂ = v without it)
+/// p ← p − lr/(1 − β₁ᵗ) · m / (√v̂ / √(1 − β₂ᵗ) + ε)
+/// ```
+/// which is exactly PyTorch's `Adam(amsgrad=True)`. Defaults are the
+/// reference's betas (0.5, 0.9).
+public final class Adam {
+    public var beta1: Float
+    public var beta2: Float
+    public var epsilon: Float
+    public let amsgrad: Bool
+    /// Steps taken so far.
+    public var step: Int = 0
+    /// First and second moments and the running maximum of the second.
+    public let firstMoment: FloatBuffer
+    public let secondMoment: FloatBuffer
+    public let maxSecondMoment: FloatBuffer
+
+    public init(parameterCount: Int, beta1: Float = 0.5, beta2: Float = 0.9,
+                epsilon: Float = 1e-8, amsgrad: Bool = true) {
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.amsgrad = amsgrad
+        firstMoment = FloatBuffer(count: parameterCount)
+        secondMoment = FloatBuffer(count: parameterCount)
+        maxSecondMoment = FloatBuffer(count: amsgrad ? parameterCount : 0)
+    }
+
+    /// Applies one update to `parameters` from `gradients` with learning rate
+    /// `learningRate`; the gradient is multiplied by `gradientScale` first
+    /// (for clipping). Returns Σg² of the unscaled gradient, computed in the
+    /// same pass (for logging and NaN detection).
+    @discardableResult
+    public func update(parameters: FloatBuffer, gradients: FloatBuffer,
+                       learningRate: Float, gradientScale: Float = 1) -> Double {
+        precondition(parameters.count == gradients.count && parameters.count == firstMoment.count)
+        step += 1
+        let t = Double(step)
+        let bias1 = 1 - Foundation.pow(Double(beta1), t)
+        let bias2 = 1 - Foundation.pow(Double(beta2), t)
+        let stepSize = Float(Double(learningRate) / bias1)
+        let inverseSqrtBias2 = Float(1 / bias2.squareRoot())
+        let count = parameters.count
+        let chunks = Parallel.chunkCount(count: count, minimumChunk: 1 << 16)
+        var partial = [Double](repeating: 0, count: chunks)
+        let p = parameters.pointer, g = gradients.pointer
+        let m = firstMoment.pointer, v = secondMoment.pointer
+        let vmax = amsgrad ? maxSecondMoment.pointer : secondMoment.pointer
+        let (b1, b2, eps, scale, ams) = (beta1, beta2, epsilon, gradientScale, amsgrad)
+        partial.withUnsafeMutableBufferPointer { partial in
+            let partialBase = partial.baseAddress!
+            Parallel.forEachChunkIndexed(count: count, minimumChunk: 1 << 16) { chunk, range in
+                partialBase[chunk] = Adam.kernel(p: p, g: g, m: m, v: v, vmax: vmax, range: range,
+                                                 b1: b1, b2: b2, eps: eps, stepSize: stepSize,
+                                                 inverseSqrtBias2: inverseSqrtBias2, scale: scale, amsgrad: ams)
+            }
+        }
+        return partial.reduce(0, +)
+    }
+
+    @inline(__always)
+    static func kernel(p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>,
+                       m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+                       vmax: UnsafeMutablePointer<Float>, range: Range<Int>,
+                       b1: Float, b2: Float, eps: Float, stepSize: Float,
+                       inverseSqrtBias2: Float, scale: Float, amsgrad: Bool) -> Double {
+        typealias V = SIMD8<Float>
+        var total = 0.0
+        var i = range.lowerBound
+        let end = range.upperBound
+        @inline(__always) func ld(_ q: UnsafeMutablePointer<Float>, _ i: Int) -> V {
+            UnsafeRawPointer(q + i).loadUnaligned(as: V.self)
+        }
+        @inline(__always) func st(_ x: V, _ q: UnsafeMutablePointer<Float>, _ i: Int) {
+            UnsafeMutableRawPointer(q + i).storeBytes(of: x, as: V.self)
+        }
+        while i < end {
+            let blockEnd = min(end, i + 4096)
+            var acc = V(repeating: 0)
+            while i + 8 <= blockEnd {
+                let raw = ld(g, i)
+                acc += raw * raw
+                let grad = raw * scale
+                let mi = b1 * ld(m, i) + (1 - b1) * grad
+                let vi = b2 * ld(v, i) + (1 - b2) * grad * grad
+                st(mi, m, i)
+                st(vi, v, i)
+                var vhat = vi
+                if amsgrad {
+                    vhat = pointwiseMax(ld(vmax, i), vi)
+                    st(vhat, vmax, i)
+                }
+                let denominator = vhat.squareRoot() * inverseSqrtBias2 + eps
+                st(ld(p, i) - stepSize * mi / denominator, p, i)
+                i += 8
+            }
+            while i < blockEnd {
+                let raw = g[i]
+                acc[0] += raw * raw
+                let grad = raw * scale
+                m[i] = b1 * m[i] + (1 - b1) * grad
+                v[i] = b2 * v[i] + (1 - b2) * grad * grad
+                var vhat = v[i]
+                if amsgrad { vhat = max(vmax[i], v[i]); vmax[i] = vhat }
+                p[i] -= stepSize * m[i] / (vhat.squareRoot() * inverseSqrtBias2 + eps)
+                i += 1
+            }
+            total += Double(acc.sum())
+        }
+        return total
+    }
+}

@@ -1,0 +1,37 @@
+/// Names, shapes and offsets of tensors packed into one flat buffer.
+///
+/// Parameter names are dotted and PyTorch-like
+/// (`blocks.3.coupling.s0.layers.2.weight`) so checkpoints diff and load by
+/// name. Entries are laid out in the order they are added; a layer that
+/// wants two tensors adjacent (for one fused GEMM) adds them in a row.
+public struct ParameterLayout: Sendable, Equatable {
+    public struct Entry: Sendable, Equatable {
+        public let name: String
+        public let shape: [Int]
+        public let offset: Int
+        public var count: Int { shape.reduce(1, *) }
+    }
+
+    public private(set) var entries: [Entry] = []
+    /// The total element count.
+    public private(set) var count = 0
+
+    public init() {}
+
+    /// Appends a tensor and returns its offset. Offsets are rounded up to a
+    /// multiple of 16 elements (64 bytes) unless `packed` is true, which keeps
+    /// it directly adjacent to the previous entry.
+    @discardableResult
+    public mutating func add(_ name: String, shape: [Int], packed: Bool = false) -> Int {
+        precondition(!entries.contains { $0.name == name }, "duplicate parameter \(name)")
+        let offset = packed ? count : (count + 15) & ~15
+        entries.append(Entry(name: name, shape: shape, offset: offset))
+        count = offset + shape.reduce(1, *)
+        return offset
+    }
+
+    /// The entry called `name`, if any.
+    public func entry(_ name: String) -> Entry? {
+        entries.first { $0.name == name }
+    }
+}

@@ -1,0 +1,78 @@
+import CBLAS
+
+/// Whether a GEMM operand is used as stored or transposed.
+public enum Transpose: Sendable {
+    case none
+    case transposed
+
+    var cblas: CBLAS_TRANSPOSE { self == .none ? CblasNoTrans : CblasTrans }
+}
+
+/// General matrix multiply through OpenBLAS:
+/// `C ← alpha · op(A) · op(B) + beta · C`, all row-major.
+///
+/// Shapes: op(A) is `[m, k]`, op(B) is `[k, n]`, C is `[m, n]`. `lda`, `ldb`
+/// and `ldc` are the row strides of the matrices *as stored* (so for a
+/// transposed A stored as `[k, m]`, `lda ≥ m`).
+@inline(__always)
+public func gemm(
+    _ transposeA: Transpose, _ transposeB: Transpose,
+    m: Int, n: Int, k: Int,
+    alpha: Float = 1,
+    a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0,
+    c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+        // BLAS would only scale C; do it explicitly so beta = 0 clears NaNs.
+        for row in 0..<m {
+            let r = c + row * ldc
+            for j in 0..<n { r[j] = beta == 0 ? 0 : beta * r[j] }
+        }
+        return
+    }
+    cblas_sgemm(
+        CblasRowMajor, transposeA.cblas, transposeB.cblas,
+        Int32(m), Int32(n), Int32(k),
+        alpha, a, Int32(lda), b, Int32(ldb),
+        beta, c, Int32(ldc))
+}
+
+/// The matrix product of two rank-2 tensors, `op(a) · op(b)`.
+public func matmul(_ a: Tensor, _ b: Tensor,
+                   transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+    precondition(a.rank == 2 && b.rank == 2, "matmul needs rank-2 tensors, got \(a.shape) and \(b.shape)")
+    let m = transposeA ? a.shape[1] : a.shape[0]
+    let k = transposeA ? a.shape[0] : a.shape[1]
+    let kB = transposeB ? b.shape[1] : b.shape[0]
+    let n = transposeB ? b.shape[0] : b.shape[1]
+    precondition(k == kB, "matmul inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
+    var c = Tensor(zeros: [m, n])
+    a.withUnsafeBufferPointer { pa in
+        b.withUnsafeBufferPointer { pb in
+            c.withUnsafeMutableBufferPointer { pc in
+                gemm(transposeA ? .transposed : .none, transposeB ? .transposed : .none,
+                     m: m, n: n, k: k,
+                     a: pa.baseAddress!, lda: a.shape[1],
+                     b: pb.baseAddress!, ldb: b.shape[1],
+                     c: pc.baseAddress!, ldc: n)
+            }
+        }
+    }
+    return c
+}
+
+/// Threads used by OpenBLAS and by TensorCore's own parallel loops.
+public enum ComputeThreads {
+    /// Sets the thread count for BLAS and elementwise loops.
+    public static func set(_ count: Int) {
+        precondition(count >= 1)
+        openblas_set_num_threads(Int32(count))
+        Parallel.threadCount = count
+    }
+
+    /// The number of threads BLAS currently uses.
+    public static var blasThreads: Int { Int(openblas_get_num_threads()) }
+}
