@@ -29,6 +29,9 @@ public final class ConditionalFlow {
     public let blocks: [FlowBlock]
     /// Whether ActNorm has been initialised from data (the first training batch).
     public var isActNormInitialized: Bool
+    /// Buffers of evaluation passes, kept between calls so that repeated
+    /// sampling does not allocate.
+    var inferenceWorkspace: FlowInferenceWorkspace?
 
     /// A freshly initialised flow: PyTorch-default Linear initialisation,
     /// identity ActNorm, BatchNorm at (1, 0), permutations drawn from `seed`.

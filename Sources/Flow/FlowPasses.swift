@@ -39,7 +39,8 @@ extension ConditionalFlow {
                      "condition must be [N, \(configuration.conditionDimension)], got \(condition.shape)")
         let N = condition.shape[0], E = configuration.embeddingDimension
         var result = Tensor(zeros: [N, E])
-        let workspace = embedder.makeWorkspace(batch: min(N, Self.evaluationChunk))
+        guard N > 0 else { return result }
+        let workspace = inferenceWorkspace(capacity: min(N, Self.evaluationChunk)).embedder!
         condition.withUnsafeBufferPointer { c in
             result.withUnsafeMutableBufferPointer { e in
                 var start = 0
@@ -116,7 +117,7 @@ extension ConditionalFlow {
         var logDet = Tensor(zeros: [N])
         if N == 0 { return (output, logDet) }
         let embedding = condition.map { embed($0) }
-        let w = FlowInferenceWorkspace(self, capacity: min(N, Self.evaluationChunk))
+        let w = inferenceWorkspace(capacity: min(N, Self.evaluationChunk))
         input.withUnsafeBufferPointer { xp in
             output.withUnsafeMutableBufferPointer { yp in
                 logDet.withUnsafeMutableBufferPointer { lp in
@@ -138,6 +139,13 @@ extension ConditionalFlow {
             }
         }
         return (output, logDet)
+    }
+
+    func inferenceWorkspace(capacity: Int) -> FlowInferenceWorkspace {
+        if let w = inferenceWorkspace, w.capacity >= capacity { return w }
+        let w = FlowInferenceWorkspace(self, capacity: capacity)
+        inferenceWorkspace = w
+        return w
     }
 
     /// One evaluation pass over `B ≤ capacity` rows.

@@ -1,0 +1,154 @@
+import Flow
+import Formats
+import Foundation
+import Layers
+import TensorCore
+
+/// A flow checkpoint directory:
+/// - `flow.safetensors`: every parameter and BatchNorm buffer by name (F32),
+///   each block's permutation (`blocks.i.shuffle.permutation`, I64), and in
+///   the metadata the architecture (`config`, JSON), `actnorm_initialized`
+///   and the training `step`;
+/// - `training_state.safetensors` (written by training): Adam's moments,
+///   its step, and the training configuration, so `--resume` continues
+///   exactly.
+/// Both files are replaced atomically.
+public enum FlowCheckpoint {
+    public static let flowFile = "flow.safetensors"
+    public static let stateFile = "training_state.safetensors"
+    static let format = "net2net-conditional-flow"
+
+    /// Writes `flow` into `directory/flow.safetensors`.
+    public static func save(_ flow: ConditionalFlow, to directory: URL, step: Int = 0,
+                            extraMetadata: [String: String] = [:]) throws {
+        var tensors: [(name: String, value: SafeTensorValue)] = []
+        for entry in flow.layout.entries {
+            tensors.append((entry.name, .float32(Tensor(shape: entry.shape,
+                                                         scalars: flow.parameters.array(entry.offset..<(entry.offset + entry.count))))))
+        }
+        for entry in flow.bufferLayout.entries {
+            tensors.append((entry.name, .float32(Tensor(shape: entry.shape,
+                                                         scalars: flow.buffers.array(entry.offset..<(entry.offset + entry.count))))))
+        }
+        for (i, permutation) in flow.permutations.enumerated() {
+            tensors.append(("blocks.\(i).shuffle.permutation", .int64(permutation.map(Int64.init), shape: [permutation.count])))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var metadata = extraMetadata
+        metadata["format"] = format
+        metadata["config"] = String(decoding: try encoder.encode(flow.configuration), as: UTF8.self)
+        metadata["actnorm_initialized"] = flow.isActNormInitialized ? "true" : "false"
+        metadata["step"] = String(step)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try SafeTensorsFile.write(tensors, metadata: metadata, to: directory.appendingPathComponent(flowFile))
+    }
+
+    /// Reads a flow from a checkpoint directory (or a `flow.safetensors` file).
+    public static func load(_ location: URL) throws -> (flow: ConditionalFlow, step: Int, metadata: [String: String]) {
+        let url = flowFileURL(location)
+        let path = url.path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw Net2NetError.checkpoint(path: path, problem: "no such file; is this a checkpoint directory written by 'net2net train'?")
+        }
+        let file = try SafeTensorsFile(contentsOf: url)
+        let metadata = file.metadata
+        guard metadata["format"] == format, let json = metadata["config"] else {
+            throw Net2NetError.checkpoint(path: path, problem: "not a net2net flow checkpoint (metadata lacks format/config)")
+        }
+        let configuration: FlowConfiguration
+        do {
+            configuration = try JSONDecoder().decode(FlowConfiguration.self, from: Data(json.utf8))
+        } catch {
+            throw Net2NetError.checkpoint(path: path, problem: "unreadable architecture in metadata: \(error)")
+        }
+        guard configuration.problems.isEmpty else {
+            throw Net2NetError.checkpoint(path: path, problem: "invalid architecture: " + configuration.problems.joined(separator: "; "))
+        }
+        var permutations: [[Int]] = []
+        for i in 0..<configuration.blockCount {
+            let name = "blocks.\(i).shuffle.permutation"
+            guard file.info(name) != nil else { throw Net2NetError.checkpoint(path: path, problem: "missing tensor \(name)") }
+            let p = try file.int64(name).map { Int($0) }
+            guard p.count == configuration.dimension, Set(p) == Set(0..<configuration.dimension) else {
+                throw Net2NetError.checkpoint(path: path, problem: "\(name) is not a permutation of 0..<\(configuration.dimension)")
+            }
+            permutations.append(p)
+        }
+        let flow = ConditionalFlow(configuration: configuration, permutations: permutations)
+        try fill(flow.parameters, layout: flow.layout, from: file, path: path)
+        try fill(flow.buffers, layout: flow.bufferLayout, from: file, path: path)
+        guard flow.parameters.array().allSatisfy(\.isFinite) else {
+            throw Net2NetError.checkpoint(path: path, problem: "contains non-finite parameters")
+        }
+        flow.isActNormInitialized = metadata["actnorm_initialized"] == "true"
+        return (flow, Int(metadata["step"] ?? "0") ?? 0, metadata)
+    }
+
+    static func flowFileURL(_ location: URL) -> URL {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: location.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            return location
+        }
+        return location.appendingPathComponent(flowFile)
+    }
+
+    static func fill(_ buffer: FloatBuffer, layout: ParameterLayout, from file: SafeTensorsFile, path: String) throws {
+        for entry in layout.entries {
+            guard let info = file.info(entry.name) else {
+                throw Net2NetError.checkpoint(path: path, problem: "missing tensor \(entry.name)")
+            }
+            guard info.shape == entry.shape else {
+                throw Net2NetError.checkpoint(path: path, problem: "\(entry.name) has shape \(info.shape), the architecture needs \(entry.shape)")
+            }
+            buffer.assign(try file.tensor(entry.name).scalars, at: entry.offset)
+        }
+    }
+
+    // MARK: training state
+
+    /// Writes Adam's state and the training configuration.
+    static func saveState(_ adam: Adam, step: Int, configuration: TrainingConfiguration, to directory: URL) throws {
+        let n = adam.firstMoment.count
+        var tensors: [(name: String, value: SafeTensorValue)] = [
+            ("adam.exp_avg", .float32(Tensor(shape: [n], scalars: adam.firstMoment.array()))),
+            ("adam.exp_avg_sq", .float32(Tensor(shape: [n], scalars: adam.secondMoment.array()))),
+        ]
+        if adam.amsgrad {
+            tensors.append(("adam.max_exp_avg_sq", .float32(Tensor(shape: [n], scalars: adam.maxSecondMoment.array()))))
+        }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try SafeTensorsFile.write(tensors, metadata: [
+            "format": "net2net-training-state",
+            "step": String(step),
+            "adam_step": String(adam.step),
+            "training": configuration.json(),
+        ], to: directory.appendingPathComponent(stateFile))
+    }
+
+    /// Restores Adam's state; returns the step and the saved training configuration.
+    static func loadState(into adam: Adam, from directory: URL) throws -> (step: Int, configuration: TrainingConfiguration) {
+        let url = directory.appendingPathComponent(stateFile)
+        let path = url.path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw Net2NetError.checkpoint(path: path, problem: "no training state to resume from")
+        }
+        let file = try SafeTensorsFile(contentsOf: url)
+        guard file.metadata["format"] == "net2net-training-state",
+              let step = Int(file.metadata["step"] ?? ""), let adamStep = Int(file.metadata["adam_step"] ?? ""),
+              let json = file.metadata["training"],
+              let configuration = try? JSONDecoder().decode(TrainingConfiguration.self, from: Data(json.utf8)) else {
+            throw Net2NetError.checkpoint(path: path, problem: "not a net2net training state (metadata incomplete)")
+        }
+        var names = ["adam.exp_avg": adam.firstMoment, "adam.exp_avg_sq": adam.secondMoment]
+        if adam.amsgrad { names["adam.max_exp_avg_sq"] = adam.maxSecondMoment }
+        for (name, buffer) in names {
+            guard let info = file.info(name), info.shape == [buffer.count] else {
+                throw Net2NetError.checkpoint(path: path, problem: "\(name) is missing or does not match the flow's \(buffer.count) parameters")
+            }
+            buffer.assign(try file.tensor(name).scalars)
+        }
+        adam.step = adamStep
+        return (step, configuration)
+    }
+}

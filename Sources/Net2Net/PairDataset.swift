@@ -1,0 +1,64 @@
+import Formats
+import Foundation
+import TensorCore
+
+/// Paired representations (z_Φ, z_Θ) for training a conditional flow: the
+/// condition `[N, Dc]` and the target `[N, D]`, row i of one paired with
+/// row i of the other.
+public struct PairDataset: Sendable {
+    public let condition: Tensor
+    public let target: Tensor
+
+    public var count: Int { target.shape[0] }
+    public var dimension: Int { target.shape[1] }
+    public var conditionDimension: Int { condition.shape[1] }
+
+    /// Pairs from tensors; checks shapes and finiteness.
+    public init(condition: Tensor, target: Tensor,
+                conditionName: String = "condition", targetName: String = "target") throws {
+        try PairDataset.checkMatrix(target, name: targetName)
+        try PairDataset.checkMatrix(condition, name: conditionName)
+        guard condition.shape[0] == target.shape[0] else {
+            throw Net2NetError.data(path: conditionName,
+                                    problem: "has \(condition.shape[0]) rows but \(targetName) has \(target.shape[0]); the rows must pair up")
+        }
+        self.condition = condition
+        self.target = target
+    }
+
+    /// Loads `condition` `[N, Dc]` and `target` `[N, D]` float32 `.npy` files.
+    public init(conditionFile: URL, targetFile: URL) throws {
+        let c = try PairDataset.loadMatrix(conditionFile)
+        let t = try PairDataset.loadMatrix(targetFile)
+        try self.init(condition: c, target: t, conditionName: conditionFile.path, targetName: targetFile.path)
+    }
+
+    /// Reads a float32 `[N, D]` `.npy` file and checks it is finite and non-empty.
+    public static func loadMatrix(_ url: URL, allowEmpty: Bool = false) throws -> Tensor {
+        let tensor = try NPY.readFloat32(url)
+        try checkMatrix(tensor, name: url.path, allowEmpty: allowEmpty)
+        return tensor
+    }
+
+    static func checkMatrix(_ t: Tensor, name: String, allowEmpty: Bool = false) throws {
+        guard t.rank == 2 else {
+            throw Net2NetError.data(path: name, problem: "expected a 2-D array [N, D], got shape \(t.shape)")
+        }
+        if !allowEmpty && t.shape[0] == 0 { throw Net2NetError.data(path: name, problem: "has no rows") }
+        guard t.shape[1] > 0 else { throw Net2NetError.data(path: name, problem: "has zero features per row") }
+        guard t.isFinite else {
+            let index = t.scalars.firstIndex { !$0.isFinite }!
+            throw Net2NetError.data(path: name,
+                                    problem: "contains \(t.scalars[index]) at row \(index / t.shape[1]), column \(index % t.shape[1]); all values must be finite")
+        }
+    }
+
+    /// A seeded split into (training, validation) index lists; the last
+    /// `round(fraction·N)` rows of a seeded permutation are for validation.
+    public func split(validationFraction: Double, seed: UInt64) -> (training: [Int], validation: [Int]) {
+        var generator = SeededGenerator(seed: seed ^ 0x5EED_5B11)
+        let order = generator.permutation(count)
+        let validationCount = Int((validationFraction * Double(count)).rounded())
+        return (Array(order.prefix(count - validationCount)), Array(order.suffix(validationCount)))
+    }
+}

@@ -1,0 +1,186 @@
+import Flow
+import Foundation
+import Layers
+import TensorCore
+
+/// A report from the training loop, for progress display.
+public enum TrainingEvent: Sendable {
+    /// Every `log_every` steps: the mean loss and nats/dim since the last report.
+    case progress(step: Int, totalSteps: Int, loss: Double, natsPerDimension: Double,
+                  samplesPerSecond: Double, learningRate: Float)
+    /// Held-out negative log-likelihood in nats per dimension.
+    case validation(step: Int, natsPerDimension: Double, count: Int)
+    /// A checkpoint was written.
+    case checkpoint(step: Int, directory: URL)
+}
+
+/// Trains a conditional flow by maximum likelihood on a `PairDataset`.
+///
+/// The batch order depends only on the seed and the epoch, so a run resumed
+/// from a checkpoint sees exactly the batches, parameters and optimiser
+/// state of an uninterrupted one, and reproduces its losses bit for bit
+/// (with the same thread count).
+public final class Trainer {
+    public let configuration: TrainingConfiguration
+    public let data: PairDataset
+    public let flow: ConditionalFlow
+    public let optimizer: Adam
+    public let outputDirectory: URL?
+    /// The next step to take (0-based).
+    public private(set) var step = 0
+    /// The training loss of every step taken by this trainer.
+    public private(set) var losses: [Float] = []
+    let trainingRows: [Int]
+    let validationRows: [Int]
+    let gradients: FloatBuffer
+    let workspace: FlowTrainingWorkspace
+    let batchTarget: FloatBuffer
+    let batchCondition: FloatBuffer
+
+    /// A new run, or a resumed one when `resume` is true and `outputDirectory` holds a checkpoint.
+    public init(configuration: TrainingConfiguration, data: PairDataset, outputDirectory: URL?, resume: Bool = false) throws {
+        let problems = configuration.problems
+        guard problems.isEmpty else { throw Net2NetError.configuration(problems.joined(separator: "; ")) }
+        self.configuration = configuration
+        self.data = data
+        self.outputDirectory = outputDirectory
+        (trainingRows, validationRows) = data.split(validationFraction: configuration.validationFraction, seed: configuration.seed)
+        guard trainingRows.count >= configuration.batchSize else {
+            throw Net2NetError.configuration("batch_size \(configuration.batchSize) is larger than the \(trainingRows.count) training pairs (after holding out validation_fraction \(configuration.validationFraction) of \(data.count))")
+        }
+        let architecture = configuration.flowConfiguration(dimension: data.dimension, conditionDimension: data.conditionDimension)
+        guard architecture.problems.isEmpty else {
+            throw Net2NetError.configuration(architecture.problems.joined(separator: "; "))
+        }
+        if resume {
+            guard let outputDirectory else { throw Net2NetError.configuration("--resume needs an output directory") }
+            let loaded = try FlowCheckpoint.load(outputDirectory)
+            guard loaded.flow.configuration == architecture else {
+                throw Net2NetError.checkpoint(path: outputDirectory.path,
+                                              problem: "the checkpoint's architecture (D = \(loaded.flow.configuration.dimension), Dc = \(loaded.flow.configuration.conditionDimension)) differs from this configuration and data (D = \(architecture.dimension), Dc = \(architecture.conditionDimension))")
+            }
+            flow = loaded.flow
+            optimizer = Adam(parameterCount: flow.parameters.count)
+            let state = try FlowCheckpoint.loadState(into: optimizer, from: outputDirectory)
+            guard state.step == loaded.step else {
+                throw Net2NetError.checkpoint(path: outputDirectory.path,
+                                              problem: "flow (step \(loaded.step)) and training state (step \(state.step)) disagree; the run was interrupted between the two writes — delete the directory or train afresh")
+            }
+            step = state.step
+        } else {
+            flow = ConditionalFlow(configuration: architecture, seed: configuration.seed)
+            optimizer = Adam(parameterCount: flow.parameters.count)
+        }
+        gradients = FloatBuffer(count: flow.parameters.count)
+        workspace = flow.makeTrainingWorkspace(batch: configuration.batchSize)
+        batchTarget = FloatBuffer(count: configuration.batchSize * data.dimension)
+        batchCondition = FloatBuffer(count: configuration.batchSize * data.conditionDimension)
+    }
+
+    var stepsPerEpoch: Int { trainingRows.count / configuration.batchSize }
+
+    /// The training rows of `epoch`, in a seeded order that depends only on (seed, epoch).
+    func epochOrder(_ epoch: Int) -> [Int] {
+        var generator = SeededGenerator(seed: configuration.seed &+ 0x9E37_79B9 &* UInt64(epoch + 1))
+        return generator.permutation(trainingRows.count).map { trainingRows[$0] }
+    }
+
+    /// Runs until `configuration.steps` (or `until`, if smaller) and writes
+    /// the final checkpoint. `shouldStop` is polled every step (for
+    /// interrupts): when it returns true a checkpoint is written and the
+    /// loop returns early.
+    public func run(until lastStep: Int? = nil, shouldStop: () -> Bool = { false },
+                    onEvent: (TrainingEvent) -> Void = { _ in }) throws {
+        let end = min(lastStep ?? configuration.steps, configuration.steps)
+        let B = configuration.batchSize, D = data.dimension, Dc = data.conditionDimension
+        let schedule = configuration.schedule
+        var order: [Int] = []
+        var orderEpoch = -1
+        var windowLoss = 0.0, windowSteps = 0
+        var windowStart = Date()
+        while step < end {
+            let epoch = step / stepsPerEpoch, position = step % stepsPerEpoch
+            if epoch != orderEpoch { order = epochOrder(epoch); orderEpoch = epoch }
+            let rows = order[(position * B)..<((position + 1) * B)]
+            data.target.withUnsafeBufferPointer { t in
+                data.condition.withUnsafeBufferPointer { c in
+                    for (i, row) in rows.enumerated() {
+                        (batchTarget.pointer + i * D).update(from: t.baseAddress! + row * D, count: D)
+                        (batchCondition.pointer + i * Dc).update(from: c.baseAddress! + row * Dc, count: Dc)
+                    }
+                }
+            }
+            let result = flow.lossAndGradient(x: batchTarget.pointer, condition: batchCondition.pointer,
+                                              gradients: gradients, workspace: workspace)
+            guard result.loss.isFinite else {
+                throw Net2NetError.training(nanMessage("the loss became \(result.loss)", step: step))
+            }
+            var scale: Float = 1
+            if configuration.gradientClip > 0 {
+                let norm = Vector.sumOfSquares(gradients.pointer, count: gradients.count).squareRoot()
+                scale = clippingScale(gradientNorm: norm, maxNorm: Float(configuration.gradientClip))
+            }
+            let squaredNorm = optimizer.update(parameters: flow.parameters, gradients: gradients,
+                                               learningRate: schedule.rate(at: step), gradientScale: scale)
+            guard squaredNorm.isFinite else {
+                throw Net2NetError.training(nanMessage("the gradient became non-finite", step: step))
+            }
+            losses.append(result.loss)
+            step += 1
+            windowLoss += Double(result.loss)
+            windowSteps += 1
+            if step % configuration.logEvery == 0 || step == end {
+                let elapsed = Date().timeIntervalSince(windowStart)
+                let mean = windowLoss / Double(windowSteps)
+                onEvent(.progress(step: step, totalSteps: configuration.steps, loss: mean,
+                                  natsPerDimension: flow.natsPerDimension(loss: mean),
+                                  samplesPerSecond: Double(windowSteps * B) / max(elapsed, 1e-9),
+                                  learningRate: schedule.rate(at: step - 1)))
+                windowLoss = 0; windowSteps = 0; windowStart = Date()
+            }
+            if !validationRows.isEmpty && (step % configuration.validateEvery == 0 || step == end) {
+                let nats = validationNatsPerDimension()
+                onEvent(.validation(step: step, natsPerDimension: nats, count: validationRows.count))
+            }
+            let stopping = shouldStop()
+            if let outputDirectory, step % configuration.checkpointEvery == 0 || step == end || stopping {
+                try saveCheckpoint(to: outputDirectory)
+                onEvent(.checkpoint(step: step, directory: outputDirectory))
+            }
+            if stopping { return }
+        }
+    }
+
+    func nanMessage(_ what: String, step: Int) -> String {
+        var message = "training stopped at step \(step + 1): \(what)."
+        if let outputDirectory {
+            message += " The last good checkpoint in \(outputDirectory.path) is intact."
+        }
+        return message + " Try a lower base_learning_rate or set grad_clip."
+    }
+
+    /// Mean held-out negative log-likelihood, nats per dimension (evaluation mode).
+    public func validationNatsPerDimension() -> Double {
+        let target = data.target.gatherRows(validationRows)
+        let condition = data.condition.gatherRows(validationRows)
+        return Evaluation.natsPerDimension(flow: flow, target: target, condition: condition).natsPerDimension
+    }
+
+    /// Writes the training state, then the flow, into `directory`.
+    public func saveCheckpoint(to directory: URL) throws {
+        try FlowCheckpoint.saveState(optimizer, step: step, configuration: configuration, to: directory)
+        try FlowCheckpoint.save(flow, to: directory, step: step)
+    }
+}
+
+/// Held-out likelihood of a flow.
+public enum Evaluation {
+    /// Mean negative log-likelihood (nats per sample and per dimension) of `target` given `condition`.
+    public static func natsPerDimension(flow: ConditionalFlow, target: Tensor, condition: Tensor?)
+        -> (nll: Double, natsPerDimension: Double, count: Int) {
+        let nll = flow.negativeLogLikelihood(target, condition: flow.configuration.isConditional ? condition : nil)
+        let n = nll.count
+        let mean = n == 0 ? .nan : nll.scalars.reduce(0.0) { $0 + Double($1) } / Double(n)
+        return (mean, mean / Double(flow.configuration.dimension), n)
+    }
+}

@@ -1,0 +1,201 @@
+import Flow
+import Foundation
+import Layers
+import Yams
+
+/// Everything `net2net train` needs: the flow's architecture (its data
+/// dimensions come from the files), the optimiser and the loop. Keys are
+/// the reference's names; see `TrainingConfiguration.keys` for all.
+public struct TrainingConfiguration: Codable, Equatable, Sendable {
+    // Data.
+    public var condition: String? = nil
+    public var target: String? = nil
+    public var outputDirectory: String? = nil
+    // Architecture (reference names).
+    public var hiddenDimension = 1024
+    public var hiddenDepth = 2
+    public var blockCount = 20
+    public var embeddingDimension = 128
+    public var conditioningHiddenDimension = 256
+    public var conditioningDepth = 2
+    public var conditionerUsesBatchNorm = true
+    // Optimisation.
+    public var batchSize = 16
+    public var baseLearningRate = 4.5e-6
+    public var steps = 10_000
+    public var seed: UInt64 = 0
+    public var validationFraction = 0.1
+    public var gradientClip = 0.0
+    public var warmupSteps = 0
+    public var learningRateDecay = LearningRateSchedule.Decay.constant
+    public var finalLearningRateFraction = 0.0
+    // Loop.
+    public var logEvery = 50
+    public var validateEvery = 500
+    public var checkpointEvery = 1000
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case condition, target
+        case outputDirectory = "output_dir"
+        case hiddenDimension = "hidden_dim"
+        case hiddenDepth = "hidden_depth"
+        case blockCount = "n_flows"
+        case embeddingDimension = "embedding_dim"
+        case conditioningHiddenDimension = "conditioning_hidden_dim"
+        case conditioningDepth = "conditioning_depth"
+        case conditionerUsesBatchNorm = "conditioner_use_bn"
+        case batchSize = "batch_size"
+        case baseLearningRate = "base_learning_rate"
+        case steps, seed
+        case validationFraction = "validation_fraction"
+        case gradientClip = "grad_clip"
+        case warmupSteps = "lr_warmup_steps"
+        case learningRateDecay = "lr_decay"
+        case finalLearningRateFraction = "lr_final_fraction"
+        case logEvery = "log_every"
+        case validateEvery = "validate_every"
+        case checkpointEvery = "checkpoint_every"
+    }
+
+    /// All accepted keys.
+    public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+
+    /// The learning rate: batch size × base learning rate, as the reference scales it.
+    public var learningRate: Float { Float(Double(batchSize) * baseLearningRate) }
+
+    /// The flow architecture for data of width `dimension` given conditions of width `conditionDimension`.
+    public func flowConfiguration(dimension: Int, conditionDimension: Int) -> FlowConfiguration {
+        FlowConfiguration(dimension: dimension, conditionDimension: conditionDimension,
+                          embeddingDimension: embeddingDimension, hiddenDimension: hiddenDimension,
+                          hiddenDepth: hiddenDepth, blockCount: blockCount,
+                          conditioningHiddenDimension: conditioningHiddenDimension,
+                          conditioningDepth: conditioningDepth,
+                          conditionerUsesBatchNorm: conditionerUsesBatchNorm)
+    }
+
+    public var schedule: LearningRateSchedule {
+        LearningRateSchedule(base: learningRate, warmupSteps: warmupSteps, decay: learningRateDecay,
+                             totalSteps: steps, finalFraction: Float(finalLearningRateFraction))
+    }
+
+    /// Problems with the values, as sentences naming the key.
+    public var problems: [String] {
+        var p: [String] = []
+        func positive(_ v: Int, _ key: String) { if v < 1 { p.append("\(key) must be at least 1 (got \(v))") } }
+        positive(hiddenDimension, "hidden_dim")
+        positive(blockCount, "n_flows")
+        positive(embeddingDimension, "embedding_dim")
+        positive(conditioningHiddenDimension, "conditioning_hidden_dim")
+        positive(steps, "steps")
+        positive(logEvery, "log_every")
+        positive(validateEvery, "validate_every")
+        positive(checkpointEvery, "checkpoint_every")
+        if hiddenDepth < 0 { p.append("hidden_depth must not be negative") }
+        if conditioningDepth < 0 { p.append("conditioning_depth must not be negative") }
+        if batchSize < 2 { p.append("batch_size must be at least 2 (ActNorm and BatchNorm need batch statistics), got \(batchSize)") }
+        if !(baseLearningRate > 0) || !baseLearningRate.isFinite { p.append("base_learning_rate must be a positive number") }
+        if !(validationFraction >= 0 && validationFraction < 1) { p.append("validation_fraction must be in [0, 1)") }
+        if gradientClip < 0 || !gradientClip.isFinite { p.append("grad_clip must be ≥ 0 (0 turns clipping off)") }
+        if warmupSteps < 0 { p.append("lr_warmup_steps must not be negative") }
+        if !(finalLearningRateFraction >= 0 && finalLearningRateFraction <= 1) { p.append("lr_final_fraction must be in [0, 1]") }
+        return p
+    }
+
+    // MARK: YAML and overrides
+
+    /// Reads a YAML mapping of keys to values, then applies `key=value`
+    /// overrides. Unknown keys and ill-typed values are errors.
+    public static func load(yaml: String?, source: String = "config", overrides: [String] = []) throws -> TrainingConfiguration {
+        var values: [String: Any] = [:]
+        if let yaml {
+            let parsed: Any?
+            do { parsed = try Yams.load(yaml: yaml) } catch {
+                throw Net2NetError.configuration("\(source): not valid YAML: \(error)")
+            }
+            if let parsed {
+                guard let mapping = parsed as? [String: Any] else {
+                    throw Net2NetError.configuration("\(source): expected a mapping of keys to values at the top level")
+                }
+                values = mapping
+            }
+        }
+        for override in overrides {
+            guard let equals = override.firstIndex(of: "=") else {
+                throw Net2NetError.configuration("--set \(override): expected key=value")
+            }
+            let key = String(override[..<equals]).trimmingCharacters(in: .whitespaces)
+            let raw = String(override[override.index(after: equals)...])
+            values[key] = (try? Yams.load(yaml: raw)).flatMap { $0 } ?? raw
+        }
+        return try from(values, source: source)
+    }
+
+    /// Builds a configuration from a dictionary of keys to YAML scalars.
+    public static func from(_ values: [String: Any], source: String = "config") throws -> TrainingConfiguration {
+        var c = TrainingConfiguration()
+        for (key, value) in values {
+            guard let codingKey = CodingKeys(rawValue: key) else {
+                throw Net2NetError.configuration("\(source): unknown key '\(key)'; known keys: \(keys.joined(separator: ", "))")
+            }
+            func int() throws -> Int {
+                if let v = value as? Int { return v }
+                if let v = value as? Double, v == v.rounded(), abs(v) < 1e15 { return Int(v) }
+                throw Net2NetError.configuration("\(source): '\(key)' must be an integer, got \(value)")
+            }
+            func double() throws -> Double {
+                if let v = value as? Double { return v }
+                if let v = value as? Int { return Double(v) }
+                if let s = value as? String, let v = Double(s) { return v }
+                throw Net2NetError.configuration("\(source): '\(key)' must be a number, got \(value)")
+            }
+            func bool() throws -> Bool {
+                if let v = value as? Bool { return v }
+                throw Net2NetError.configuration("\(source): '\(key)' must be true or false, got \(value)")
+            }
+            func string() -> String { "\(value)" }
+            switch codingKey {
+            case .condition: c.condition = string()
+            case .target: c.target = string()
+            case .outputDirectory: c.outputDirectory = string()
+            case .hiddenDimension: c.hiddenDimension = try int()
+            case .hiddenDepth: c.hiddenDepth = try int()
+            case .blockCount: c.blockCount = try int()
+            case .embeddingDimension: c.embeddingDimension = try int()
+            case .conditioningHiddenDimension: c.conditioningHiddenDimension = try int()
+            case .conditioningDepth: c.conditioningDepth = try int()
+            case .conditionerUsesBatchNorm: c.conditionerUsesBatchNorm = try bool()
+            case .batchSize: c.batchSize = try int()
+            case .baseLearningRate: c.baseLearningRate = try double()
+            case .steps: c.steps = try int()
+            case .seed:
+                let s = try int()
+                guard s >= 0 else { throw Net2NetError.configuration("\(source): 'seed' must not be negative") }
+                c.seed = UInt64(s)
+            case .validationFraction: c.validationFraction = try double()
+            case .gradientClip: c.gradientClip = try double()
+            case .warmupSteps: c.warmupSteps = try int()
+            case .learningRateDecay:
+                guard let decay = LearningRateSchedule.Decay(rawValue: string()) else {
+                    throw Net2NetError.configuration("\(source): 'lr_decay' must be one of \(LearningRateSchedule.Decay.allCases.map(\.rawValue).joined(separator: ", ")), got \(value)")
+                }
+                c.learningRateDecay = decay
+            case .finalLearningRateFraction: c.finalLearningRateFraction = try double()
+            case .logEvery: c.logEvery = try int()
+            case .validateEvery: c.validateEvery = try int()
+            case .checkpointEvery: c.checkpointEvery = try int()
+            }
+        }
+        let problems = c.problems
+        if !problems.isEmpty { throw Net2NetError.configuration("\(source): " + problems.joined(separator: "; ")) }
+        return c
+    }
+
+    /// The configuration as JSON (for checkpoint metadata).
+    public func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+    }
+}
