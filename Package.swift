@@ -36,7 +36,7 @@ let package = Package(
         .executableTarget(
             name: "net2net",
             dependencies: [
-                "Net2Net",
+                "Net2Net", "Flow", "Formats", "TensorCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: numericFlags

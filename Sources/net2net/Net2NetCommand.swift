@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import Formats
+import Net2Net
+import TensorCore
+
+@main
+struct Net2NetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "net2net",
+        abstract: "Network-to-network translation with conditional invertible neural networks.",
+        discussion: """
+        Learns a conditional INN τ between the representations of two frozen expert networks \
+        (Rombach, Esser & Ommer, NeurIPS 2020): z_Θ = τ(v | z_Φ), v ~ N(0, I). Representations \
+        are float32 .npy files of shape [N, D].
+
+        Quick start:
+          net2net demo                      # train on data with a known answer and check it
+          net2net train --condition c.npy --target z.npy --output-dir run
+          net2net sample --checkpoint run --condition c.npy --count 4 --output samples.npy
+        """,
+        subcommands: [Train.self, Sample.self, Translate.self, Eval.self, Demo.self, Bench.self]
+    )
+
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as Net2NetError {
+            fail(error.errorDescription ?? "\(error)")
+        } catch let error as FormatError {
+            fail(error.errorDescription ?? "\(error)")
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    /// Prints `error: message` on stderr and exits with status 1.
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        Foundation.exit(1)
+    }
+}
+
+/// Options shared by commands that compute.
+struct ComputeOptions: ParsableArguments {
+    @Option(help: "Threads for BLAS and elementwise work (default: all cores).")
+    var threads: Int?
+
+    func apply() throws {
+        if let threads {
+            guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+            ComputeThreads.set(threads)
+        } else {
+            ComputeThreads.set(max(1, ProcessInfo.processInfo.activeProcessorCount))
+        }
+    }
+}
+
+/// Writes a line to standard error (progress and notes; stdout stays for results).
+func note(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// Prints one JSON object on stdout.
+func printJSON(_ object: [String: Any]) throws {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
+
+func fileURL(_ path: String) -> URL { URL(fileURLWithPath: path) }

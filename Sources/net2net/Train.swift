@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import Net2Net
+import Flow
+
+/// Set by SIGINT; the training loop checkpoints and stops when it sees it.
+nonisolated(unsafe) var interruptRequested = false
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a conditional INN on paired representations.",
+        discussion: """
+        Maximum-likelihood training of τ on pairs (z_Φ = condition, z_Θ = target), row i of one \
+        paired with row i of the other. Settings come from a YAML file of keys (the reference's \
+        names), then --set overrides, then the flags. Keys: \(TrainingConfiguration.keys.joined(separator: ", ")).
+
+        Checkpoints (flow.safetensors + training_state.safetensors) are written atomically to the \
+        output directory every checkpoint_every steps, at the end, and on Ctrl-C. --resume continues \
+        a run exactly where its last checkpoint left it.
+
+        Example:
+          net2net train --config configs/gaussian.yaml --set steps=2000 --set hidden_dim=256 \\
+                        --condition c.npy --target z.npy --output-dir runs/gauss
+        """)
+
+    @Option(help: "YAML configuration file.") var config: String?
+    @Option(name: .customLong("set"), help: "Override a key: --set key=value (repeatable).") var overrides: [String] = []
+    @Option(help: "Condition representations z_Φ, float32 .npy [N, Dc].") var condition: String?
+    @Option(help: "Target representations z_Θ, float32 .npy [N, D].") var target: String?
+    @Option(name: .customLong("output-dir"), help: "Where checkpoints go.") var outputDirectory: String?
+    @Option(help: "Number of training steps (overrides the config).") var steps: Int?
+    @Flag(help: "Continue from the checkpoint in the output directory.") var resume = false
+    @OptionGroup var compute: ComputeOptions
+
+    func run() throws {
+        try compute.apply()
+        var yaml: String? = nil
+        if let config {
+            guard FileManager.default.fileExists(atPath: config) else {
+                throw Net2NetError.configuration("\(config): no such file")
+            }
+            yaml = try String(contentsOfFile: config, encoding: .utf8)
+        }
+        var all = overrides
+        if let condition { all.append("condition=\(condition)") }
+        if let target { all.append("target=\(target)") }
+        if let outputDirectory { all.append("output_dir=\(outputDirectory)") }
+        if let steps { all.append("steps=\(steps)") }
+        let settings = try TrainingConfiguration.load(yaml: yaml, source: config ?? "flags", overrides: all)
+        guard let conditionPath = settings.condition, let targetPath = settings.target else {
+            throw Net2NetError.configuration("give the data: --condition and --target (or the keys condition and target)")
+        }
+        guard let outputPath = settings.outputDirectory else {
+            throw Net2NetError.configuration("give --output-dir (or the key output_dir) for the checkpoints")
+        }
+        let data = try PairDataset(conditionFile: fileURL(conditionPath), targetFile: fileURL(targetPath))
+        let output = fileURL(outputPath)
+        if !resume, FileManager.default.fileExists(atPath: output.appendingPathComponent(FlowCheckpoint.flowFile).path) {
+            throw Net2NetError.configuration("\(outputPath) already holds a checkpoint; pass --resume to continue it, or choose another --output-dir")
+        }
+        let trainer = try Trainer(configuration: settings, data: data, outputDirectory: output, resume: resume)
+        note("training τ: \(data.count) pairs, condition \(data.conditionDimension)-d → target \(data.dimension)-d, "
+             + "\(trainer.flow.parameterCount) parameters, batch \(settings.batchSize), lr \(settings.learningRate)"
+             + (resume ? ", resuming at step \(trainer.step)" : ""))
+        signal(SIGINT) { _ in interruptRequested = true }
+        try trainer.run(shouldStop: { interruptRequested }) { event in
+            switch event {
+            case let .progress(step, total, loss, nats, rate, lr):
+                note(String(format: "step %d/%d  loss %.4f  %.4f nats/dim  %.0f samples/s  lr %.3g",
+                            step, total, loss, nats, rate, lr))
+            case let .validation(step, nats, count):
+                note(String(format: "step %d  validation %.4f nats/dim (%d pairs)", step, nats, count))
+            case let .checkpoint(step, directory):
+                if step % settings.checkpointEvery == 0 || step == settings.steps || interruptRequested {
+                    note("step \(step)  checkpoint → \(directory.path)")
+                }
+            }
+        }
+        if interruptRequested {
+            note("interrupted: checkpoint at step \(trainer.step) saved; continue with --resume")
+            throw ExitCode(130)
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import XCTest
+import Layers
+import TensorCore
+
+/// PyTorch's `torch.optim.Adam` step, one scalar at a time in Double:
+/// ```
+/// m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  v̂ ← max(v̂, v) (amsgrad) or v
+/// p ← p − lr/(1−β₁ᵗ) · m / (√v̂/√(1−β₂ᵗ) + ε)
+/// ```
+struct ReferenceAdam {
+    let beta1: Double, beta2: Double, epsilon: Double, amsgrad: Bool
+    var m: [Double], v: [Double], vmax: [Double]
+    var t = 0
+
+    init(count: Int, beta1: Double, beta2: Double, epsilon: Double, amsgrad: Bool) {
+        (self.beta1, self.beta2, self.epsilon, self.amsgrad) = (beta1, beta2, epsilon, amsgrad)
+        m = [Double](repeating: 0, count: count)
+        v = m
+        vmax = m
+    }
+
+    mutating func step(_ p: inout [Double], gradient g: [Float], scale: Double, learningRate lr: Double) {
+        t += 1
+        let bias1 = 1 - pow(beta1, Double(t)), bias2 = 1 - pow(beta2, Double(t))
+        for i in 0..<p.count {
+            let gi = Double(g[i]) * scale
+            m[i] = beta1 * m[i] + (1 - beta1) * gi
+            v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
+            var vhat = v[i]
+            if amsgrad { vmax[i] = max(vmax[i], v[i]); vhat = vmax[i] }
+            p[i] -= lr / bias1 * m[i] / (vhat.squareRoot() / bias2.squareRoot() + epsilon)
+        }
+    }
+}
+
+final class AdamTests: XCTestCase {
+    /// Gradient magnitudes per step: large then small, so that AMSGrad's
+    /// running maximum differs from v.
+    let stepScales: [Float] = [3, 0.1, 0.05, 0.02, 2]
+    let learningRate: Float = 0.01
+
+    /// Counts entries where |a − b| > relative·(|b| + floor); returns the worst, for messages.
+    func mismatches(_ a: UnsafePointer<Float>, _ b: [Double], relative: Double, floor: Double) -> (Int, String) {
+        var count = 0
+        var worst = (0.0, "")
+        for i in 0..<b.count {
+            let error = abs(Double(a[i]) - b[i])
+            let bound = relative * (abs(b[i]) + floor)
+            if !(error <= bound) {
+                count += 1
+                if !(error / bound <= worst.0) { worst = (error / bound, "[\(i)]: \(a[i]) vs \(b[i])") }
+            }
+        }
+        return (count, worst.1)
+    }
+
+    func rms(_ values: [Double]) -> Double {
+        (values.reduce(0) { $0 + $1 * $1 } / Double(max(1, values.count))).squareRoot()
+    }
+
+    /// Five steps of `Adam` against `ReferenceAdam`; parameters, all
+    /// moments and the returned Σg² are compared every step.
+    func compare(count: Int, amsgrad: Bool, gradientScale: Float = 1, file: StaticString = #filePath, line: UInt = #line) {
+        let adam = Adam(parameterCount: count, amsgrad: amsgrad)
+        XCTAssertEqual(adam.beta1, 0.5)
+        XCTAssertEqual(adam.beta2, 0.9)
+        var reference = ReferenceAdam(count: count, beta1: 0.5, beta2: 0.9, epsilon: Double(adam.epsilon),
+                                      amsgrad: amsgrad)
+        let parameters = FloatBuffer(normals(count, seed: 1))
+        var expected = parameters.array().map(Double.init)
+        let gradients = FloatBuffer(count: count)
+        var maximumMattered = false
+        for (t, scale) in stepScales.enumerated() {
+            var g = normals(count, seed: UInt64(10 + t), scale: scale)
+            g[count / 2] = 0  // an entry that sees a zero gradient once
+            gradients.assign(g)
+            let sumOfSquares = adam.update(parameters: parameters, gradients: gradients,
+                                           learningRate: learningRate, gradientScale: gradientScale)
+            reference.step(&expected, gradient: g, scale: Double(gradientScale), learningRate: Double(learningRate))
+            XCTAssertEqual(adam.step, t + 1, file: file, line: line)
+            let trueSum = g.reduce(0.0) { $0 + Double($1) * Double($1) }
+            XCTAssertEqual(sumOfSquares, trueSum, accuracy: 1e-5 * trueSum, "Σg² at step \(t + 1)", file: file, line: line)
+
+            let what = "count \(count), amsgrad \(amsgrad), scale \(gradientScale), step \(t + 1)"
+            var (bad, worst) = mismatches(parameters.pointer, expected, relative: 1e-6, floor: Double(learningRate))
+            XCTAssertEqual(bad, 0, "parameters (\(what)) \(worst)", file: file, line: line)
+            (bad, worst) = mismatches(adam.firstMoment.pointer, reference.m, relative: 1e-6, floor: rms(reference.m))
+            XCTAssertEqual(bad, 0, "first moment (\(what)) \(worst)", file: file, line: line)
+            (bad, worst) = mismatches(adam.secondMoment.pointer, reference.v, relative: 1e-6, floor: rms(reference.v))
+            XCTAssertEqual(bad, 0, "second moment (\(what)) \(worst)", file: file, line: line)
+            if amsgrad {
+                maximumMattered = maximumMattered || zip(reference.vmax, reference.v).contains { $0 > 1.3 * $1 }
+                (bad, worst) = mismatches(adam.maxSecondMoment.pointer, reference.vmax, relative: 1e-6,
+                                          floor: rms(reference.vmax))
+                XCTAssertEqual(bad, 0, "max second moment (\(what)) \(worst)", file: file, line: line)
+            }
+        }
+        // The running maximum mattered: after the small steps v̂ > v somewhere.
+        XCTAssertEqual(maximumMattered, amsgrad, file: file, line: line)
+    }
+
+    func testAMSGradMatchesReferenceOnTinyBuffers() {
+        compare(count: 5, amsgrad: true)      // scalar path only
+        compare(count: 21, amsgrad: true)     // two SIMD blocks and a tail
+    }
+
+    func testAdamWithoutAMSGradMatchesReference() {
+        compare(count: 5, amsgrad: false)
+        compare(count: 21, amsgrad: false)
+        XCTAssertEqual(Adam(parameterCount: 7, amsgrad: false).maxSecondMoment.count, 0)
+    }
+
+    /// An odd count over several threads: every chunk boundary, every
+    /// 4096-block and the scalar tail of the last chunk.
+    func testLargeBufferAcrossThreadsMatchesReference() {
+        let count = 1_000_003
+        let saved = Parallel.threadCount
+        Parallel.threadCount = 3
+        defer { Parallel.threadCount = saved }
+        XCTAssertEqual(Parallel.chunkCount(count: count, minimumChunk: 1 << 16), 3)
+        compare(count: count, amsgrad: true)
+        compare(count: count, amsgrad: false)
+    }
+
+    /// The gradient is multiplied by `gradientScale` before the moments;
+    /// the returned Σg² is of the unscaled gradient.
+    func testGradientScaleMultipliesTheGradient() {
+        compare(count: 21, amsgrad: true, gradientScale: 0.25)
+        compare(count: 21, amsgrad: false, gradientScale: 3)
+    }
+
+    /// Step 1 with amsgrad: m = (1−β₁)g, v = (1−β₂)g², and the update is
+    /// lr·g/(|g| + ε') ≈ lr·sign(g), PyTorch's well-known first step.
+    func testFirstStepIsSignOfGradientTimesRate() {
+        let adam = Adam(parameterCount: 3, epsilon: 0)
+        let p = FloatBuffer([1, 1, 1])
+        adam.update(parameters: p, gradients: FloatBuffer([4, -0.001, 30]), learningRate: 0.1)
+        XCTAssertEqual(p.array()[0], 0.9, accuracy: 1e-6)
+        XCTAssertEqual(p.array()[1], 1.1, accuracy: 1e-6)
+        XCTAssertEqual(p.array()[2], 0.9, accuracy: 1e-6)
+    }
+}

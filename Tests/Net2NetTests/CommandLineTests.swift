@@ -1,0 +1,149 @@
+import XCTest
+import Formats
+@testable import Net2Net
+import TensorCore
+
+/// Runs the `net2net` executable built next to the test bundle.
+struct CLI {
+    static var executable: URL {
+        var directory = Bundle(for: TrainingTests.self).bundleURL.deletingLastPathComponent()
+        if !FileManager.default.fileExists(atPath: directory.appendingPathComponent("net2net").path) {
+            directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/debug")
+        }
+        return directory.appendingPathComponent("net2net")
+    }
+
+    @discardableResult
+    static func run(_ arguments: [String], in directory: URL) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments + ["--threads", "1"]
+        process.currentDirectoryURL = directory
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+final class CommandLineTests: XCTestCase {
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        guard FileManager.default.isExecutableFile(atPath: CLI.executable.path) else {
+            XCTFail("the net2net executable is not built at \(CLI.executable.path); run `swift build` before `swift test`")
+            throw XCTSkip("no executable")
+        }
+        directory = temporaryDirectory(name)
+        let problem = ConditionalGaussian(dimension: 4, conditionDimension: 3, seed: 1)
+        let pairs = problem.pairs(300, seed: 1)
+        try NPY.write(pairs.condition, to: directory.appendingPathComponent("c.npy"))
+        try NPY.write(pairs.target, to: directory.appendingPathComponent("z.npy"))
+        try NPY.write(pairs.condition.rows(0..<1), to: directory.appendingPathComponent("c1.npy"))
+        try """
+        hidden_dim: 16
+        n_flows: 2
+        embedding_dim: 4
+        conditioning_hidden_dim: 8
+        batch_size: 32
+        steps: 6
+        checkpoint_every: 3
+        """.write(to: directory.appendingPathComponent("small.yaml"), atomically: true, encoding: .utf8)
+    }
+
+    func train(_ extra: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
+        try CLI.run(["train", "--config", "small.yaml", "--condition", "c.npy", "--target", "z.npy",
+                     "--output-dir", "run"] + extra, in: directory)
+    }
+
+    func assertFails(_ result: (status: Int32, stdout: String, stderr: String), mentioning words: [String],
+                     file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertNotEqual(result.status, 0, "expected failure; stderr: \(result.stderr)", file: file, line: line)
+        XCTAssertTrue(result.stderr.hasPrefix("error: "), "stderr: \(result.stderr)", file: file, line: line)
+        for word in words {
+            XCTAssertTrue(result.stderr.contains(word), "'\(word)' not in: \(result.stderr)", file: file, line: line)
+        }
+        XCTAssertFalse(result.stderr.contains("Fatal error"), file: file, line: line)
+    }
+
+    func testTrainSampleTranslateEvalEndToEnd() throws {
+        let trained = try train()
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        XCTAssertTrue(trained.stderr.contains("step 6/6"), trained.stderr)
+        let sampled = try CLI.run(["sample", "--checkpoint", "run", "--condition", "c1.npy", "--count", "5",
+                                   "--output", "s.npy", "--seed", "3"], in: directory)
+        XCTAssertEqual(sampled.status, 0, sampled.stderr)
+        XCTAssertEqual(try NPY.readFloat32(directory.appendingPathComponent("s.npy")).shape, [5, 4])
+        let translated = try CLI.run(["translate", "--checkpoint", "run", "--target", "z.npy", "--from", "c.npy",
+                                      "--to", "c1.npy", "--output", "t.npy"], in: directory)
+        XCTAssertEqual(translated.status, 0, translated.stderr)
+        XCTAssertEqual(try NPY.readFloat32(directory.appendingPathComponent("t.npy")).shape, [300, 4])
+        let evaluated = try CLI.run(["eval", "--checkpoint", "run", "--condition", "c.npy", "--target", "z.npy", "--json"],
+                                    in: directory)
+        XCTAssertEqual(evaluated.status, 0, evaluated.stderr)
+        let object = try JSONSerialization.jsonObject(with: Data(evaluated.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(object["n"] as? Int, 300)
+        let nll = try XCTUnwrap(object["nll"] as? Double)
+        let perDim = try XCTUnwrap(object["nats_per_dim"] as? Double)
+        XCTAssertEqual(nll / 4, perDim, accuracy: 1e-9)
+        // eval agrees with the library on the same checkpoint.
+        let flow = try FlowCheckpoint.load(directory.appendingPathComponent("run")).flow
+        let expected = Evaluation.natsPerDimension(flow: flow, target: try NPY.readFloat32(directory.appendingPathComponent("z.npy")),
+                                                   condition: try NPY.readFloat32(directory.appendingPathComponent("c.npy")))
+        XCTAssertEqual(perDim, expected.natsPerDimension, accuracy: 1e-6)
+    }
+
+    func testResumeFromTheCommandLine() throws {
+        XCTAssertEqual(try train(["--steps", "3"]).status, 0)
+        assertFails(try train(), mentioning: ["already holds a checkpoint", "--resume"])
+        let resumed = try train(["--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("resuming at step 3"), resumed.stderr)
+        XCTAssertEqual(try FlowCheckpoint.load(directory.appendingPathComponent("run")).step, 6)
+    }
+
+    func testBadInputGivesClearErrors() throws {
+        let d = directory!
+        // Mismatched N.
+        try NPY.write(Tensor(zeros: [10, 3]), to: d.appendingPathComponent("c10.npy"))
+        assertFails(try CLI.run(["train", "--config", "small.yaml", "--condition", "c10.npy", "--target", "z.npy",
+                                 "--output-dir", "r1"], in: d), mentioning: ["c10.npy", "10 rows", "300"])
+        // NaN in the data.
+        var bad = try NPY.readFloat32(d.appendingPathComponent("z.npy"))
+        bad[7, 2] = .nan
+        try NPY.write(bad, to: d.appendingPathComponent("nan.npy"))
+        assertFails(try CLI.run(["train", "--config", "small.yaml", "--condition", "c.npy", "--target", "nan.npy",
+                                 "--output-dir", "r2"], in: d), mentioning: ["nan.npy", "row 7", "finite"])
+        // Missing, empty and truncated files.
+        assertFails(try CLI.run(["train", "--config", "small.yaml", "--condition", "nope.npy", "--target", "z.npy",
+                                 "--output-dir", "r3"], in: d), mentioning: ["nope.npy"])
+        FileManager.default.createFile(atPath: d.appendingPathComponent("empty.npy").path, contents: Data())
+        assertFails(try CLI.run(["train", "--config", "small.yaml", "--condition", "empty.npy", "--target", "z.npy",
+                                 "--output-dir", "r4"], in: d), mentioning: ["empty.npy", "empty"])
+        let whole = try Data(contentsOf: d.appendingPathComponent("z.npy"))
+        try whole.prefix(whole.count - 100).write(to: d.appendingPathComponent("short.npy"))
+        assertFails(try CLI.run(["train", "--config", "small.yaml", "--condition", "c.npy", "--target", "short.npy",
+                                 "--output-dir", "r5"], in: d), mentioning: ["short.npy", "truncated"])
+        // A checkpoint that does not fit the data.
+        XCTAssertEqual(try train().status, 0)
+        try NPY.write(Tensor(zeros: [5, 6]), to: d.appendingPathComponent("z6.npy"))
+        assertFails(try CLI.run(["eval", "--checkpoint", "run", "--condition", "c.npy", "--target", "z6.npy"], in: d),
+                    mentioning: ["z6.npy", "6 features", "4"])
+        assertFails(try CLI.run(["sample", "--checkpoint", "run", "--condition", "z6.npy", "--output", "x.npy"], in: d),
+                    mentioning: ["[N, 3]"])
+        // A corrupt and a missing checkpoint.
+        let flowFile = d.appendingPathComponent("run/flow.safetensors")
+        let bytes = try Data(contentsOf: flowFile)
+        try bytes.prefix(bytes.count / 2).write(to: d.appendingPathComponent("half.safetensors"))
+        assertFails(try CLI.run(["eval", "--checkpoint", "half.safetensors", "--condition", "c.npy", "--target", "z.npy"], in: d),
+                    mentioning: ["half.safetensors"])
+        assertFails(try CLI.run(["sample", "--checkpoint", "nowhere", "--condition", "c.npy", "--output", "x.npy"], in: d),
+                    mentioning: ["nowhere", "no such file"])
+        // An unknown configuration key.
+        assertFails(try train(["--set", "hiden_dim=3"]), mentioning: ["unknown key 'hiden_dim'"])
+    }
+}

@@ -1,0 +1,39 @@
+import XCTest
+@testable import Net2Net
+
+final class ConfigurationTests: XCTestCase {
+    func testYAMLAndOverrides() throws {
+        let yaml = """
+        hidden_dim: 256
+        n_flows: 12
+        conditioner_use_bn: false
+        base_learning_rate: 1.0e-5
+        lr_decay: cosine
+        """
+        let c = try TrainingConfiguration.load(yaml: yaml, overrides: ["batch_size=64", "n_flows=3", "condition=a b.npy"])
+        XCTAssertEqual(c.hiddenDimension, 256)
+        XCTAssertEqual(c.blockCount, 3)
+        XCTAssertEqual(c.batchSize, 64)
+        XCTAssertFalse(c.conditionerUsesBatchNorm)
+        XCTAssertEqual(c.baseLearningRate, 1e-5)
+        XCTAssertEqual(c.learningRate, Float(64 * 1e-5), accuracy: 1e-9)
+        XCTAssertEqual(c.learningRateDecay, .cosine)
+        XCTAssertEqual(c.condition, "a b.npy")
+        XCTAssertEqual(c.embeddingDimension, 128, "defaults are the reference's")
+    }
+
+    func testBadConfigurationsNameTheKey() {
+        func message(_ yaml: String?, _ overrides: [String] = []) -> String {
+            do { _ = try TrainingConfiguration.load(yaml: yaml, source: "c.yaml", overrides: overrides); return "" }
+            catch { return (error as? LocalizedError)?.errorDescription ?? "\(error)" }
+        }
+        XCTAssertTrue(message("hiden_dim: 3").contains("unknown key 'hiden_dim'"))
+        XCTAssertTrue(message("hidden_dim: lots").contains("'hidden_dim' must be an integer"))
+        XCTAssertTrue(message(nil, ["batch_size=1"]).contains("batch_size must be at least 2"))
+        XCTAssertTrue(message(nil, ["steps"]).contains("expected key=value"))
+        XCTAssertTrue(message("- a\n- b").contains("expected a mapping"))
+        XCTAssertTrue(message("a: [").contains("not valid YAML"))
+        XCTAssertTrue(message(nil, ["lr_decay=sometimes"]).contains("'lr_decay' must be one of"))
+        XCTAssertTrue(message(nil, ["validation_fraction=1"]).contains("validation_fraction"))
+    }
+}

@@ -1,0 +1,172 @@
+import XCTest
+import Flow
+import Formats
+import Layers
+@testable import Net2Net
+import TensorCore
+
+func temporaryDirectory(_ name: String = #function) -> URL {
+    let url = FileManager.default.temporaryDirectory
+        .appendingPathComponent("net2net-tests-\(ProcessInfo.processInfo.processIdentifier)")
+        .appendingPathComponent(name.filter { $0.isLetter || $0.isNumber })
+    try? FileManager.default.removeItem(at: url)
+    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+func smallSettings(steps: Int) -> TrainingConfiguration {
+    var c = TrainingConfiguration()
+    c.hiddenDimension = 32
+    c.blockCount = 4
+    c.embeddingDimension = 8
+    c.conditioningHiddenDimension = 16
+    c.batchSize = 32
+    c.baseLearningRate = 2e-5
+    c.steps = steps
+    c.seed = 3
+    c.logEvery = 5
+    c.validateEvery = 5
+    c.checkpointEvery = 5
+    return c
+}
+
+final class TrainingTests: XCTestCase {
+    /// The known-answer test: on z_Θ = A·z_Φ + b + L·ε the held-out NLL must
+    /// reach the analytic conditional entropy, and samples must have the
+    /// conditional mean A·c + b and covariance L·Lᵀ.
+    func testLearnsAConditionalGaussian() throws {
+        let problem = ConditionalGaussian(dimension: 4, conditionDimension: 3, seed: 7)
+        let train = problem.pairs(16_000, seed: 1)
+        let test = problem.pairs(4_000, seed: 2)
+        var settings = TrainingConfiguration()
+        settings.hiddenDimension = 64
+        settings.blockCount = 6
+        settings.embeddingDimension = 16
+        settings.conditioningHiddenDimension = 64
+        settings.batchSize = 256
+        settings.baseLearningRate = 4e-6
+        settings.steps = 2500
+        settings.seed = 1
+        settings.validationFraction = 0
+        settings.warmupSteps = 100
+        settings.learningRateDecay = .cosine
+        let trainer = try Trainer(configuration: settings, data: try PairDataset(condition: train.condition, target: train.target),
+                                  outputDirectory: nil)
+        try trainer.run()
+        let heldOut = Evaluation.natsPerDimension(flow: trainer.flow, target: test.target, condition: test.condition)
+        let entropy = problem.entropyPerDimension
+        print("held-out \(heldOut.natsPerDimension) nats/dim, analytic entropy \(entropy)")
+        XCTAssertLessThan(abs(heldOut.natsPerDimension - entropy), 0.05)
+
+        let probes = test.condition.rows(0..<3)
+        let K = 6000
+        let samples = try Translation.sample(flow: trainer.flow, condition: probes, count: K, seed: 5)
+        let truth = problem.mean(probes)
+        let covariance = matmul(problem.l, problem.l, transposeB: true)
+        let D = problem.dimension
+        for p in 0..<3 {
+            let block = samples.rows((p * K)..<((p + 1) * K))
+            var mean = [Double](repeating: 0, count: D)
+            for r in 0..<K { for j in 0..<D { mean[j] += Double(block[r, j]) / Double(K) } }
+            for j in 0..<D {
+                // Standard error of the mean is ≤ 1/√6000 ≈ 0.013 per coordinate.
+                XCTAssertEqual(mean[j], Double(truth[p, j]), accuracy: 0.08, "condition \(p), mean[\(j)]")
+            }
+            for i in 0..<D {
+                for j in 0..<D {
+                    var s = 0.0
+                    for r in 0..<K { s += (Double(block[r, i]) - mean[i]) * (Double(block[r, j]) - mean[j]) }
+                    XCTAssertEqual(s / Double(K - 1), Double(covariance[i, j]), accuracy: 0.08, "condition \(p), cov[\(i),\(j)]")
+                }
+            }
+        }
+    }
+
+    func testResumeReproducesTheUninterruptedRun() throws {
+        let problem = ConditionalGaussian(dimension: 5, conditionDimension: 3, seed: 2)
+        let pairs = problem.pairs(400, seed: 1)
+        let data = try PairDataset(condition: pairs.condition, target: pairs.target)
+        let settings = smallSettings(steps: 20)
+
+        let whole = try Trainer(configuration: settings, data: data, outputDirectory: temporaryDirectory("whole"))
+        try whole.run()
+
+        let directory = temporaryDirectory("parts")
+        let first = try Trainer(configuration: settings, data: data, outputDirectory: directory)
+        try first.run(until: 10)
+        XCTAssertEqual(first.step, 10)
+        let second = try Trainer(configuration: settings, data: data, outputDirectory: directory, resume: true)
+        XCTAssertEqual(second.step, 10)
+        try second.run()
+
+        XCTAssertEqual(first.losses + second.losses, whole.losses, "resumed losses differ from the uninterrupted run")
+        XCTAssertEqual(second.flow.parameters.array(), whole.flow.parameters.array())
+        XCTAssertEqual(second.flow.buffers.array(), whole.flow.buffers.array())
+        XCTAssertEqual(second.optimizer.maxSecondMoment.array(), whole.optimizer.maxSecondMoment.array())
+    }
+
+    func testSaveLoadGivesIdenticalOutputs() throws {
+        let problem = ConditionalGaussian(dimension: 5, conditionDimension: 3, seed: 2)
+        let pairs = problem.pairs(200, seed: 1)
+        let directory = temporaryDirectory()
+        let trainer = try Trainer(configuration: smallSettings(steps: 5),
+                                  data: try PairDataset(condition: pairs.condition, target: pairs.target),
+                                  outputDirectory: directory)
+        try trainer.run()
+        let loaded = try FlowCheckpoint.load(directory)
+        XCTAssertEqual(loaded.step, 5)
+        XCTAssertEqual(loaded.flow.configuration, trainer.flow.configuration)
+        XCTAssertEqual(loaded.flow.permutations, trainer.flow.permutations)
+        let a = trainer.flow.forward(pairs.target, condition: pairs.condition)
+        let b = loaded.flow.forward(pairs.target, condition: pairs.condition)
+        XCTAssertEqual(a.output, b.output)
+        XCTAssertEqual(a.logDet, b.logDet)
+        var g1 = SeededGenerator(seed: 1), g2 = SeededGenerator(seed: 1)
+        XCTAssertEqual(trainer.flow.sample(condition: pairs.condition.rows(0..<3), count: 4, using: &g1),
+                       loaded.flow.sample(condition: pairs.condition.rows(0..<3), count: 4, using: &g2))
+    }
+
+    func testDivergenceStopsAndKeepsTheLastCheckpoint() throws {
+        let problem = ConditionalGaussian(dimension: 5, conditionDimension: 3, seed: 2)
+        let pairs = problem.pairs(400, seed: 1)
+        let data = try PairDataset(condition: pairs.condition, target: pairs.target)
+        let directory = temporaryDirectory()
+        try Trainer(configuration: smallSettings(steps: 5), data: data, outputDirectory: directory).run()
+        let flowFile = directory.appendingPathComponent(FlowCheckpoint.flowFile)
+        let before = try Data(contentsOf: flowFile)
+
+        var explosive = smallSettings(steps: 200)
+        explosive.baseLearningRate = 1e4
+        explosive.checkpointEvery = 1000
+        let trainer = try Trainer(configuration: explosive, data: data, outputDirectory: directory, resume: true)
+        XCTAssertThrowsError(try trainer.run()) { error in
+            let message = (error as? LocalizedError)?.errorDescription ?? ""
+            XCTAssertTrue(message.contains("training stopped at step"), message)
+            XCTAssertTrue(message.contains("intact"), message)
+        }
+        XCTAssertEqual(try Data(contentsOf: flowFile), before, "the last good checkpoint was overwritten")
+        XCTAssertNoThrow(try FlowCheckpoint.load(directory))
+    }
+
+    func testTrainingReducesTheLossAndValidates() throws {
+        let problem = ConditionalGaussian(dimension: 6, conditionDimension: 4, seed: 4)
+        let pairs = problem.pairs(2_000, seed: 1)
+        var settings = smallSettings(steps: 150)
+        settings.validationFraction = 0.2
+        settings.validateEvery = 50
+        let trainer = try Trainer(configuration: settings, data: try PairDataset(condition: pairs.condition, target: pairs.target),
+                                  outputDirectory: nil)
+        var validations: [Double] = []
+        try trainer.run { event in
+            if case let .validation(_, nats, count) = event {
+                validations.append(nats)
+                XCTAssertEqual(count, 400)
+            }
+        }
+        XCTAssertEqual(validations.count, 3)
+        let early = trainer.losses.prefix(10).reduce(0, +) / 10
+        let late = trainer.losses.suffix(10).reduce(0, +) / 10
+        XCTAssertLessThan(late, early - 1, "the loss did not fall")
+        XCTAssertTrue(validations.allSatisfy(\.isFinite))
+    }
+}
