@@ -102,11 +102,15 @@ public struct CouplingHalf: Sendable {
             copyMatrix(embedding, ld: embeddingDimension, into: w.input.pointer + keepDimension, ld: inW,
                        rows: B, columns: embeddingDimension)
         }
-        inputLayer.forward(w.input.pointer, ldx: inW, batch: B, parameters: parameters,
-                           into: w.first.pointer, ldy: 2 * H)
-        Vector.leakyReLU(w.first.pointer, w.first.pointer, count: B * 2 * H, slope: slope)
-        for net in 0..<2 {
-            var h = UnsafePointer(w.first.pointer + net * H)
+        // S and T are independent after their shared input: each runs on its own thread.
+        ComputeThreads.forEachIndependentTask(2) { net in
+            let first = w.first.pointer + net * H
+            Linear.affine(w.input.pointer, ldx: inW, batch: B,
+                          weight: parameters + inputLayer.weightOffset + net * H * inW,
+                          bias: parameters + inputLayer.biasOffset + net * H,
+                          inputDimension: inW, outputDimension: H, into: first, ldy: 2 * H)
+            for r in 0..<B { Vector.leakyReLU(first + r * 2 * H, first + r * 2 * H, count: H, slope: slope) }
+            var h = UnsafePointer(first)
             var ldh = 2 * H
             for k in 0..<depth {
                 let y = w.hidden[net][k].pointer

@@ -97,7 +97,8 @@ public final class Adam {
                 st(vi, v, i)
                 var vhat = vi
                 if amsgrad {
-                    vhat = pointwiseMax(ld(vmax, i), vi)
+                    let previous = ld(vmax, i)
+                    vhat.replace(with: previous, where: previous .> vi)
                     st(vhat, vmax, i)
                 }
                 let denominator = vhat.squareRoot() * inverseSqrtBias2 + eps

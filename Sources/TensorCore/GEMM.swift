@@ -1,4 +1,5 @@
 import CBLAS
+import Dispatch
 
 /// Whether a GEMM operand is used as stored or transposed.
 public enum Transpose: Sendable {
@@ -75,4 +76,23 @@ public enum ComputeThreads {
 
     /// The number of threads BLAS currently uses.
     public static var blasThreads: Int { Int(openblas_get_num_threads()) }
+
+    /// Runs `count` independent tasks (each a chain of small GEMMs and
+    /// elementwise work), concurrently when that beats threading inside
+    /// each GEMM: with 2 or 3 threads, small-batch GEMMs scale poorly inside
+    /// OpenBLAS, so each task runs on its own thread with single-threaded
+    /// BLAS. Otherwise the tasks run in order with multi-threaded BLAS.
+    public static func forEachIndependentTask(_ count: Int, _ body: (Int) -> Void) {
+        let threads = Parallel.threadCount
+        guard count > 1, threads >= 2, threads <= 3 else {
+            for i in 0..<count { body(i) }
+            return
+        }
+        let blas = openblas_get_num_threads()
+        if blas != 1 { openblas_set_num_threads(1) }
+        withoutActuallyEscaping(body) { body in
+            DispatchQueue.concurrentPerform(iterations: count) { body($0) }
+        }
+        if blas != 1 { openblas_set_num_threads(blas) }
+    }
 }
