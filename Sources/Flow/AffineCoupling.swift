@@ -10,9 +10,10 @@ import TensorCore
 /// change' = change · exp(s) + t,   log|det| = Σⱼ sⱼ
 /// ```
 /// S and T are MLPs: Linear(in → H), LeakyReLU, `depth` × [Linear(H → H),
-/// LeakyReLU], Linear(H → out). Their first layers read the same input, so
-/// their weights are stored adjacently (`s.layers.0` then `t.layers.0`) and
-/// run as one `[B, in] × [in, 2H]` GEMM.
+/// LeakyReLU], Linear(H → out), named like PyTorch `nn.Sequential`s
+/// (`s0.layers.0`, `s0.layers.2`, …). They are independent given h, so the
+/// two chains run concurrently (`ComputeThreads.forEachIndependentTask`),
+/// and their weights are kept transposed in memory (see `Linear`).
 public struct CouplingHalf: Sendable {
     public let keepDimension: Int
     public let changeDimension: Int
@@ -20,12 +21,8 @@ public struct CouplingHalf: Sendable {
     public let hiddenDimension: Int
     public let depth: Int
     public let slope: Float
-    /// Fused first layer of S and T: W `[2H, keep + E]`, b `[2H]`.
-    let inputLayer: Linear
-    /// Hidden layers `[net][k]` for net 0 = S, 1 = T.
-    let hiddenLayers: [[Linear]]
-    /// Output layers `[net]`.
-    let outputLayers: [Linear]
+    /// The layers of net 0 = S and net 1 = T, input layer first.
+    let layers: [[Linear]]
 
     var inputWidth: Int { keepDimension + embeddingDimension }
 
@@ -38,58 +35,47 @@ public struct CouplingHalf: Sendable {
         self.hiddenDimension = hiddenDimension
         self.depth = depth
         self.slope = slope
-        let inWidth = keepDimension + embeddingDimension
         let H = hiddenDimension
-        let sName = "\(name).s\(index).layers", tName = "\(name).t\(index).layers"
-        let w = layout.add("\(sName).0.weight", shape: [H, inWidth])
-        layout.add("\(tName).0.weight", shape: [H, inWidth], packed: true)
-        let b = layout.add("\(sName).0.bias", shape: [H])
-        layout.add("\(tName).0.bias", shape: [H], packed: true)
-        inputLayer = Linear(inputDimension: inWidth, outputDimension: 2 * H, weightOffset: w, biasOffset: b)
-        var hidden: [[Linear]] = []
-        var outputs: [Linear] = []
-        for net in [sName, tName] {
-            hidden.append((1...max(1, depth)).prefix(depth).map { k in
-                Linear("\(net).\(2 * k)", inputDimension: H, outputDimension: H, layout: &layout)
-            })
-            outputs.append(Linear("\(net).\(2 * depth + 2)", inputDimension: H, outputDimension: changeDimension,
-                                  layout: &layout))
+        layers = ["s", "t"].map { net in
+            (0...(depth + 1)).map { k in
+                Linear("\(name).\(net)\(index).layers.\(2 * k)",
+                       inputDimension: k == 0 ? keepDimension + embeddingDimension : H,
+                       outputDimension: k == depth + 1 ? changeDimension : H,
+                       storedTransposed: true, layout: &layout)
+            }
         }
-        hiddenLayers = hidden
-        outputLayers = outputs
     }
 
-    /// Linear layers in initialisation order (the fused input layer counts once).
-    var allLinear: [Linear] { [inputLayer] + hiddenLayers.flatMap { $0 } + outputLayers }
+    /// The output layers of S and T.
+    var outputLayers: [Linear] { layers.map { $0[depth + 1] } }
+
+    /// Linear layers in initialisation order.
+    var allLinear: [Linear] { layers.flatMap { $0 } }
 
     /// Activations of one forward pass, kept for `backward`, plus scratch.
     public final class Workspace {
-        let input: FloatBuffer          // [B, in]
-        let first: FloatBuffer          // [B, 2H], after LeakyReLU
-        let hidden: [[FloatBuffer]]     // [net][k] [B, H], after LeakyReLU
-        let scale: FloatBuffer          // s = tanh(·) [B, out]
-        let shift: FloatBuffer          // t [B, out]
-        let expScale: FloatBuffer       // exp(s) [B, out]
-        let change: FloatBuffer         // the untransformed input [B, out]
-        // Backward scratch.
-        let dFirst: FloatBuffer         // [B, 2H]
-        let dHidden: [FloatBuffer]      // two [B, H] ping-pong buffers
-        let dOutput: FloatBuffer        // [B, out]
-        let dInput: FloatBuffer         // [B, in]
+        let input: FloatBuffer              // [B, in]
+        let activations: [[FloatBuffer]]    // [net][k] [B, H] after LeakyReLU, k = 0…depth
+        let scale: FloatBuffer              // s = tanh(·) [B, out]
+        let shift: FloatBuffer              // t [B, out]
+        let expScale: FloatBuffer           // exp(s) [B, out]
+        let change: FloatBuffer             // the untransformed input [B, out]
+        // Backward scratch, per net.
+        let dHidden: [[FloatBuffer]]        // [net][2] ping-pong [B, H]
+        let dOutput: [FloatBuffer]          // [net] [B, out]
+        let dInput: [FloatBuffer]           // [net] [B, in]
 
         init(_ half: CouplingHalf, batch B: Int) {
             let H = half.hiddenDimension, out = half.changeDimension
             input = FloatBuffer(count: B * half.inputWidth)
-            first = FloatBuffer(count: B * 2 * H)
-            hidden = (0..<2).map { _ in (0..<half.depth).map { _ in FloatBuffer(count: B * H) } }
+            activations = (0..<2).map { _ in (0...half.depth).map { _ in FloatBuffer(count: B * H) } }
             scale = FloatBuffer(count: B * out)
             shift = FloatBuffer(count: B * out)
             expScale = FloatBuffer(count: B * out)
             change = FloatBuffer(count: B * out)
-            dFirst = FloatBuffer(count: B * 2 * H)
-            dHidden = [FloatBuffer(count: B * H), FloatBuffer(count: B * H)]
-            dOutput = FloatBuffer(count: B * out)
-            dInput = FloatBuffer(count: B * half.inputWidth)
+            dHidden = (0..<2).map { _ in [FloatBuffer(count: B * H), FloatBuffer(count: B * H)] }
+            dOutput = (0..<2).map { _ in FloatBuffer(count: B * out) }
+            dInput = (0..<2).map { _ in FloatBuffer(count: B * half.inputWidth) }
         }
     }
 
@@ -102,25 +88,18 @@ public struct CouplingHalf: Sendable {
             copyMatrix(embedding, ld: embeddingDimension, into: w.input.pointer + keepDimension, ld: inW,
                        rows: B, columns: embeddingDimension)
         }
-        // S and T are independent after their shared input: each runs on its own thread.
         ComputeThreads.forEachIndependentTask(2) { net in
-            let first = w.first.pointer + net * H
-            Linear.affine(w.input.pointer, ldx: inW, batch: B,
-                          weight: parameters + inputLayer.weightOffset + net * H * inW,
-                          bias: parameters + inputLayer.biasOffset + net * H,
-                          inputDimension: inW, outputDimension: H, into: first, ldy: 2 * H)
-            for r in 0..<B { Vector.leakyReLU(first + r * 2 * H, first + r * 2 * H, count: H, slope: slope) }
-            var h = UnsafePointer(first)
-            var ldh = 2 * H
-            for k in 0..<depth {
-                let y = w.hidden[net][k].pointer
-                hiddenLayers[net][k].forward(h, ldx: ldh, batch: B, parameters: parameters, into: y, ldy: H)
+            var h = UnsafePointer(w.input.pointer)
+            var ldh = inW
+            for k in 0...depth {
+                let y = w.activations[net][k].pointer
+                layers[net][k].forward(h, ldx: ldh, batch: B, parameters: parameters, into: y, ldy: H)
                 Vector.leakyReLU(y, y, count: B * H, slope: slope)
                 h = UnsafePointer(y)
                 ldh = H
             }
             let target = net == 0 ? w.scale.pointer : w.shift.pointer
-            outputLayers[net].forward(h, ldx: ldh, batch: B, parameters: parameters, into: target, ldy: out)
+            layers[net][depth + 1].forward(h, ldx: H, batch: B, parameters: parameters, into: target, ldy: out)
         }
         Vector.tanh(w.scale.pointer, w.scale.pointer, count: B * out)
         Vector.exp(w.scale.pointer, w.expScale.pointer, count: B * out)
@@ -166,9 +145,9 @@ public struct CouplingHalf: Sendable {
                   parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
                   dEmbedding: UnsafeMutablePointer<Float>?, workspace w: Workspace) {
         let H = hiddenDimension, inW = inputWidth, out = changeDimension
-        // Output layer gradients: dt = dy; ds = dy·change·exp(s) + dLogDet; dpre_s = ds·(1 − s²).
-        for net in 0..<2 {
-            let dPre = w.dOutput.pointer
+        ComputeThreads.forEachIndependentTask(2) { net in
+            // Gradient at the net's output: dt = dy; ds = dy·change·exp(s) + dLogDet, through tanh.
+            let dPre = w.dOutput[net].pointer
             for r in 0..<B {
                 let dy = dChanged + r * ldDChanged
                 let o = r * out
@@ -182,44 +161,34 @@ public struct CouplingHalf: Sendable {
                     for j in 0..<out { dPre[o + j] = dy[j] }
                 }
             }
-            // Back through the net; the gradient w.r.t. its input lands in dFirst[:, net·H ..< (net+1)·H].
-            let firstActivations = UnsafePointer(w.first.pointer + net * H)
             var dCurrent = UnsafePointer(dPre)
             var ldCurrent = out
-            var layerInput = depth > 0 ? UnsafePointer(w.hidden[net][depth - 1].pointer) : firstActivations
-            var ldInput = depth > 0 ? H : 2 * H
-            let target = depth > 0 ? w.dHidden[0].pointer : w.dFirst.pointer + net * H
-            outputLayers[net].backward(layerInput, ldx: ldInput, batch: B, dy: dCurrent, lddy: ldCurrent,
-                                       parameters: parameters, gradients: gradients,
-                                       dx: target, lddx: depth > 0 ? H : 2 * H)
             var ping = 0
-            for k in stride(from: depth - 1, through: 0, by: -1) {
-                // dz = leaky'(h_k) · dh_k in place.
-                let dh = w.dHidden[ping].pointer
-                Vector.leakyReLUBackward(y: w.hidden[net][k].pointer, dy: dh, dx: dh, count: B * H, slope: slope)
-                dCurrent = UnsafePointer(dh)
-                ldCurrent = H
-                layerInput = k > 0 ? UnsafePointer(w.hidden[net][k - 1].pointer) : firstActivations
-                ldInput = k > 0 ? H : 2 * H
-                let next = k > 0 ? w.dHidden[1 - ping].pointer : w.dFirst.pointer + net * H
-                hiddenLayers[net][k].backward(layerInput, ldx: ldInput, batch: B, dy: dCurrent, lddy: ldCurrent,
-                                              parameters: parameters, gradients: gradients,
-                                              dx: next, lddx: k > 0 ? H : 2 * H)
-                ping = 1 - ping
+            for k in stride(from: depth + 1, through: 0, by: -1) {
+                let input = k > 0 ? UnsafePointer(w.activations[net][k - 1].pointer) : UnsafePointer(w.input.pointer)
+                let ldInput = k > 0 ? H : inW
+                let dx = k > 0 ? w.dHidden[net][ping].pointer : w.dInput[net].pointer
+                layers[net][k].backward(input, ldx: ldInput, batch: B, dy: dCurrent, lddy: ldCurrent,
+                                        parameters: parameters, gradients: gradients,
+                                        dx: dx, lddx: ldInput)
+                if k > 0 {
+                    // Through the LeakyReLU that produced layer k's input.
+                    Vector.leakyReLUBackward(y: w.activations[net][k - 1].pointer, dy: dx, dx: dx,
+                                             count: B * H, slope: slope)
+                    dCurrent = UnsafePointer(dx)
+                    ldCurrent = H
+                    ping = 1 - ping
+                }
             }
         }
-        Vector.leakyReLUBackward(y: w.first.pointer, dy: w.dFirst.pointer, dx: w.dFirst.pointer,
-                                 count: B * 2 * H, slope: slope)
-        inputLayer.backward(w.input.pointer, ldx: inW, batch: B, dy: w.dFirst.pointer, lddy: 2 * H,
-                            parameters: parameters, gradients: gradients,
-                            dx: w.dInput.pointer, lddx: inW)
+        let dInS = w.dInput[0].pointer, dInT = w.dInput[1].pointer
         for r in 0..<B {
-            let dIn = w.dInput.pointer + r * inW
+            let ds = dInS + r * inW, dt = dInT + r * inW
             let dk = dKeep + r * ldDKeep
-            for j in 0..<keepDimension { dk[j] += dIn[j] }
+            for j in 0..<keepDimension { dk[j] += ds[j] + dt[j] }
             if let dEmbedding, embeddingDimension > 0 {
                 let de = dEmbedding + r * embeddingDimension
-                for j in 0..<embeddingDimension { de[j] += dIn[keepDimension + j] }
+                for j in 0..<embeddingDimension { de[j] += ds[keepDimension + j] + dt[keepDimension + j] }
             }
             let dy = dChanged + r * ldDChanged, dc = dChange + r * ldDChange, e = w.expScale.pointer + r * out
             for j in 0..<out { dc[j] = dy[j] * e[j] }

@@ -1,11 +1,14 @@
 import TensorCore
 
-/// A fully connected layer `y = x·Wᵀ + b` on raw buffers, PyTorch layout.
+/// A fully connected layer `y = x·Wᵀ + b` on raw buffers.
 ///
 /// Shapes: x `[B, inputDimension]` (row stride `ldx`), W `[outputDimension,
-/// inputDimension]`, b `[outputDimension]`, y `[B, outputDimension]` (row
-/// stride `ldy`). The struct only records where W and b live in a flat
-/// parameter buffer.
+/// inputDimension]` as PyTorch names it, b `[outputDimension]`,
+/// y `[B, outputDimension]` (row stride `ldy`). The struct only records
+/// where W and b live in a flat parameter buffer. With `storedTransposed`,
+/// memory holds Wᵀ `[inputDimension, outputDimension]`: the forward GEMM then
+/// reads it untransposed, which packs faster when the weights stream from
+/// memory at small batch sizes (sampling).
 public struct Linear: Sendable, Equatable {
     public let inputDimension: Int
     public let outputDimension: Int
@@ -13,19 +16,25 @@ public struct Linear: Sendable, Equatable {
     public let weightOffset: Int
     /// Offset of b in the parameter buffer.
     public let biasOffset: Int
+    /// Whether memory holds Wᵀ `[in, out]` instead of W `[out, in]`.
+    public let storedTransposed: Bool
 
-    public init(inputDimension: Int, outputDimension: Int, weightOffset: Int, biasOffset: Int) {
+    public init(inputDimension: Int, outputDimension: Int, weightOffset: Int, biasOffset: Int,
+                storedTransposed: Bool = false) {
         self.inputDimension = inputDimension
         self.outputDimension = outputDimension
         self.weightOffset = weightOffset
         self.biasOffset = biasOffset
+        self.storedTransposed = storedTransposed
     }
 
     /// Registers `name.weight` and `name.bias` in `layout`.
-    public init(_ name: String, inputDimension: Int, outputDimension: Int, layout: inout ParameterLayout) {
-        let w = layout.add("\(name).weight", shape: [outputDimension, inputDimension])
+    public init(_ name: String, inputDimension: Int, outputDimension: Int, storedTransposed: Bool = false,
+                layout: inout ParameterLayout) {
+        let w = layout.add("\(name).weight", shape: [outputDimension, inputDimension], storedTransposed: storedTransposed)
         let b = layout.add("\(name).bias", shape: [outputDimension])
-        self.init(inputDimension: inputDimension, outputDimension: outputDimension, weightOffset: w, biasOffset: b)
+        self.init(inputDimension: inputDimension, outputDimension: outputDimension, weightOffset: w, biasOffset: b,
+                  storedTransposed: storedTransposed)
     }
 
     /// PyTorch's default initialisation: W, b ~ U(−1/√in, 1/√in).
@@ -47,19 +56,21 @@ public struct Linear: Sendable, Equatable {
         Linear.affine(x, ldx: ldx, batch: batch,
                       weight: parameters + weightOffset, bias: parameters + biasOffset,
                       inputDimension: inputDimension, outputDimension: outputDimension,
-                      into: y, ldy: ldy)
+                      storedTransposed: storedTransposed, into: y, ldy: ldy)
     }
 
-    /// `y = x·Wᵀ + b` for an explicit W `[out, in]` and b `[out]`: b is
-    /// broadcast into y first, then one GEMM accumulates onto it.
+    /// `y = x·Wᵀ + b` for an explicit W (`[out, in]`, or `[in, out]` when
+    /// `storedTransposed`) and b `[out]`: b is broadcast into y first, then
+    /// one GEMM accumulates onto it.
     @inline(__always)
     public static func affine(_ x: UnsafePointer<Float>, ldx: Int, batch: Int,
                               weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                              inputDimension: Int, outputDimension: Int,
+                              inputDimension: Int, outputDimension: Int, storedTransposed: Bool = false,
                               into y: UnsafeMutablePointer<Float>, ldy: Int) {
         for r in 0..<batch { (y + r * ldy).update(from: bias, count: outputDimension) }
-        gemm(.none, .transposed, m: batch, n: outputDimension, k: inputDimension,
-             a: x, lda: ldx, b: weight, ldb: inputDimension, beta: 1, c: y, ldc: ldy)
+        gemm(.none, storedTransposed ? .none : .transposed, m: batch, n: outputDimension, k: inputDimension,
+             a: x, lda: ldx, b: weight, ldb: storedTransposed ? outputDimension : inputDimension,
+             beta: 1, c: y, ldc: ldy)
     }
 
     /// Backward of `y = x·Wᵀ + b` given `dy`:
@@ -76,6 +87,7 @@ public struct Linear: Sendable, Equatable {
                               weightGradient: gradients + weightOffset,
                               biasGradient: gradients + biasOffset,
                               inputDimension: inputDimension, outputDimension: outputDimension,
+                              storedTransposed: storedTransposed,
                               accumulateParameters: accumulateParameters,
                               dx: dx, lddx: lddx, accumulateInput: accumulateInput)
     }
@@ -87,17 +99,25 @@ public struct Linear: Sendable, Equatable {
                                       weight: UnsafePointer<Float>,
                                       weightGradient: UnsafeMutablePointer<Float>,
                                       biasGradient: UnsafeMutablePointer<Float>,
-                                      inputDimension: Int, outputDimension: Int,
+                                      inputDimension: Int, outputDimension: Int, storedTransposed: Bool = false,
                                       accumulateParameters: Bool,
                                       dx: UnsafeMutablePointer<Float>?, lddx: Int, accumulateInput: Bool) {
-        gemm(.transposed, .none, m: outputDimension, n: inputDimension, k: batch,
-             a: dy, lda: lddy, b: x, ldb: ldx,
-             beta: accumulateParameters ? 1 : 0, c: weightGradient, ldc: inputDimension)
+        let beta: Float = accumulateParameters ? 1 : 0
+        if storedTransposed {
+            // dWᵀ = xᵀ·dy  [in, out]
+            gemm(.transposed, .none, m: inputDimension, n: outputDimension, k: batch,
+                 a: x, lda: ldx, b: dy, ldb: lddy, beta: beta, c: weightGradient, ldc: outputDimension)
+        } else {
+            // dW = dyᵀ·x  [out, in]
+            gemm(.transposed, .none, m: outputDimension, n: inputDimension, k: batch,
+                 a: dy, lda: lddy, b: x, ldb: ldx, beta: beta, c: weightGradient, ldc: inputDimension)
+        }
         Vector.columnSums(dy, rows: batch, columns: outputDimension, ld: lddy,
                           into: biasGradient, accumulate: accumulateParameters)
         if let dx {
-            gemm(.none, .none, m: batch, n: inputDimension, k: outputDimension,
-                 a: dy, lda: lddy, b: weight, ldb: inputDimension,
+            // dx = dy·W
+            gemm(.none, storedTransposed ? .transposed : .none, m: batch, n: inputDimension, k: outputDimension,
+                 a: dy, lda: lddy, b: weight, ldb: storedTransposed ? outputDimension : inputDimension,
                  beta: accumulateInput ? 1 : 0, c: dx, ldc: lddx)
         }
     }

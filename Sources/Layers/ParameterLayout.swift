@@ -7,8 +7,12 @@
 public struct ParameterLayout: Sendable, Equatable {
     public struct Entry: Sendable, Equatable {
         public let name: String
+        /// The tensor's shape as named (PyTorch's `[out, in]` for weights).
         public let shape: [Int]
         public let offset: Int
+        /// A rank-2 tensor kept in memory as its transpose `[shape[1], shape[0]]`
+        /// (so that a GEMM can read it untransposed); checkpoints still hold `shape`.
+        public var storedTransposed = false
         public var count: Int { shape.reduce(1, *) }
     }
 
@@ -22,10 +26,11 @@ public struct ParameterLayout: Sendable, Equatable {
     /// multiple of 16 elements (64 bytes) unless `packed` is true, which keeps
     /// it directly adjacent to the previous entry.
     @discardableResult
-    public mutating func add(_ name: String, shape: [Int], packed: Bool = false) -> Int {
+    public mutating func add(_ name: String, shape: [Int], packed: Bool = false, storedTransposed: Bool = false) -> Int {
         precondition(!entries.contains { $0.name == name }, "duplicate parameter \(name)")
+        precondition(!storedTransposed || shape.count == 2, "only matrices can be stored transposed")
         let offset = packed ? count : (count + 15) & ~15
-        entries.append(Entry(name: name, shape: shape, offset: offset))
+        entries.append(Entry(name: name, shape: shape, offset: offset, storedTransposed: storedTransposed))
         count = offset + shape.reduce(1, *)
         return offset
     }

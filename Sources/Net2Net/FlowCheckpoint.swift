@@ -23,8 +23,7 @@ public enum FlowCheckpoint {
                             extraMetadata: [String: String] = [:]) throws {
         var tensors: [(name: String, value: SafeTensorValue)] = []
         for entry in flow.layout.entries {
-            tensors.append((entry.name, .float32(Tensor(shape: entry.shape,
-                                                         scalars: flow.parameters.array(entry.offset..<(entry.offset + entry.count))))))
+            tensors.append((entry.name, .float32(tensor(entry, in: flow.parameters))))
         }
         for entry in flow.bufferLayout.entries {
             tensors.append((entry.name, .float32(Tensor(shape: entry.shape,
@@ -101,8 +100,29 @@ public enum FlowCheckpoint {
             guard info.shape == entry.shape else {
                 throw Net2NetError.checkpoint(path: path, problem: "\(entry.name) has shape \(info.shape), the architecture needs \(entry.shape)")
             }
-            buffer.assign(try file.tensor(entry.name).scalars, at: entry.offset)
+            let values = try file.tensor(entry.name).scalars
+            buffer.assign(entry.storedTransposed ? transpose(values, rows: entry.shape[0], columns: entry.shape[1]) : values,
+                          at: entry.offset)
         }
+    }
+
+    /// The named tensor of `entry` in its published shape (undoing a transposed storage).
+    static func tensor(_ entry: ParameterLayout.Entry, in buffer: FloatBuffer) -> Tensor {
+        let values = buffer.array(entry.offset..<(entry.offset + entry.count))
+        guard entry.storedTransposed else { return Tensor(shape: entry.shape, scalars: values) }
+        // Memory holds [shape[1], shape[0]].
+        return Tensor(shape: entry.shape, scalars: transpose(values, rows: entry.shape[1], columns: entry.shape[0]))
+    }
+
+    /// The transpose of a row-major `[rows, columns]` matrix.
+    static func transpose(_ values: [Float], rows: Int, columns: Int) -> [Float] {
+        var result = [Float](repeating: 0, count: values.count)
+        values.withUnsafeBufferPointer { source in
+            result.withUnsafeMutableBufferPointer { destination in
+                for r in 0..<rows { for c in 0..<columns { destination[c * rows + r] = source[r * columns + c] } }
+            }
+        }
+        return result
     }
 
     // MARK: training state

@@ -193,7 +193,7 @@ final class ConditionalFlowTests: XCTestCase {
         var bits: [Bool] = []
         for coupling in w.couplings {
             for half in coupling.halves {
-                for buffer in [half.first] + half.hidden.flatMap({ $0 }) { bits += buffer.array().map { $0 > 0 } }
+                for buffer in half.activations.flatMap({ $0 }) { bits += buffer.array().map { $0 > 0 } }
             }
         }
         for buffer in w.embedder?.activations ?? [] { bits += buffer.array().map { $0 > 0 } }

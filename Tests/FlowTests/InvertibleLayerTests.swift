@@ -26,7 +26,7 @@ final class InvertibleLayerTests: XCTestCase {
         return LayerHarness(layer: layer, parameters: p, layout: layout, embeddingDimension: E,
                             activationPattern: { w in
             w.halves.flatMap { half in
-                ([half.first] + half.hidden.flatMap { $0 }).flatMap { $0.array().map { $0 > 0 } }
+                half.activations.flatMap { $0 }.flatMap { $0.array().map { $0 > 0 } }
             }
         })
     }
