@@ -4,7 +4,11 @@ import TensorCore
 
 /// `Linear` against naive loops in Double, with row strides larger than the
 /// widths (so a mix-up of `ld` and width shows) and an offset layout.
-final class LinearTests: XCTestCase {
+/// `TransposedLinearTests` runs every test again with Wᵀ kept in memory.
+class LinearTests: XCTestCase {
+    /// Whether the layer under test keeps Wᵀ `[in, out]` in memory.
+    class var storedTransposed: Bool { false }
+
     let B = 5, n = 7, m = 4          // batch, input, output
     let ldx = 9, ldy = 6, lddx = 8
     var layout = ParameterLayout()
@@ -15,14 +19,19 @@ final class LinearTests: XCTestCase {
     override func setUp() {
         layout = ParameterLayout()
         layout.add("before", shape: [3])   // so that W and b do not start at 0
-        layer = Linear("fc", inputDimension: n, outputDimension: m, layout: &layout)
+        layer = Linear("fc", inputDimension: n, outputDimension: m, storedTransposed: Self.storedTransposed,
+                       layout: &layout)
         parameters = FloatBuffer(count: layout.count)
         var g = SeededGenerator(seed: 1)
         layer.initialize(parameters.pointer, using: &g)
         x = normals(B * ldx, seed: 2)
     }
 
-    func w(_ o: Int, _ i: Int) -> Double { Double(parameters[layer.weightOffset + o * n + i]) }
+    /// Where W[o, i] lives in memory.
+    func weightIndex(_ o: Int, _ i: Int) -> Int {
+        layer.weightOffset + (Self.storedTransposed ? i * m + o : o * n + i)
+    }
+    func w(_ o: Int, _ i: Int) -> Double { Double(parameters[weightIndex(o, i)]) }
     func b(_ o: Int) -> Double { Double(parameters[layer.biasOffset + o]) }
 
     func testLayoutAndInitialisation() {
@@ -86,7 +95,7 @@ final class LinearTests: XCTestCase {
                 let index = layer.biasOffset + o
                 assertNear(gradients[index], db[o] + (accumulate ? Double(previous[index]) : 0), "\(tag) db[\(o)]")
                 for i in 0..<n {
-                    let index = layer.weightOffset + o * n + i
+                    let index = weightIndex(o, i)
                     assertNear(gradients[index], dW[o][i] + (accumulate ? Double(previous[index]) : 0),
                                "\(tag) dW[\(o), \(i)]")
                 }
@@ -139,5 +148,15 @@ final class LinearTests: XCTestCase {
         let h: Float = 0.5
         let numeric = (objective(h) - objective(-h)) / Double(2 * h)
         XCTAssertEqual(predicted, numeric, accuracy: 1e-4 * max(1, abs(numeric)))
+    }
+}
+
+final class TransposedLinearTests: LinearTests {
+    override class var storedTransposed: Bool { true }
+
+    func testEntryKeepsThePublishedShape() {
+        let entry = layout.entry("fc.weight")!
+        XCTAssertEqual(entry.shape, [m, n])
+        XCTAssertTrue(entry.storedTransposed)
     }
 }

@@ -36,7 +36,7 @@ final class TrainingTests: XCTestCase {
     /// conditional mean A·c + b and covariance L·Lᵀ.
     func testLearnsAConditionalGaussian() throws {
         let problem = ConditionalGaussian(dimension: 4, conditionDimension: 3, seed: 7)
-        let train = problem.pairs(16_000, seed: 1)
+        let train = problem.pairs(60_000, seed: 1)
         let test = problem.pairs(4_000, seed: 2)
         var settings = TrainingConfiguration()
         settings.hiddenDimension = 64
@@ -44,8 +44,8 @@ final class TrainingTests: XCTestCase {
         settings.embeddingDimension = 16
         settings.conditioningHiddenDimension = 64
         settings.batchSize = 256
-        settings.baseLearningRate = 4e-6
-        settings.steps = 2500
+        settings.baseLearningRate = 3e-6
+        settings.steps = 3000
         settings.seed = 1
         settings.validationFraction = 0
         settings.warmupSteps = 100
@@ -55,7 +55,7 @@ final class TrainingTests: XCTestCase {
         try trainer.run()
         let heldOut = Evaluation.natsPerDimension(flow: trainer.flow, target: test.target, condition: test.condition)
         let entropy = problem.entropyPerDimension
-        print("held-out \(heldOut.natsPerDimension) nats/dim, analytic entropy \(entropy)")
+        FileHandle.standardError.write(Data("held-out \(heldOut.natsPerDimension) nats/dim, analytic entropy \(entropy)\n".utf8))
         XCTAssertLessThan(abs(heldOut.natsPerDimension - entropy), 0.05)
 
         let probes = test.condition.rows(0..<3)
@@ -115,6 +115,11 @@ final class TrainingTests: XCTestCase {
         try trainer.run()
         let loaded = try FlowCheckpoint.load(directory)
         XCTAssertEqual(loaded.step, 5)
+        // Weights are stored with PyTorch's [out, in] shapes whatever the memory layout.
+        let file = try SafeTensorsFile(contentsOf: directory.appendingPathComponent(FlowCheckpoint.flowFile))
+        XCTAssertEqual(file.info("blocks.0.coupling.s0.layers.0.weight")?.shape, [32, 2 + 8])
+        XCTAssertEqual(file.info("blocks.0.coupling.t1.layers.6.weight")?.shape, [2, 32])
+        XCTAssertEqual(file.info("embedder.layers.0.weight")?.shape, [16, 3])
         XCTAssertEqual(loaded.flow.configuration, trainer.flow.configuration)
         XCTAssertEqual(loaded.flow.permutations, trainer.flow.permutations)
         let a = trainer.flow.forward(pairs.target, condition: pairs.condition)
