@@ -29,21 +29,21 @@ struct Demo: ParsableCommand {
         let directory = fileURL(outputDirectory)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let problem = ConditionalGaussian(dimension: 8, conditionDimension: 6, seed: seed)
-        let train = problem.pairs(20_000, seed: seed &+ 1)
+        let train = problem.pairs(100_000, seed: seed &+ 1)
         let test = problem.pairs(4_000, seed: seed &+ 2)
         for (name, tensor) in [("condition.npy", train.condition), ("target.npy", train.target),
                                ("test_condition.npy", test.condition), ("test_target.npy", test.target)] {
             try NPY.write(tensor, to: directory.appendingPathComponent(name))
         }
-        note("[1/3] data: 20000 training and 4000 test pairs, z_Φ 6-d → z_Θ 8-d, in \(directory.path)")
+        note("[1/3] data: 100000 training and 4000 test pairs, z_Φ 6-d → z_Θ 8-d, in \(directory.path)")
 
         var settings = TrainingConfiguration()
-        settings.hiddenDimension = 128
+        settings.hiddenDimension = 64
         settings.blockCount = 8
         settings.embeddingDimension = 32
         settings.conditioningHiddenDimension = 64
-        settings.batchSize = 128
-        settings.baseLearningRate = 1e-5
+        settings.batchSize = 256
+        settings.baseLearningRate = 3e-6
         settings.steps = steps
         settings.seed = seed
         settings.validationFraction = 0.05
@@ -56,10 +56,15 @@ struct Demo: ParsableCommand {
         try? FileManager.default.removeItem(at: checkpoint)
         let data = try PairDataset(condition: train.condition, target: train.target)
         let trainer = try Trainer(configuration: settings, data: data, outputDirectory: checkpoint)
-        note("[2/3] training τ (\(trainer.flow.parameterCount) parameters, \(steps) steps, batch 128)")
+        note("[2/3] training τ (\(trainer.flow.parameterCount) parameters, \(steps) steps, batch \(settings.batchSize))")
         try trainer.run { event in
-            if case let .progress(step, total, loss, nats, rate, _) = event {
+            switch event {
+            case let .progress(step, total, loss, nats, rate, _):
                 note(String(format: "      step %5d/%d  loss %8.4f  %.4f nats/dim  %6.0f samples/s", step, total, loss, nats, rate))
+            case let .validation(step, nats, _):
+                note(String(format: "      step %5d  validation %.4f nats/dim (analytic entropy %.4f)", step, nats,
+                            problem.entropyPerDimension))
+            case .checkpoint: break
             }
         }
 
