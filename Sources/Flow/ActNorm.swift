@@ -21,13 +21,18 @@ public struct ActNorm: InvertibleLayer, Sendable {
         logScaleOffset = layout.add("\(name).log_scale", shape: [dimension])
     }
 
-    /// The output of the last `forward`, which `backward` needs.
+    /// The output of the last `forward`, which `backward` needs, and room
+    /// for the per-feature scales.
     public final class Workspace {
         let output: FloatBuffer
-        init(_ count: Int) { output = FloatBuffer(count: count) }
+        let scales: FloatBuffer
+        init(batch: Int, dimension: Int) {
+            output = FloatBuffer(count: batch * dimension)
+            scales = FloatBuffer(count: dimension)
+        }
     }
 
-    public func makeWorkspace(batch: Int) -> Workspace { Workspace(batch * dimension) }
+    public func makeWorkspace(batch: Int) -> Workspace { Workspace(batch: batch, dimension: dimension) }
 
     /// Data-dependent initialisation from `x` `[B, D]` (B ≥ 2).
     public func initialize(from x: UnsafePointer<Float>, batch: Int, parameters: UnsafeMutablePointer<Float>) {
@@ -51,15 +56,13 @@ public struct ActNorm: InvertibleLayer, Sendable {
         let D = dimension
         let loc = parameters + locOffset
         let logScale = parameters + logScaleOffset
-        var scales = [Float](repeating: 0, count: D)
-        scales.withUnsafeMutableBufferPointer { Vector.exp(logScale, $0.baseAddress!, count: D) }
+        let scales = workspace.scales.pointer
+        Vector.exp(logScale, scales, count: D)
         let total = Vector.sum(logScale, count: D)
-        scales.withUnsafeBufferPointer { s in
-            for r in 0..<batch {
-                let xr = x + r * D, yr = y + r * D
-                for j in 0..<D { yr[j] = (xr[j] + loc[j]) * s[j] }
-                logDet[r] += total
-            }
+        for r in 0..<batch {
+            let xr = x + r * D, yr = y + r * D
+            for j in 0..<D { yr[j] = (xr[j] + loc[j]) * scales[j] }
+            logDet[r] += total
         }
         workspace.output.pointer.update(from: y, count: batch * D)
     }
@@ -70,16 +73,14 @@ public struct ActNorm: InvertibleLayer, Sendable {
         let D = dimension
         let loc = parameters + locOffset
         let logScale = parameters + logScaleOffset
-        var inverseScale = [Float](repeating: 0, count: D)
-        for j in 0..<D { inverseScale[j] = -logScale[j] }
-        inverseScale.withUnsafeMutableBufferPointer { Vector.exp($0.baseAddress!, $0.baseAddress!, count: D) }
+        let inverseScales = workspace.scales.pointer
+        for j in 0..<D { inverseScales[j] = -logScale[j] }
+        Vector.exp(inverseScales, inverseScales, count: D)
         let total = Vector.sum(logScale, count: D)
-        inverseScale.withUnsafeBufferPointer { s in
-            for r in 0..<batch {
-                let xr = x + r * D, yr = y + r * D
-                for j in 0..<D { xr[j] = yr[j] * s[j] - loc[j] }
-                logDet[r] -= total
-            }
+        for r in 0..<batch {
+            let xr = x + r * D, yr = y + r * D
+            for j in 0..<D { xr[j] = yr[j] * inverseScales[j] - loc[j] }
+            logDet[r] -= total
         }
     }
 

@@ -24,6 +24,8 @@ public final class Adam {
     public let firstMoment: FloatBuffer
     public let secondMoment: FloatBuffer
     public let maxSecondMoment: FloatBuffer
+    /// Per-chunk partial sums of g², so that an update allocates nothing.
+    private var partialSums = [Double](repeating: 0, count: 64)
 
     public init(parameterCount: Int, beta1: Float = 0.5, beta2: Float = 0.9,
                 epsilon: Float = 1e-8, amsgrad: Bool = true) {
@@ -52,20 +54,22 @@ public final class Adam {
         let inverseSqrtBias2 = Float(1 / bias2.squareRoot())
         let count = parameters.count
         let chunks = Parallel.chunkCount(count: count, minimumChunk: 1 << 16)
-        var partial = [Double](repeating: 0, count: chunks)
+        if partialSums.count < chunks { partialSums = [Double](repeating: 0, count: chunks) }
         let p = parameters.pointer, g = gradients.pointer
         let m = firstMoment.pointer, v = secondMoment.pointer
         let vmax = amsgrad ? maxSecondMoment.pointer : secondMoment.pointer
         let (b1, b2, eps, scale, ams) = (beta1, beta2, epsilon, gradientScale, amsgrad)
-        partial.withUnsafeMutableBufferPointer { partial in
+        return partialSums.withUnsafeMutableBufferPointer { partial in
             let partialBase = partial.baseAddress!
             Parallel.forEachChunkIndexed(count: count, minimumChunk: 1 << 16) { chunk, range in
                 partialBase[chunk] = Adam.kernel(p: p, g: g, m: m, v: v, vmax: vmax, range: range,
                                                  b1: b1, b2: b2, eps: eps, stepSize: stepSize,
                                                  inverseSqrtBias2: inverseSqrtBias2, scale: scale, amsgrad: ams)
             }
+            var total = 0.0
+            for chunk in 0..<chunks { total += partialBase[chunk] }
+            return total
         }
-        return partial.reduce(0, +)
     }
 
     @inline(__always)

@@ -66,7 +66,7 @@ public enum FlowBenchmark {
         var g = SeededGenerator(seed: 1)
         for i in 0..<(size * size) { a[i] = g.nextUniform(); b[i] = g.nextUniform() }
         var best = Double.infinity
-        for _ in 0..<4 {
+        for _ in 0..<8 {
             let start = DispatchTime.now().uptimeNanoseconds
             gemm(.none, .none, m: size, n: size, k: size, a: a.pointer, lda: size, b: b.pointer, ldb: size,
                  c: c.pointer, ldc: size)

@@ -15,9 +15,10 @@ struct Net2NetCommand: ParsableCommand {
         are float32 .npy files of shape [N, D].
 
         Quick start:
-          net2net demo                      # train on data with a known answer and check it
+          net2net demo
           net2net train --condition c.npy --target z.npy --output-dir run
-          net2net sample --checkpoint run --condition c.npy --count 4 --output samples.npy
+          net2net sample --checkpoint run --condition c.npy --count 4 \\
+                         --output samples.npy
         """,
         subcommands: [Train.self, Sample.self, Translate.self, Eval.self, Demo.self, Bench.self]
     )

@@ -19,8 +19,8 @@ struct Train: ParsableCommand {
         a run exactly where its last checkpoint left it.
 
         Example:
-          net2net train --config configs/gaussian.yaml --set steps=2000 --set hidden_dim=256 \\
-                        --condition c.npy --target z.npy --output-dir runs/gauss
+          net2net train --config configs/gaussian.yaml --set steps=2000 \\
+                        --condition c.npy --target z.npy --output-dir runs/g
         """)
 
     @Option(help: "YAML configuration file.") var config: String?
@@ -62,7 +62,11 @@ struct Train: ParsableCommand {
         note("training τ: \(data.count) pairs, condition \(data.conditionDimension)-d → target \(data.dimension)-d, "
              + "\(trainer.flow.parameterCount) parameters, batch \(settings.batchSize), lr \(settings.learningRate)"
              + (resume ? ", resuming at step \(trainer.step)" : ""))
-        signal(SIGINT) { _ in interruptRequested = true }
+        signal(SIGINT) { _ in
+            // The first Ctrl-C asks for a checkpoint and a clean stop; a second one kills.
+            interruptRequested = true
+            signal(SIGINT, SIG_DFL)
+        }
         try trainer.run(shouldStop: { interruptRequested }) { event in
             switch event {
             case let .progress(step, total, loss, nats, rate, lr):
