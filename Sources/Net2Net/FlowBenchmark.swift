@@ -90,7 +90,7 @@ public enum FlowBenchmark {
             let adam = Adam(parameterCount: flow.parameters.count)
             let learningRate = Float(c.batch) * 4.5e-6
             iteration = {
-                x.withUnsafeBufferPointer { xp in
+                _ = x.withUnsafeBufferPointer { xp in
                     condition.withUnsafeBufferPointer { cp in
                         flow.lossAndGradient(x: xp.baseAddress!, condition: cp.baseAddress!,
                                              gradients: gradients, workspace: workspace)

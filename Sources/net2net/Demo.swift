@@ -57,7 +57,7 @@ struct Demo: ParsableCommand {
         let data = try PairDataset(condition: train.condition, target: train.target)
         let trainer = try Trainer(configuration: settings, data: data, outputDirectory: checkpoint)
         note("[2/3] training τ (\(trainer.flow.parameterCount) parameters, \(steps) steps, batch \(settings.batchSize))")
-        try trainer.run { event in
+        try trainer.run(onEvent: { event in
             switch event {
             case let .progress(step, total, loss, nats, rate, _):
                 note(String(format: "      step %5d/%d  loss %8.4f  %.4f nats/dim  %6.0f samples/s", step, total, loss, nats, rate))
@@ -66,7 +66,7 @@ struct Demo: ParsableCommand {
                             problem.entropyPerDimension))
             case .checkpoint: break
             }
-        }
+        })
 
         note("[3/3] checking against the known answer")
         let flow = trainer.flow

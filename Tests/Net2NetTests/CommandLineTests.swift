@@ -121,7 +121,7 @@ final class CommandLineTests: XCTestCase {
         // Missing, empty and truncated files.
         assertFails(try CLI.run(["train", "--config", "small.yaml", "--condition", "nope.npy", "--target", "z.npy",
                                  "--output-dir", "r3"], in: d), mentioning: ["nope.npy"])
-        FileManager.default.createFile(atPath: d.appendingPathComponent("empty.npy").path, contents: Data())
+        _ = FileManager.default.createFile(atPath: d.appendingPathComponent("empty.npy").path, contents: Data())
         assertFails(try CLI.run(["train", "--config", "small.yaml", "--condition", "empty.npy", "--target", "z.npy",
                                  "--output-dir", "r4"], in: d), mentioning: ["empty.npy", "empty"])
         let whole = try Data(contentsOf: d.appendingPathComponent("z.npy"))

@@ -162,12 +162,12 @@ final class TrainingTests: XCTestCase {
         let trainer = try Trainer(configuration: settings, data: try PairDataset(condition: pairs.condition, target: pairs.target),
                                   outputDirectory: nil)
         var validations: [Double] = []
-        try trainer.run { event in
+        try trainer.run(onEvent: { event in
             if case let .validation(_, nats, count) = event {
                 validations.append(nats)
                 XCTAssertEqual(count, 400)
             }
-        }
+        })
         XCTAssertEqual(validations.count, 3)
         let early = trainer.losses.prefix(10).reduce(0, +) / 10
         let late = trainer.losses.suffix(10).reduce(0, +) / 10
