@@ -68,7 +68,9 @@ public enum Vector {
         let ln2High: Float = 0.693359375
         let ln2Low: Float = -2.12194440e-4
         let magic: Float = 12582912  // 1.5 · 2²³: adding it rounds to an integer in the low mantissa bits
-        let clamped = x.clamped(lowerBound: V(repeating: -87.33654), upperBound: V(repeating: 88.72283))
+        // SIMD's generic clamped(lowerBound:upperBound:) is not specialised (≈10× slower); select instead.
+        var clamped = x.replacing(with: -87.33654, where: x .< -87.33654)
+        clamped.replace(with: 88.72283, where: clamped .> 88.72283)
         let shifted = clamped * log2e + magic
         let n = shifted - magic
         var r = clamped - n * ln2High

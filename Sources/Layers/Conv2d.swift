@@ -1,0 +1,202 @@
+import TensorCore
+
+/// A 2-D convolution on NCHW float32 images (PyTorch `Conv2d`, no dilation),
+/// inference only:
+/// `y[n, o, i, j] = b[o] + Σ_{c, u, v} W[o, c, u, v] · x[n, g·Cg + c, i·s − top + u, j·s − left + v]`
+/// where `g = o / (Cout/groups)`, `Cg = Cin/groups`, and x is 0 outside the image.
+///
+/// Shapes: x `[N, Cin, H, W]`, W `[Cout, Cin/groups, kH, kW]` (PyTorch's
+/// layout), b `[Cout]`, y `[N, Cout, Ho, Wo]` with
+/// `Ho = (H + top + bottom − kH)/s + 1` (likewise Wo). The struct only holds
+/// the geometry; weights are passed per call so they can live anywhere
+/// (a parameter buffer, a mapped checkpoint).
+///
+/// Strategies: depthwise (`groups = Cin`, `Cout = m·Cin`) is a direct SIMD
+/// loop; 1×1 stride-1 unpadded convolutions are one GEMM per image and
+/// group, `y = W·x`; everything else is im2col into the workspace followed by
+/// one GEMM per image and group. The epilogue (`ConvolutionEpilogue`) runs
+/// on each output channel while it is still in cache.
+public struct Conv2d: Sendable, Equatable {
+    public let inputChannels: Int
+    public let outputChannels: Int
+    public let kernelHeight: Int
+    public let kernelWidth: Int
+    public let stride: Int
+    public let padding: Padding2d
+    public let groups: Int
+
+    public init(inputChannels: Int, outputChannels: Int, kernelHeight: Int, kernelWidth: Int,
+                stride: Int = 1, padding: Padding2d = .zero, groups: Int = 1) {
+        precondition(inputChannels > 0 && outputChannels > 0 && kernelHeight > 0 && kernelWidth > 0 && stride > 0)
+        precondition(groups > 0 && inputChannels % groups == 0 && outputChannels % groups == 0,
+                     "groups \(groups) must divide Cin \(inputChannels) and Cout \(outputChannels)")
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.kernelHeight = kernelHeight
+        self.kernelWidth = kernelWidth
+        self.stride = stride
+        self.padding = padding
+        self.groups = groups
+    }
+
+    /// A square `kernelSize × kernelSize` convolution.
+    public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1,
+                padding: Padding2d = .zero, groups: Int = 1) {
+        self.init(inputChannels: inputChannels, outputChannels: outputChannels, kernelHeight: kernelSize,
+                  kernelWidth: kernelSize, stride: stride, padding: padding, groups: groups)
+    }
+
+    /// `[Cout, Cin/groups, kH, kW]`.
+    public var weightShape: [Int] { [outputChannels, inputChannels / groups, kernelHeight, kernelWidth] }
+
+    /// Whether the direct depthwise loop is used (`groups = Cin > 1`).
+    public var isDepthwise: Bool { groups > 1 && groups == inputChannels }
+
+    /// Whether the convolution is a plain GEMM on the input (1×1, stride 1, unpadded).
+    public var isPointwise: Bool {
+        kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == .zero
+    }
+
+    /// `(Ho, Wo)` for an `H × W` input.
+    public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
+        let h = (height + padding.top + padding.bottom - kernelHeight) / stride + 1
+        let w = (width + padding.left + padding.right - kernelWidth) / stride + 1
+        precondition(h > 0 && w > 0, "input \(height)×\(width) too small for kernel \(kernelHeight)×\(kernelWidth) with padding \(padding)")
+        return (h, w)
+    }
+
+    /// Floats of workspace `forward` needs for `H × W` inputs (any batch):
+    /// one image's im2col matrix `[Cin/groups·kH·kW, Ho·Wo]`, or 0.
+    public func workspaceCount(height: Int, width: Int) -> Int {
+        if isDepthwise || isPointwise { return 0 }
+        let (ho, wo) = outputSize(height: height, width: width)
+        return inputChannels / groups * kernelHeight * kernelWidth * ho * wo
+    }
+
+    /// A workspace for `H × W` inputs; one may be shared by layers run in turn
+    /// if sized for the largest `workspaceCount`.
+    public func makeWorkspace(height: Int, width: Int) -> FloatBuffer {
+        FloatBuffer(count: workspaceCount(height: height, width: width))
+    }
+
+    /// `y = epilogue(conv(x, W) + b)` for a batch of `H × W` images; `y` must
+    /// alias neither `x` nor `epilogue.residual`. `workspace` may be nil when
+    /// `workspaceCount` is 0.
+    public func forward(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
+                        weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                        epilogue: ConvolutionEpilogue = .identity, workspace: FloatBuffer?,
+                        into y: UnsafeMutablePointer<Float>) {
+        let (ho, wo) = outputSize(height: height, width: width)
+        if isDepthwise {
+            depthwise(x, batch: batch, height: height, width: width, outputHeight: ho, outputWidth: wo,
+                      weight: weight, bias: bias, epilogue: epilogue, into: y)
+            return
+        }
+        let needed = workspaceCount(height: height, width: width)
+        precondition((workspace?.count ?? 0) >= needed, "Conv2d workspace holds \(workspace?.count ?? 0) floats, needs \(needed)")
+        let Cg = inputChannels / groups, Og = outputChannels / groups
+        let K = Cg * kernelHeight * kernelWidth
+        let P = ho * wo, HW = height * width
+        for n in 0..<batch {
+            let xn = x + n * inputChannels * HW
+            let yn = y + n * outputChannels * P
+            for g in 0..<groups {
+                let xg = xn + g * Cg * HW
+                var columns = UnsafePointer(xg)
+                if !isPointwise {
+                    im2col(xg, channels: Cg, height: height, width: width, outputHeight: ho, outputWidth: wo,
+                           into: workspace!.pointer)
+                    columns = UnsafePointer(workspace!.pointer)
+                }
+                // y_g [Og, P] = W_g [Og, K] · columns [K, P]
+                gemm(.none, .none, m: Og, n: P, k: K, a: weight + g * Og * K, lda: K,
+                     b: columns, ldb: P, c: yn + g * Og * P, ldc: P)
+            }
+            let residual = epilogue.residual.map { $0 + n * outputChannels * P }
+            Parallel.forEachChunk(count: outputChannels, minimumChunk: max(1, 16384 / P)) { channels in
+                for o in channels {
+                    epilogue.apply(yn + o * P, count: P, channel: o, bias: bias, residual: residual.map { $0 + o * P })
+                }
+            }
+        }
+    }
+
+    /// `columns[(c·kH + u)·kW + v, i·Wo + j] = x[c, i·s − top + u, j·s − left + v]` (0 outside).
+    func im2col(_ x: UnsafePointer<Float>, channels: Int, height H: Int, width W: Int,
+                outputHeight ho: Int, outputWidth wo: Int, into columns: UnsafeMutablePointer<Float>) {
+        let kH = kernelHeight, kW = kernelWidth, s = stride
+        let P = ho * wo
+        Parallel.forEachChunk(count: channels, minimumChunk: max(1, 16384 / (kH * kW * P))) { range in
+            for c in range {
+                let plane = x + c * H * W
+                for u in 0..<kH {
+                    let rows = validOutputRange(outputs: ho, inputs: H, stride: s, offset: u - padding.top)
+                    for v in 0..<kW {
+                        let offset = v - padding.left
+                        let cols = validOutputRange(outputs: wo, inputs: W, stride: s, offset: offset)
+                        let out = columns + ((c * kH + u) * kW + v) * P
+                        for i in 0..<ho {
+                            let dst = out + i * wo
+                            guard rows.contains(i), !cols.isEmpty else {
+                                dst.update(repeating: 0, count: wo)
+                                continue
+                            }
+                            let src = plane + (i * s - padding.top + u) * W + offset
+                            dst.update(repeating: 0, count: cols.lowerBound)
+                            if s == 1 {
+                                (dst + cols.lowerBound).update(from: src + cols.lowerBound, count: cols.count)
+                            } else {
+                                for j in cols { dst[j] = src[j * s] }
+                            }
+                            (dst + cols.upperBound).update(repeating: 0, count: wo - cols.upperBound)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Depthwise: output channel o reads input channel o/m (m = Cout/Cin) with
+    /// its own kH×kW filter; each output row accumulates one tap at a time
+    /// (contiguous SIMD at stride 1), then gets the epilogue while in L1.
+    func depthwise(_ x: UnsafePointer<Float>, batch: Int, height H: Int, width W: Int,
+                   outputHeight ho: Int, outputWidth wo: Int,
+                   weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, epilogue: ConvolutionEpilogue,
+                   into y: UnsafeMutablePointer<Float>) {
+        let kH = kernelHeight, kW = kernelWidth, s = stride
+        let multiplier = outputChannels / inputChannels
+        let P = ho * wo
+        let planes = batch * outputChannels
+        Parallel.forEachChunk(count: planes, minimumChunk: max(1, 8192 / (P * kH * kW))) { range in
+            for plane in range {
+                let n = plane / outputChannels, o = plane % outputChannels
+                let input = x + (n * inputChannels + o / multiplier) * H * W
+                let filter = weight + o * kH * kW
+                let output = y + plane * P
+                let residual = epilogue.residual.map { $0 + plane * P }
+                for i in 0..<ho {
+                    let dst = output + i * wo
+                    dst.update(repeating: 0, count: wo)
+                    for u in 0..<kH {
+                        let row = i * s - padding.top + u
+                        guard row >= 0 && row < H else { continue }
+                        let src = input + row * W
+                        for v in 0..<kW {
+                            let offset = v - padding.left
+                            let cols = validOutputRange(outputs: wo, inputs: W, stride: s, offset: offset)
+                            let w = filter[u * kW + v]
+                            if s == 1 {
+                                Lanes.axpy(w, src + offset + cols.lowerBound, dst + cols.lowerBound, cols.count)
+                            } else if s == 2 {
+                                Lanes.axpyEven(w, src + offset, dst, cols, inputWidth: W - offset)
+                            } else {
+                                for j in cols { dst[j] += w * src[j * s + offset] }
+                            }
+                        }
+                    }
+                    epilogue.apply(dst, count: wo, channel: o, bias: bias, residual: residual.map { $0 + i * wo })
+                }
+            }
+        }
+    }
+}
