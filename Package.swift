@@ -42,7 +42,7 @@ let package = Package(
             swiftSettings: numericFlags
         ),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], swiftSettings: numericFlags),
-        .testTarget(name: "FormatsTests", dependencies: ["Formats"], swiftSettings: numericFlags),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats"], exclude: ["Fixtures"], swiftSettings: numericFlags),
         .testTarget(name: "LayersTests", dependencies: ["Layers"], swiftSettings: numericFlags),
         .testTarget(name: "FlowTests", dependencies: ["Flow"], swiftSettings: numericFlags),
         .testTarget(name: "Net2NetTests", dependencies: ["Net2Net"], swiftSettings: numericFlags),

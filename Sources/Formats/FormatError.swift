@@ -32,6 +32,15 @@ public enum FormatError: Error, LocalizedError, Equatable {
     case wrongDType(path: String, tensor: String?, found: String, expected: String)
     /// Writing, syncing or renaming the file failed; the old file is intact.
     case writeFailed(path: String, reason: String)
+    /// A pickle names a Python global outside the allow-list (`"posix.system"`);
+    /// refused before anything is done with it.
+    case disallowedGlobal(path: String, name: String)
+    /// A pickle stream that is damaged, uses an opcode this reader does not
+    /// interpret, or builds objects a checkpoint does not contain.
+    case malformedPickle(path: String, reason: String)
+    /// A zip archive that is damaged or uses features this reader lacks
+    /// (compression, encryption, multiple disks).
+    case malformedArchive(path: String, reason: String)
 
     /// The file the error is about, as the caller spelled it.
     public var path: String {
@@ -40,7 +49,9 @@ public enum FormatError: Error, LocalizedError, Equatable {
              .unreadable(let path, _), .badMagic(let path, _), .malformedHeader(let path, _),
              .unsupportedDType(let path, _, _), .truncated(let path, _),
              .invalidTensor(let path, _, _), .tensorNotFound(let path, _),
-             .wrongDType(let path, _, _, _), .writeFailed(let path, _):
+             .wrongDType(let path, _, _, _), .writeFailed(let path, _),
+             .disallowedGlobal(let path, _), .malformedPickle(let path, _),
+             .malformedArchive(let path, _):
             return path
         }
     }
@@ -73,6 +84,13 @@ public enum FormatError: Error, LocalizedError, Equatable {
             return "\(subject) dtype \(found), expected \(expected)"
         case .writeFailed(_, let reason):
             return "cannot write: \(reason)"
+        case .disallowedGlobal(_, let name):
+            return "refusing to load pickle global '\(name)': only PyTorch tensors, storages "
+                + "and OrderedDict are allowed (a checkpoint never needs anything else)"
+        case .malformedPickle(_, let reason):
+            return "malformed pickle: \(reason)"
+        case .malformedArchive(_, let reason):
+            return "malformed zip archive: \(reason)"
         }
     }
 

@@ -14,10 +14,10 @@ struct CLI {
     }
 
     @discardableResult
-    static func run(_ arguments: [String], in directory: URL) throws -> (status: Int32, stdout: String, stderr: String) {
+    static func run(_ arguments: [String], in directory: URL, threads: Bool = true) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = executable
-        process.arguments = arguments + ["--threads", "1"]
+        process.arguments = arguments + (threads ? ["--threads", "1"] : [])
         process.currentDirectoryURL = directory
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -145,5 +145,25 @@ final class CommandLineTests: XCTestCase {
                     mentioning: ["nowhere", "no such file"])
         // An unknown configuration key.
         assertFails(try train(["--set", "hiden_dim=3"]), mentioning: ["unknown key 'hiden_dim'"])
+    }
+
+    func testInspectListsTensors() throws {
+        XCTAssertEqual(try train().status, 0)
+        let checkpoint = try CLI.run(["inspect", "run/flow.safetensors"], in: directory, threads: false)
+        XCTAssertEqual(checkpoint.status, 0, checkpoint.stderr)
+        XCTAssertTrue(checkpoint.stdout.contains("blocks.1.coupling.s0.layers.0.weight"), checkpoint.stdout)
+        XCTAssertTrue(checkpoint.stdout.contains("[16, 6]"), checkpoint.stdout)   // [H, d/2 + E]
+        let array = try CLI.run(["inspect", "z.npy"], in: directory, threads: false)
+        XCTAssertEqual(array.status, 0, array.stderr)
+        XCTAssertTrue(array.stdout.contains("[300, 4]"), array.stdout)
+        let pytorch = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("FormatsTests/Fixtures")
+        let zip = try CLI.run(["inspect", pytorch.appendingPathComponent("checkpoint_zip.pth").path], in: directory, threads: false)
+        XCTAssertEqual(zip.status, 0, zip.stderr)
+        XCTAssertTrue(zip.stdout.contains("netG_state_dict.main.0.weight"), zip.stdout)
+        assertFails(try CLI.run(["inspect", pytorch.appendingPathComponent("hostile_os_system_zip.pth").path], in: directory, threads: false),
+                    mentioning: ["hostile_os_system_zip.pth", "system"])
+        try Data("hello".utf8).write(to: directory.appendingPathComponent("note.txt"))
+        assertFails(try CLI.run(["inspect", "note.txt"], in: directory, threads: false), mentioning: ["note.txt"])
     }
 }

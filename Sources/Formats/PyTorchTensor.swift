@@ -1,0 +1,189 @@
+import Foundation
+import TensorCore
+
+/// The element type of a PyTorch storage, named after `torch.dtype`
+/// (`"float32"`, `"bfloat16"`, `"int64"`…).
+///
+/// Checkpoints name storages by their legacy class (`torch.FloatStorage`);
+/// `init?(storageClass:)` maps those names, the allow-list of storage
+/// globals the pickle reader accepts.
+public enum PyTorchDType: String, CaseIterable, Sendable {
+    case float64, float32, float16, bfloat16
+    case int64, int32, int16, int8, uint8, bool
+
+    /// `"FloatStorage"` → `.float32`; nil for any other name.
+    init?(storageClass: String) {
+        switch storageClass {
+        case "DoubleStorage": self = .float64
+        case "FloatStorage": self = .float32
+        case "HalfStorage": self = .float16
+        case "BFloat16Storage": self = .bfloat16
+        case "LongStorage": self = .int64
+        case "IntStorage": self = .int32
+        case "ShortStorage": self = .int16
+        case "CharStorage": self = .int8
+        case "ByteStorage": self = .uint8
+        case "BoolStorage": self = .bool
+        default: return nil
+        }
+    }
+
+    /// Bytes per element.
+    public var byteSize: Int {
+        switch self {
+        case .float64, .int64: return 8
+        case .float32, .int32: return 4
+        case .float16, .bfloat16, .int16: return 2
+        case .int8, .uint8, .bool: return 1
+        }
+    }
+
+    /// Whether elements read as Float32 (otherwise as Int64).
+    public var isFloatingPoint: Bool {
+        switch self {
+        case .float64, .float32, .float16, .bfloat16: return true
+        default: return false
+        }
+    }
+
+    /// Element `index` of little-endian `bytes` as Float (float64 rounds).
+    @inline(__always)
+    func float(_ bytes: UnsafeRawPointer, _ index: Int) -> Float {
+        switch self {
+        case .float32: return Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self)))
+        case .float16: return floatFromHalf(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self)))
+        case .bfloat16: return floatFromBFloat16(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self)))
+        case .float64: return Float(Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8 * index, as: UInt64.self))))
+        default: return Float(integer(bytes, index))
+        }
+    }
+
+    /// Element `index` of little-endian `bytes` as Int64 (integer and bool types).
+    @inline(__always)
+    func integer(_ bytes: UnsafeRawPointer, _ index: Int) -> Int64 {
+        switch self {
+        case .int64: return Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8 * index, as: Int64.self))
+        case .int32: return Int64(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * index, as: Int32.self)))
+        case .int16: return Int64(Int16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * index, as: Int16.self)))
+        case .int8: return Int64(bytes.load(fromByteOffset: index, as: Int8.self))
+        case .uint8, .bool: return Int64(bytes.load(fromByteOffset: index, as: UInt8.self))
+        default: return Int64(float(bytes, index))
+        }
+    }
+}
+
+/// One tensor of a PyTorch checkpoint, copied out of its storage: `dtype` is
+/// the type stored in the file, `value` the converted elements, row-major.
+public struct PyTorchTensor: Equatable, Sendable {
+    public let dtype: PyTorchDType
+    public let value: PyTorchCheckpoint.TensorValue
+
+    public var shape: [Int] { value.shape }
+}
+
+extension PyTorchCheckpoint {
+    /// Tensor elements as this package computes with them: floating-point
+    /// types (float32, float16, bfloat16, float64) as a Float32 `Tensor`,
+    /// integer and bool types as `[Int64]`.
+    public enum TensorValue: Equatable, Sendable {
+        case float32(Tensor)
+        case int64([Int64], shape: [Int])
+
+        public var shape: [Int] {
+            switch self {
+            case .float32(let tensor): return tensor.shape
+            case .int64(_, let shape): return shape
+            }
+        }
+
+        /// The same elements, ready for `SafeTensorsFile.write`.
+        public var safeTensorValue: SafeTensorValue {
+            switch self {
+            case .float32(let tensor): return .float32(tensor)
+            case .int64(let values, let shape): return .int64(values, shape: shape)
+            }
+        }
+    }
+}
+
+/// A tensor as `torch._utils._rebuild_tensor_v2` describes it: a strided view
+/// (`offset`, `shape`, `strides`, all in elements) of a storage.
+struct TensorReference {
+    var storage: StorageReference
+    var offset: Int
+    var shape: [Int]
+    var strides: [Int]
+
+    /// Copies the view out of `bytes`, the storage's data, checking that every
+    /// element it reaches lies inside the storage. `name` is for messages.
+    func materialise(_ bytes: UnsafeRawBufferPointer, path: String, name: String) throws -> PyTorchTensor {
+        let dtype = storage.dtype
+        let available = bytes.count / dtype.byteSize
+        func invalid(_ reason: String) -> FormatError {
+            .invalidTensor(path: path, name: name, reason: reason)
+        }
+        guard shape.count == strides.count else {
+            throw invalid("size \(shape) and stride \(strides) differ in rank")
+        }
+        guard offset >= 0, shape.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }) else {
+            throw invalid("negative offset, size or stride (offset \(offset), size \(shape), stride \(strides))")
+        }
+        guard let count = checkedByteCount(shape, elementSize: 1) else {
+            throw invalid("size \(shape) is too large")
+        }
+        if count > 0 {
+            // The furthest element: offset + Σ (size_i − 1)·stride_i.
+            var last = offset
+            for (extent, stride) in zip(shape, strides) {
+                let (step, overflow1) = (extent - 1).multipliedReportingOverflow(by: stride)
+                let (sum, overflow2) = last.addingReportingOverflow(step)
+                guard !overflow1, !overflow2 else { throw invalid("view extent overflows") }
+                last = sum
+            }
+            guard last < available else {
+                throw invalid("view (offset \(offset), size \(shape), stride \(strides)) reaches element \(last) "
+                              + "but storage '\(storage.key)' holds \(available) \(dtype.rawValue) elements")
+            }
+        }
+        let base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+        let indices = StridedIndices(offset: offset, shape: shape, strides: strides)
+        if dtype.isFloatingPoint {
+            var scalars = [Float](); scalars.reserveCapacity(count)
+            indices.forEach { scalars.append(dtype.float(base, $0)) }
+            return PyTorchTensor(dtype: dtype, value: .float32(Tensor(shape: shape, scalars: scalars)))
+        } else {
+            var values = [Int64](); values.reserveCapacity(count)
+            indices.forEach { values.append(dtype.integer(base, $0)) }
+            return PyTorchTensor(dtype: dtype, value: .int64(values, shape: shape))
+        }
+    }
+}
+
+/// The storage indices of a strided view in row-major order.
+private struct StridedIndices {
+    let offset: Int
+    let shape: [Int]
+    let strides: [Int]
+
+    func forEach(_ body: (Int) -> Void) {
+        guard !shape.contains(0) else { return }
+        guard let lastAxis = shape.indices.last else { body(offset); return }
+        let innerExtent = shape[lastAxis], innerStride = strides[lastAxis]
+        var counter = [Int](repeating: 0, count: shape.count)
+        var rowStart = offset
+        while true {
+            for i in 0..<innerExtent { body(rowStart + i * innerStride) }
+            // Odometer over the outer axes.
+            var axis = lastAxis - 1
+            while axis >= 0 {
+                counter[axis] += 1
+                rowStart += strides[axis]
+                if counter[axis] < shape[axis] { break }
+                rowStart -= strides[axis] * shape[axis]
+                counter[axis] = 0
+                axis -= 1
+            }
+            if axis < 0 { return }
+        }
+    }
+}
