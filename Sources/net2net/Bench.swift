@@ -1,22 +1,31 @@
 import ArgumentParser
 import Foundation
+import Experts
 import Net2Net
 import TensorCore
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmark training and sampling throughput, beside the PyTorch CPU baseline.",
+        abstract: "Benchmark throughput beside the PyTorch CPU baselines.",
         discussion: """
+        --suite flow (default): training and sampling of the cINN. \
         Cases: \(FlowBenchmark.cases.map(\.name).joined(separator: ", ")). For each: samples/s, \
         achieved GEMM GFLOP/s and its fraction of this machine's measured sgemm peak. When \
         --baseline names the PyTorch script (bench/flow_baseline.py; needs `pip install \
         torch==2.13.0+cpu`), it runs in the same invocation with the same threads and the ratio \
         ours / PyTorch is printed.
 
-        Example:
+        --suite text: MiniLM sentence embeddings at batch 1 and 32 on caption-length \
+        sentences (tokenisation included), and the model's load time; the baseline is \
+        bench/minilm_baseline.py (sentence-transformers on PyTorch CPU).
+
+        Examples:
           net2net bench --threads 2 --baseline bench/flow_baseline.py
           net2net bench --cases train-small-b128 --json
+          net2net bench --suite text --baseline bench/minilm_baseline.py
         """)
+
+    @Option(help: "flow or text.") var suite: String = "flow"
 
     @Option(help: "Comma-separated case names (default: all).") var cases: String?
     @Option(help: "Path of the PyTorch baseline script to run alongside.") var baseline: String?
@@ -28,6 +37,78 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         try compute.apply()
+        switch suite {
+        case "flow": try runFlow()
+        case "text": try runText()
+        default: throw ValidationError("unknown suite '\(suite)'; suites: flow, text")
+        }
+    }
+
+    /// Runs a baseline script that prints one JSON object with "results":
+    /// [{"case", <rateKey>}]; returns case → rate and the reported version.
+    func runBaseline(_ script: String, arguments: [String], rateKey: String) throws -> ([String: Double], String?) {
+        guard FileManager.default.fileExists(atPath: script) else {
+            throw ValidationError("\(script): no such baseline script")
+        }
+        note("running the baseline (\(script))…")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [python, script] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0,
+              let object = try? JSONSerialization.jsonObject(with: output) as? [String: Any],
+              let rows = object["results"] as? [[String: Any]] else {
+            throw ValidationError("the baseline failed (exit \(process.terminationStatus)); is PyTorch installed? pip install torch==2.13.0+cpu")
+        }
+        var rates: [String: Double] = [:]
+        for row in rows {
+            if let name = row["case"] as? String, let rate = row[rateKey] as? Double { rates[name] = rate }
+        }
+        return (rates, object["version"] as? String)
+    }
+
+    func runText() throws {
+        let threads = ComputeThreads.blasThreads
+        let store = AssetStore()
+        let directory = try store.directory(for: "minilm") { note("minilm: \($0)") }
+        let loadStart = DispatchTime.now().uptimeNanoseconds
+        let text = try TextExpert(directory: directory)
+        let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
+        note(String(format: "model loaded in %.3f s", loadSeconds))
+        let results = TextBenchmark.run(embed: text.embed, minimumSeconds: minTime)
+        var rates: [String: Double] = [:]
+        if let baseline {
+            (rates, _) = try runBaseline(baseline, arguments: [directory.path, "--json", "--threads", String(threads),
+                                                               "--seconds", String(minTime)],
+                                         rateKey: "sentences_per_second")
+        }
+        if json {
+            try printJSON([
+                "threads": threads, "load_seconds": loadSeconds,
+                "results": results.map { r -> [String: Any] in
+                    var row: [String: Any] = ["case": r.name, "sentences_per_second": r.sentencesPerSecond]
+                    if let b = rates[r.name] { row["baseline_sentences_per_second"] = b; row["ratio"] = r.sentencesPerSecond / b }
+                    return row
+                },
+            ])
+        } else {
+            print("threads \(threads), model load \(String(format: "%.3f", loadSeconds)) s")
+            print("case          ours sentences/s   sentence-transformers   ratio")
+            for r in results {
+                let b = rates[r.name]
+                print(r.name.padding(toLength: 12, withPad: " ", startingAt: 0)
+                      + String(format: "%18.1f", r.sentencesPerSecond)
+                      + (b.map { String(format: "%24.1f", $0) } ?? String(repeating: " ", count: 23) + "—")
+                      + (b.map { String(format: "%8.2f×", r.sentencesPerSecond / $0) } ?? "       —"))
+            }
+        }
+    }
+
+    func runFlow() throws {
         let threads = ComputeThreads.blasThreads
         var selected = FlowBenchmark.cases
         if let cases {
@@ -51,31 +132,11 @@ struct Bench: ParsableCommand {
         var baselineRates: [String: Double] = [:]
         var baselineVersion: String? = nil
         if let baseline {
-            guard FileManager.default.fileExists(atPath: baseline) else {
-                throw ValidationError("\(baseline): no such baseline script")
-            }
-            note("running the PyTorch baseline (\(baseline))…")
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [python, baseline, "--json", "--threads", String(threads),
-                                 "--cases", selected.map(\.name).joined(separator: ","),
-                                 "--min-time", String(minTime), "--min-iters", String(minIterations)]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
-            let output = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0,
-                  let object = try? JSONSerialization.jsonObject(with: output) as? [String: Any],
-                  let rows = object["results"] as? [[String: Any]] else {
-                throw ValidationError("the baseline failed (exit \(process.terminationStatus)); is PyTorch installed? pip install torch==2.13.0+cpu")
-            }
-            baselineVersion = object["version"] as? String
-            for row in rows {
-                if let name = row["case"] as? String, let rate = row["samples_per_second"] as? Double {
-                    baselineRates[name] = rate
-                }
-            }
+            (baselineRates, baselineVersion) = try runBaseline(
+                baseline, arguments: ["--json", "--threads", String(threads),
+                                      "--cases", selected.map(\.name).joined(separator: ","),
+                                      "--min-time", String(minTime), "--min-iters", String(minIterations)],
+                rateKey: "samples_per_second")
         }
         if json {
             try printJSON([

@@ -166,4 +166,32 @@ final class CommandLineTests: XCTestCase {
         try Data("hello".utf8).write(to: directory.appendingPathComponent("note.txt"))
         assertFails(try CLI.run(["inspect", "note.txt"], in: directory, threads: false), mentioning: ["note.txt"])
     }
+
+    func testEncodeText() throws {
+        let d = directory!
+        try Data("A man is playing a guitar.\r\nSomeone plays the guitar.\n   \nThe stock market fell today.\n".utf8)
+            .write(to: d.appendingPathComponent("s.txt"))
+        let encoded = try CLI.run(["encode", "--expert", "minilm", "--input", "s.txt", "--output", "e.npy"], in: d)
+        if encoded.status != 0 && encoded.stderr.contains("could not fetch asset") {
+            throw XCTSkip("the MiniLM asset cannot be fetched here: \(encoded.stderr)")
+        }
+        XCTAssertEqual(encoded.status, 0, encoded.stderr)
+        let e = try NPY.readFloat32(d.appendingPathComponent("e.npy"))
+        XCTAssertEqual(e.shape, [4, 384])
+        func cosine(_ a: Int, _ b: Int) -> Float { (0..<384).reduce(0) { $0 + e[a, $1] * e[b, $1] } }
+        XCTAssertGreaterThan(cosine(0, 1), 0.6)
+        XCTAssertLessThan(cosine(0, 3), 0.2)
+        // An empty file gives [0, 384].
+        try Data().write(to: d.appendingPathComponent("empty.txt"))
+        XCTAssertEqual(try CLI.run(["encode", "--expert", "minilm", "--input", "empty.txt", "--output", "z.npy"], in: d).status, 0)
+        XCTAssertEqual(try NPY.readFloat32(d.appendingPathComponent("z.npy")).shape, [0, 384])
+        // Invalid UTF-8 names the line.
+        try Data([0x6f, 0x6b, 0x0a, 0x62, 0x61, 0x64, 0xff, 0xfe, 0x0a]).write(to: d.appendingPathComponent("bad.txt"))
+        assertFails(try CLI.run(["encode", "--expert", "minilm", "--input", "bad.txt", "--output", "b.npy"], in: d),
+                    mentioning: ["bad.txt", "line 2", "UTF-8"])
+        assertFails(try CLI.run(["encode", "--expert", "resnet", "--input", "s.txt", "--output", "b.npy"], in: d),
+                    mentioning: ["unknown expert 'resnet'"])
+        assertFails(try CLI.run(["encode", "--expert", "minilm", "--input", "nothing.txt", "--output", "b.npy"], in: d),
+                    mentioning: ["nothing.txt", "no such file"])
+    }
 }
