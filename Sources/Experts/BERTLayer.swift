@@ -27,9 +27,9 @@ struct BERTLayer {
         attention = try BERTSelfAttention(weights, prefix: "\(prefix).attention", configuration: c)
         attentionNormWeight = try weights.buffer("\(prefix).attention.output.LayerNorm.weight", [D])
         attentionNormBias = try weights.buffer("\(prefix).attention.output.LayerNorm.bias", [D])
-        intermediateWeight = try weights.buffer("\(prefix).intermediate.dense.weight", [F, D])
+        intermediateWeight = try weights.transposedBuffer("\(prefix).intermediate.dense.weight", [F, D])
         intermediateBias = try weights.buffer("\(prefix).intermediate.dense.bias", [F])
-        outputWeight = try weights.buffer("\(prefix).output.dense.weight", [D, F])
+        outputWeight = try weights.transposedBuffer("\(prefix).output.dense.weight", [D, F])
         outputBias = try weights.buffer("\(prefix).output.dense.bias", [D])
         outputNormWeight = try weights.buffer("\(prefix).output.LayerNorm.weight", [D])
         outputNormBias = try weights.buffer("\(prefix).output.LayerNorm.bias", [D])
@@ -44,10 +44,10 @@ struct BERTLayer {
         LayerNormalization.apply(w.projected.pointer, residual: x, gamma: attentionNormWeight.pointer,
                                  beta: attentionNormBias.pointer, epsilon: eps, rows: R, width: D, into: x)
         Linear.affine(x, ldx: D, batch: R, weight: intermediateWeight.pointer, bias: intermediateBias.pointer,
-                      inputDimension: D, outputDimension: F, into: w.intermediate.pointer, ldy: F)
+                      inputDimension: D, outputDimension: F, storedTransposed: true, into: w.intermediate.pointer, ldy: F)
         GELU.apply(w.intermediate.pointer, count: R * F)
         Linear.affine(w.intermediate.pointer, ldx: F, batch: R, weight: outputWeight.pointer, bias: outputBias.pointer,
-                      inputDimension: F, outputDimension: D, into: w.projected.pointer, ldy: D)
+                      inputDimension: F, outputDimension: D, storedTransposed: true, into: w.projected.pointer, ldy: D)
         LayerNormalization.apply(w.projected.pointer, residual: x, gamma: outputNormWeight.pointer,
                                  beta: outputNormBias.pointer, epsilon: eps, rows: R, width: D, into: x)
     }

@@ -32,9 +32,9 @@ struct BERTSelfAttention {
             weight += try weights.scalars("\(prefix).self.\(part).weight", [D, D])
             bias += try weights.scalars("\(prefix).self.\(part).bias", [D])
         }
-        qkvWeight = FloatBuffer(weight)
+        qkvWeight = FloatBuffer(transpose(weight, rows: 3 * D, columns: D))  // kept as [D, 3D]
         qkvBias = FloatBuffer(bias)
-        outputWeight = try weights.buffer("\(prefix).output.dense.weight", [D, D])
+        outputWeight = try weights.transposedBuffer("\(prefix).output.dense.weight", [D, D])
         outputBias = try weights.buffer("\(prefix).output.dense.bias", [D])
     }
 
@@ -44,7 +44,7 @@ struct BERTSelfAttention {
         let D = hiddenSize, H = headCount, d = D / H, R = batch.rowTotal
         let qkv = w.qkv.pointer, heads = w.heads.pointer, scores = w.scores.pointer, context = w.context.pointer
         Linear.affine(w.hidden.pointer, ldx: D, batch: R, weight: qkvWeight.pointer, bias: qkvBias.pointer,
-                      inputDimension: D, outputDimension: 3 * D, into: qkv, ldy: 3 * D)
+                      inputDimension: D, outputDimension: 3 * D, storedTransposed: true, into: qkv, ldy: 3 * D)
         let scale = 1 / Float(d).squareRoot()
         // One task per (sequence, head): gather its Q, K, V into contiguous
         // [n, d] blocks, then two small GEMMs around a masked softmax.
@@ -68,7 +68,7 @@ struct BERTSelfAttention {
                  c: context + start * D + h * d, ldc: D)
         }
         Linear.affine(context, ldx: D, batch: R, weight: outputWeight.pointer, bias: outputBias.pointer,
-                      inputDimension: D, outputDimension: D, into: w.projected.pointer, ldy: D)
+                      inputDimension: D, outputDimension: D, storedTransposed: true, into: w.projected.pointer, ldy: D)
     }
 
     /// `x[j] ← e^(x[j] − m) / Σ_{j' < valid} e^(x[j'] − m)` for `j < valid`,

@@ -34,7 +34,8 @@ public final class MiniLMEncoder: @unchecked Sendable {
 
     private let embeddings: BERTEmbeddings
     private let layers: [BERTLayer]
-    private let workspace: EncoderWorkspace
+    /// One workspace per concurrent group of sentences.
+    private let workspaces: [EncoderWorkspace]
     private let lock = NSLock()
     private var padded = false
 
@@ -50,7 +51,7 @@ public final class MiniLMEncoder: @unchecked Sendable {
         configuration = c
         embeddings = try BERTEmbeddings(weights, configuration: c)
         layers = try (0..<c.layerCount).map { try BERTLayer(weights, index: $0, configuration: c) }
-        workspace = EncoderWorkspace(hiddenSize: c.hiddenSize, intermediateSize: c.intermediateSize)
+        workspaces = (0..<2).map { _ in EncoderWorkspace(hiddenSize: c.hiddenSize, intermediateSize: c.intermediateSize) }
     }
 
     /// Sentence embeddings `[N, 384]`, unit L2 norm, for token id sequences
@@ -73,7 +74,7 @@ public final class MiniLMEncoder: @unchecked Sendable {
                 var start = 0
                 while start < tokenIDs.count {
                     let end = min(tokenIDs.count, start + maximumBatch)
-                    encode(Array(tokenIDs[start..<end]), into: out.baseAddress! + start * D)
+                    encodeConcurrently(Array(tokenIDs[start..<end]), into: out.baseAddress! + start * D)
                     start = end
                 }
             }
@@ -81,8 +82,31 @@ public final class MiniLMEncoder: @unchecked Sendable {
         return output
     }
 
+    /// Splits a batch into two groups of about equal token count and
+    /// encodes them concurrently, one per core with single-threaded GEMMs
+    /// (OpenBLAS scales poorly inside one GEMM of a few hundred rows on 2
+    /// cores). Results equal one pass over the whole batch.
+    private func encodeConcurrently(_ tokenIDs: [[Int32]], into out: UnsafeMutablePointer<Float>) {
+        let D = configuration.hiddenSize
+        guard tokenIDs.count >= 2, Parallel.threadCount >= 2 else {
+            encode(tokenIDs, workspace: workspaces[0], into: out)
+            return
+        }
+        let total = tokenIDs.reduce(0) { $0 + $1.count }
+        var split = 0, running = 0
+        while split < tokenIDs.count - 1 && 2 * (running + tokenIDs[split].count) <= total {
+            running += tokenIDs[split].count
+            split += 1
+        }
+        split = max(1, split)
+        let groups = [Array(tokenIDs[..<split]), Array(tokenIDs[split...])]
+        ComputeThreads.forEachIndependentTask(2) { g in
+            encode(groups[g], workspace: workspaces[g], into: out + (g == 0 ? 0 : split * D))
+        }
+    }
+
     /// Runs one batch and writes its pooled, normalised rows to `out`.
-    private func encode(_ tokenIDs: [[Int32]], into out: UnsafeMutablePointer<Float>) {
+    private func encode(_ tokenIDs: [[Int32]], workspace: EncoderWorkspace, into out: UnsafeMutablePointer<Float>) {
         let D = configuration.hiddenSize
         let batch = SequenceBatch(lengths: tokenIDs.map(\.count), padded: padded, headCount: configuration.headCount)
         workspace.reserve(for: batch)
