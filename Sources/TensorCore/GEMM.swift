@@ -84,15 +84,13 @@ public enum ComputeThreads {
     /// BLAS. Otherwise the tasks run in order with multi-threaded BLAS.
     public static func forEachIndependentTask(_ count: Int, _ body: (Int) -> Void) {
         let threads = Parallel.threadCount
-        guard count > 1, threads >= 2, threads <= 3 else {
+        guard count > 1, threads >= 2, threads <= 3, !Parallel.isInsideRegion else {
             for i in 0..<count { body(i) }
             return
         }
         let blas = openblas_get_num_threads()
         if blas != 1 { openblas_set_num_threads(1) }
-        withoutActuallyEscaping(body) { body in
-            DispatchQueue.concurrentPerform(iterations: count) { body($0) }
-        }
+        Parallel.runTasks(count, body)
         if blas != 1 { openblas_set_num_threads(blas) }
     }
 }

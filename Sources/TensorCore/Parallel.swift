@@ -1,5 +1,8 @@
 import Dispatch
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Deterministic data-parallel loops over index ranges.
 ///
@@ -30,11 +33,9 @@ public enum Parallel {
             if count > 0 { body(0, 0..<count) }
             return
         }
-        withoutActuallyEscaping(body) { body in
-            DispatchQueue.concurrentPerform(iterations: chunks) { index in
-                body(index, chunkRange(index, of: chunks, count: count))
-            }
-        }
+        // Inside another parallel loop the same chunks run one after another
+        // on this thread (same results, no oversubscription).
+        runTasks(chunks) { index in body(index, chunkRange(index, of: chunks, count: count)) }
     }
 
     /// The number of chunks `forEachChunk` uses for `count` elements.
@@ -48,5 +49,30 @@ public enum Parallel {
         let start = min(count, index * per)
         let end = index == chunks - 1 ? count : min(count, start + per)
         return start..<end
+    }
+
+    /// Whether the calling thread is running a task of a parallel loop.
+    public static var isInsideRegion: Bool { pthread_getspecific(regionKey) != nil }
+
+    nonisolated(unsafe) private static let regionKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    /// Runs `count` tasks concurrently, each marked as inside a parallel
+    /// region; runs them in order when already inside one.
+    public static func runTasks(_ count: Int, _ body: (Int) -> Void) {
+        if count <= 1 || isInsideRegion {
+            for i in 0..<count { body(i) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            DispatchQueue.concurrentPerform(iterations: count) { i in
+                pthread_setspecific(regionKey, UnsafeRawPointer(bitPattern: 1))
+                body(i)
+                pthread_setspecific(regionKey, nil)
+            }
+        }
     }
 }
