@@ -32,7 +32,7 @@ struct BERTSelfAttention {
             weight += try weights.scalars("\(prefix).self.\(part).weight", [D, D])
             bias += try weights.scalars("\(prefix).self.\(part).bias", [D])
         }
-        qkvWeight = FloatBuffer(transpose(weight, rows: 3 * D, columns: D))  // kept as [D, 3D]
+        qkvWeight = FloatBuffer(transposeMatrix(weight, rows: 3 * D, columns: D))  // kept as [D, 3D]
         qkvBias = FloatBuffer(bias)
         outputWeight = try weights.transposedBuffer("\(prefix).output.dense.weight", [D, D])
         outputBias = try weights.buffer("\(prefix).output.dense.bias", [D])

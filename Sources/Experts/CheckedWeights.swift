@@ -1,6 +1,7 @@
 import Foundation
 import Formats
 import Layers
+import TensorCore
 
 /// Reads float tensors from a safetensors file, checking each one's presence
 /// and shape, and turns every format problem into `ExpertError.badAsset`
@@ -55,13 +56,6 @@ struct CheckedWeights {
     /// The matrix `name` `[out, in]` (checked to have `shape`), transposed
     /// into a new buffer as `[in, out]` (for GEMMs that read it untransposed).
     func transposedBuffer(_ name: String, _ shape: [Int]) throws -> FloatBuffer {
-        FloatBuffer(transpose(try scalars(name, shape), rows: shape[0], columns: shape[1]))
+        FloatBuffer(transposeMatrix(try scalars(name, shape), rows: shape[0], columns: shape[1]))
     }
-}
-
-/// The transpose of a row-major `[rows, columns]` matrix.
-func transpose(_ values: [Float], rows: Int, columns: Int) -> [Float] {
-    var result = [Float](repeating: 0, count: values.count)
-    for r in 0..<rows { for c in 0..<columns { result[c * rows + r] = values[r * columns + c] } }
-    return result
 }

@@ -101,7 +101,7 @@ public enum FlowCheckpoint {
                 throw Net2NetError.checkpoint(path: path, problem: "\(entry.name) has shape \(info.shape), the architecture needs \(entry.shape)")
             }
             let values = try file.tensor(entry.name).scalars
-            buffer.assign(entry.storedTransposed ? transpose(values, rows: entry.shape[0], columns: entry.shape[1]) : values,
+            buffer.assign(entry.storedTransposed ? transposeMatrix(values, rows: entry.shape[0], columns: entry.shape[1]) : values,
                           at: entry.offset)
         }
     }
@@ -111,18 +111,7 @@ public enum FlowCheckpoint {
         let values = buffer.array(entry.offset..<(entry.offset + entry.count))
         guard entry.storedTransposed else { return Tensor(shape: entry.shape, scalars: values) }
         // Memory holds [shape[1], shape[0]].
-        return Tensor(shape: entry.shape, scalars: transpose(values, rows: entry.shape[1], columns: entry.shape[0]))
-    }
-
-    /// The transpose of a row-major `[rows, columns]` matrix.
-    static func transpose(_ values: [Float], rows: Int, columns: Int) -> [Float] {
-        var result = [Float](repeating: 0, count: values.count)
-        values.withUnsafeBufferPointer { source in
-            result.withUnsafeMutableBufferPointer { destination in
-                for r in 0..<rows { for c in 0..<columns { destination[c * rows + r] = source[r * columns + c] } }
-            }
-        }
-        return result
+        return Tensor(shape: entry.shape, scalars: transposeMatrix(values, rows: entry.shape[1], columns: entry.shape[0]))
     }
 
     // MARK: training state

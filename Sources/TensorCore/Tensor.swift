@@ -125,6 +125,18 @@ public struct Tensor: Equatable, Sendable {
     }
 }
 
+/// The transpose of a row-major `[rows, columns]` matrix, as `[columns, rows]`.
+public func transposeMatrix(_ values: [Float], rows: Int, columns: Int) -> [Float] {
+    precondition(values.count == rows * columns, "\(values.count) values are not a \(rows)×\(columns) matrix")
+    var result = [Float](repeating: 0, count: values.count)
+    values.withUnsafeBufferPointer { source in
+        result.withUnsafeMutableBufferPointer { destination in
+            for r in 0..<rows { for c in 0..<columns { destination[c * rows + r] = source[r * columns + c] } }
+        }
+    }
+    return result
+}
+
 extension Tensor: CustomStringConvertible {
     public var description: String {
         let preview = scalars.prefix(8).map { String(format: "%.4g", $0) }.joined(separator: ", ")
