@@ -54,7 +54,7 @@ public enum Parallel {
     /// Whether the calling thread is running a task of a parallel loop.
     public static var isInsideRegion: Bool { pthread_getspecific(regionKey) != nil }
 
-    nonisolated(unsafe) private static let regionKey: pthread_key_t = {
+    private static let regionKey: pthread_key_t = {
         var key = pthread_key_t()
         pthread_key_create(&key, nil)
         return key
