@@ -50,6 +50,18 @@ extension AssetDescription {
                       size: 53, sha256: "fc1993fde0a95c24ec6c022539d41cf6e2f7c9721e5415d6fb6897472a9cd4b7"),
         ])
 
+    /// The DCGAN face generator of `gan-face-generate` (z = 100 → 3×64×64), the image generator Λ.
+    public static let dcganFaces = AssetDescription(
+        name: "dcgan-faces",
+        summary: "DCGAN face generator (z 100 → 64×64 RGB, trained on DigiFace-1M)",
+        source: .pypi(package: "gan-face-generate", version: "1.1.1",
+                      wheel: "gan_face_generate-1.1.1-py3-none-any.whl",
+                      sha256: "24102f4be41d164e44251168ede0458a45e498a888c81493e2aea48529640569"),
+        files: [
+            AssetFile(archivePath: "gan_face_generate/weights.tar", name: "weights.pth",
+                      size: 14_322_251, sha256: "0c3b90b138cfc4e8a73310b9fd5ce2a8f1f3a542a037de277412307fcd28771f"),
+        ])
+
     /// Every asset the project knows, by name.
-    public static let registry: [AssetDescription] = [.minilm]
+    public static let registry: [AssetDescription] = [.minilm, .dcganFaces]
 }

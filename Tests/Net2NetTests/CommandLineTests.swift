@@ -194,4 +194,23 @@ final class CommandLineTests: XCTestCase {
         assertFails(try CLI.run(["encode", "--expert", "minilm", "--input", "nothing.txt", "--output", "b.npy"], in: d),
                     mentioning: ["nothing.txt", "no such file"])
     }
+
+    func testDecodeFaces() throws {
+        let d = directory!
+        var g = SeededGenerator(seed: 4)
+        try NPY.write(g.normalTensor([3, 100]), to: d.appendingPathComponent("z.npy"))
+        let decoded = try CLI.run(["decode", "--expert", "dcgan-faces", "--input", "z.npy", "--output", "faces.npy"], in: d)
+        if decoded.status != 0 && decoded.stderr.contains("could not fetch asset") {
+            throw XCTSkip("the DCGAN asset cannot be fetched here: \(decoded.stderr)")
+        }
+        XCTAssertEqual(decoded.status, 0, decoded.stderr)
+        let faces = try NPY.readFloat32(d.appendingPathComponent("faces.npy"))
+        XCTAssertEqual(faces.shape, [3, 3, 64, 64])
+        XCTAssertTrue(faces.scalars.allSatisfy { $0 >= -1 && $0 <= 1 })
+        try NPY.write(Tensor(zeros: [2, 64]), to: d.appendingPathComponent("z64.npy"))
+        assertFails(try CLI.run(["decode", "--expert", "dcgan-faces", "--input", "z64.npy", "--output", "f.npy"], in: d),
+                    mentioning: ["z64.npy", "[N, 100]"])
+        assertFails(try CLI.run(["decode", "--expert", "biggan", "--input", "z.npy", "--output", "f.npy"], in: d),
+                    mentioning: ["unknown generator 'biggan'"])
+    }
 }

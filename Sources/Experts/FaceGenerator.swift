@@ -1,0 +1,113 @@
+import Formats
+import Foundation
+import Layers
+import TensorCore
+
+/// The image generator Λ: the DCGAN generator of `gan-face-generate`
+/// (Radford et al. 2016; the PyTorch-tutorial architecture), read from its
+/// published PyTorch checkpoint (`netG_state_dict`).
+///
+///     z [N, 100] → ConvT(100→512, k4 s1 p0) → BN → ReLU        4×4
+///                → ConvT(512→256, k4 s2 p1) → BN → ReLU        8×8
+///                → ConvT(256→128) → BN → ReLU → ConvT(128→64) → BN → ReLU   16, 32
+///                → ConvT(64→3, k4 s2 p1) → tanh                64×64
+///
+/// No conv biases; BatchNorm (eps 1e-5) runs on its running statistics and
+/// is folded into each layer's epilogue at load time. Output: NCHW in [-1, 1].
+public final class FaceGenerator: @unchecked Sendable {
+    /// Width of the latent z.
+    public static let latentDimension = 100
+    /// Output image side.
+    public static let imageSize = 64
+
+    struct Stage {
+        let layer: ConvTranspose2d
+        let weight: [Float]
+        let norm: ChannelAffine?
+    }
+
+    let stages: [Stage]
+    private let lock = NSLock()
+
+    /// Loads `directory/weights.pth`.
+    public convenience init(directory: URL) throws {
+        try self.init(checkpoint: directory.appendingPathComponent("weights.pth"))
+    }
+
+    /// Loads the `dcgan-faces` asset, fetching it first if needed.
+    public convenience init(store: AssetStore, progress: (String) -> Void = { _ in }) throws {
+        try self.init(directory: try store.directory(for: "dcgan-faces", progress: progress))
+    }
+
+    /// Loads a PyTorch checkpoint holding `netG_state_dict` (or a bare state dict).
+    public init(checkpoint url: URL) throws {
+        var tensors: [String: Tensor] = [:]
+        let all = try PyTorchCheckpoint.stateDict(url)
+        let prefix = all.contains { $0.name.hasPrefix("netG_state_dict.") } ? "netG_state_dict." : ""
+        for (name, value) in all where name.hasPrefix(prefix) {
+            if case .float32(let t) = value { tensors[String(name.dropFirst(prefix.count))] = t }
+        }
+        func tensor(_ name: String, _ shape: [Int]) throws -> [Float] {
+            guard let t = tensors[name] else {
+                throw ExpertError.badAsset(path: url.path, problem: "missing tensor \(prefix)\(name)")
+            }
+            guard t.shape == shape else {
+                throw ExpertError.badAsset(path: url.path, problem: "\(prefix)\(name) has shape \(t.shape), expected \(shape)")
+            }
+            return t.scalars
+        }
+        let channels = [FaceGenerator.latentDimension, 512, 256, 128, 64, 3]
+        var stages: [Stage] = []
+        for i in 0..<5 {
+            let index = 3 * i  // main.0, main.3, …, main.12; BatchNorm at +1
+            let layer = ConvTranspose2d(inputChannels: channels[i], outputChannels: channels[i + 1], kernelSize: 4,
+                                        stride: i == 0 ? 1 : 2, padding: i == 0 ? 0 : 1)
+            let weight = try tensor("main.\(index).weight", layer.weightShape)
+            var norm: ChannelAffine? = nil
+            if i < 4 {
+                let C = channels[i + 1]
+                norm = ChannelAffine(batchNormWeight: try tensor("main.\(index + 1).weight", [C]),
+                                     bias: try tensor("main.\(index + 1).bias", [C]),
+                                     runningMean: try tensor("main.\(index + 1).running_mean", [C]),
+                                     runningVariance: try tensor("main.\(index + 1).running_var", [C]),
+                                     epsilon: 1e-5)
+            }
+            stages.append(Stage(layer: layer, weight: weight, norm: norm))
+        }
+        self.stages = stages
+    }
+
+    /// Images `[N, 3, 64, 64]` in [-1, 1] for latents `z` `[N, 100]`.
+    public func generate(_ z: Tensor) throws -> Tensor {
+        guard z.rank == 2, z.shape[1] == FaceGenerator.latentDimension else {
+            throw ExpertError.badInput("the DCGAN generator takes z of shape [N, \(FaceGenerator.latentDimension)], got \(z.shape)")
+        }
+        guard z.isFinite else { throw ExpertError.badInput("z contains NaN or infinite values") }
+        let N = z.shape[0]
+        let side = FaceGenerator.imageSize
+        if N == 0 { return Tensor(zeros: [0, 3, side, side]) }
+        lock.lock()
+        defer { lock.unlock() }
+        var current = z.scalars
+        var size = 1
+        for stage in stages {
+            let (ho, wo) = stage.layer.outputSize(height: size, width: size)
+            var next = [Float](repeating: 0, count: N * stage.layer.outputChannels * ho * wo)
+            let workspace = stage.layer.workspaceCount(height: size, width: size) > 0
+                ? stage.layer.makeWorkspace(height: size, width: size) : nil
+            let scale = stage.norm?.scale ?? [], shift = stage.norm?.shift ?? []
+            scale.withUnsafeBufferPointer { sp in
+                shift.withUnsafeBufferPointer { hp in
+                    let epilogue = ConvolutionEpilogue(scale: stage.norm == nil ? nil : sp.baseAddress,
+                                                       shift: stage.norm == nil ? nil : hp.baseAddress,
+                                                       activation: stage.norm == nil ? .tanh : .relu)
+                    stage.layer.forward(current, batch: N, height: size, width: size, weight: stage.weight, bias: nil,
+                                        epilogue: epilogue, workspace: workspace, into: &next)
+                }
+            }
+            current = next
+            size = ho
+        }
+        return Tensor(shape: [N, 3, side, side], scalars: current)
+    }
+}
