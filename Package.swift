@@ -25,8 +25,13 @@ let package = Package(
             path: "Sources/CBLAS",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        .systemLibrary(
+            name: "CPNG",
+            path: "Sources/CPNG",
+            providers: [.apt(["libpng-dev"])]
+        ),
         .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: numericFlags),
-        .target(name: "Formats", dependencies: ["TensorCore"], swiftSettings: numericFlags),
+        .target(name: "Formats", dependencies: ["TensorCore", "CPNG"], swiftSettings: numericFlags),
         .target(name: "Layers", dependencies: ["TensorCore"], swiftSettings: numericFlags),
         .target(name: "Flow", dependencies: ["TensorCore", "Layers"], swiftSettings: numericFlags),
         .target(

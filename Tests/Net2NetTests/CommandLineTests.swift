@@ -207,6 +207,11 @@ final class CommandLineTests: XCTestCase {
         let faces = try NPY.readFloat32(d.appendingPathComponent("faces.npy"))
         XCTAssertEqual(faces.shape, [3, 3, 64, 64])
         XCTAssertTrue(faces.scalars.allSatisfy { $0 >= -1 && $0 <= 1 })
+        let grid = try CLI.run(["decode", "--expert", "dcgan-faces", "--random", "5", "--seed", "2", "--columns", "3",
+                                "--output", "faces.png"], in: d)
+        XCTAssertEqual(grid.status, 0, grid.stderr)
+        let png = try PNGImage.read(d.appendingPathComponent("faces.png"))
+        XCTAssertEqual([png.width, png.height], [3 * 64 + 4 * 2, 2 * 64 + 3 * 2])
         try NPY.write(Tensor(zeros: [2, 64]), to: d.appendingPathComponent("z64.npy"))
         assertFails(try CLI.run(["decode", "--expert", "dcgan-faces", "--input", "z64.npy", "--output", "f.npy"], in: d),
                     mentioning: ["z64.npy", "[N, 100]"])

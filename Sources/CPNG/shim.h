@@ -1,0 +1,2 @@
+// libpng 1.6 (Debian: libpng-dev), used through its simplified png_image API.
+#include <png.h>

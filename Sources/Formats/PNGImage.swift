@@ -1,0 +1,105 @@
+import CPNG
+import Foundation
+import TensorCore
+
+/// 8-bit RGB images in PNG files, through libpng's simplified API.
+///
+/// Pixels are row-major `[height, width, 3]` bytes. Reading accepts gray,
+/// gray + alpha, RGB and RGBA (alpha is composited on black, 16-bit is
+/// reduced to 8); writing always writes RGB, atomically.
+public struct PNGImage: Equatable, Sendable {
+    public let width: Int
+    public let height: Int
+    /// `[height, width, 3]` bytes.
+    public var pixels: [UInt8]
+
+    public init(width: Int, height: Int, pixels: [UInt8]) {
+        precondition(width > 0 && height > 0 && pixels.count == width * height * 3,
+                     "an RGB image of \(width)×\(height) needs \(width * height * 3) bytes, got \(pixels.count)")
+        self.width = width
+        self.height = height
+        self.pixels = pixels
+    }
+
+    /// Reads a PNG file.
+    public static func read(_ url: URL) throws -> PNGImage {
+        let path = displayPath(url)
+        guard FileManager.default.fileExists(atPath: url.path) else { throw FormatError.missingFile(path: path) }
+        let data = try Data(contentsOf: url)
+        guard !data.isEmpty else { throw FormatError.emptyFile(path: path) }
+        guard data.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) else {
+            throw FormatError.badMagic(path: path, format: "PNG")
+        }
+        var image = png_image()
+        image.version = UInt32(PNG_IMAGE_VERSION)
+        let begun = data.withUnsafeBytes { png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }
+        guard begun != 0 else { throw FormatError.unreadable(path: path, reason: libpngMessage(image)) }
+        defer { png_image_free(&image) }
+        image.format = UInt32(PNG_FORMAT_RGB)
+        let width = Int(image.width), height = Int(image.height)
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        let finished = data.withUnsafeBytes { _ in
+            pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, Int32(width * 3), nil) }
+        }
+        guard finished != 0 else { throw FormatError.unreadable(path: path, reason: libpngMessage(image)) }
+        return PNGImage(width: width, height: height, pixels: pixels)
+    }
+
+    /// Writes the image as an 8-bit RGB PNG, replacing `url` atomically.
+    public func write(to url: URL) throws {
+        var image = png_image()
+        image.version = UInt32(PNG_IMAGE_VERSION)
+        image.width = UInt32(width)
+        image.height = UInt32(height)
+        image.format = UInt32(PNG_FORMAT_RGB)
+        var size = 0
+        let sized = pixels.withUnsafeBytes { png_image_write_to_memory(&image, nil, &size, 0, $0.baseAddress, Int32(width * 3), nil) }
+        guard sized != 0, size > 0 else {
+            throw FormatError.writeFailed(path: displayPath(url), reason: PNGImage.libpngMessage(image))
+        }
+        var encoded = Data(count: size)
+        let written = encoded.withUnsafeMutableBytes { out in
+            pixels.withUnsafeBytes { png_image_write_to_memory(&image, out.baseAddress, &size, 0, $0.baseAddress, Int32(width * 3), nil) }
+        }
+        png_image_free(&image)
+        guard written != 0 else {
+            throw FormatError.writeFailed(path: displayPath(url), reason: PNGImage.libpngMessage(image))
+        }
+        try AtomicFile.write(encoded.prefix(size), to: url)
+    }
+
+    static func libpngMessage(_ image: png_image) -> String {
+        var message = image.message
+        return withUnsafeBytes(of: &message) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+
+    /// A grid of `[N, 3, H, W]` images in [-1, 1] (values outside are
+    /// clipped), `columns` per row, separated and framed by `border` pixels
+    /// of `background`.
+    public static func grid(_ images: Tensor, columns: Int = 8, border: Int = 2,
+                            background: UInt8 = 255) -> PNGImage {
+        precondition(images.rank == 4 && images.shape[1] == 3 && images.shape[0] > 0,
+                     "a grid needs images [N, 3, H, W], got \(images.shape)")
+        let N = images.shape[0], H = images.shape[2], W = images.shape[3]
+        let cols = max(1, min(columns, N)), rows = (N + cols - 1) / cols
+        let width = cols * W + (cols + 1) * border, height = rows * H + (rows + 1) * border
+        var pixels = [UInt8](repeating: background, count: width * height * 3)
+        images.withUnsafeBufferPointer { x in
+            for n in 0..<N {
+                let top = border + (n / cols) * (H + border), left = border + (n % cols) * (W + border)
+                for c in 0..<3 {
+                    for y in 0..<H {
+                        for xPos in 0..<W {
+                            let v = x[((n * 3 + c) * H + y) * W + xPos]
+                            let byte = UInt8(max(0, min(255, ((v + 1) * 127.5).rounded())))
+                            pixels[((top + y) * width + left + xPos) * 3 + c] = byte
+                        }
+                    }
+                }
+            }
+        }
+        return PNGImage(width: width, height: height, pixels: pixels)
+    }
+}
