@@ -28,6 +28,8 @@ public final class FaceGenerator: @unchecked Sendable {
 
     let stages: [Stage]
     private let lock = NSLock()
+    /// Per-stage workspaces, kept between calls (guarded by `lock`).
+    private var workspaces: [FloatBuffer?] = Array(repeating: nil, count: 5)
 
     /// Loads `directory/weights.pth`.
     public convenience init(directory: URL) throws {
@@ -90,11 +92,16 @@ public final class FaceGenerator: @unchecked Sendable {
         defer { lock.unlock() }
         var current = z.scalars
         var size = 1
-        for stage in stages {
+        for (index, stage) in stages.enumerated() {
             let (ho, wo) = stage.layer.outputSize(height: size, width: size)
             var next = [Float](repeating: 0, count: N * stage.layer.outputChannels * ho * wo)
-            let workspace = stage.layer.workspaceCount(height: size, width: size) > 0
-                ? stage.layer.makeWorkspace(height: size, width: size) : nil
+            // Up to 8 images per GEMM; the buffer is kept for the next call.
+            let wanted = stage.layer.workspaceCount(height: size, width: size, images: min(N, 8))
+            var workspace: FloatBuffer? = nil
+            if wanted > 0 {
+                if (workspaces[index]?.count ?? 0) < wanted { workspaces[index] = FloatBuffer(count: wanted) }
+                workspace = workspaces[index]
+            }
             let scale = stage.norm?.scale ?? [], shift = stage.norm?.shift ?? []
             scale.withUnsafeBufferPointer { sp in
                 shift.withUnsafeBufferPointer { hp in

@@ -59,15 +59,19 @@ public struct ConvTranspose2d: Sendable, Equatable {
         height == 1 && width == 1 && padding == 0 && outputPadding == 0
     }
 
-    /// Floats of workspace `forward` needs for `H × W` inputs (any batch):
-    /// one image's columns `[Cout·kH·kW, H·W]`, or 0.
-    public func workspaceCount(height: Int, width: Int) -> Int {
-        isDirect(height: height, width: width) ? 0 : outputChannels * kernelHeight * kernelWidth * height * width
+    /// Floats of workspace `forward` needs to process `images` images of
+    /// `H × W` in one GEMM: their inputs regrouped `[Cin, images·H·W]` and their
+    /// columns `[Cout·kH·kW, images·H·W]`; 0 for a direct layer. Any workspace
+    /// of at least `workspaceCount(height:width:)` (one image) works; larger
+    /// ones let `forward` batch images into wider, faster GEMMs.
+    public func workspaceCount(height: Int, width: Int, images: Int = 1) -> Int {
+        isDirect(height: height, width: width)
+            ? 0 : images * (outputChannels * kernelHeight * kernelWidth + inputChannels) * height * width
     }
 
-    /// A workspace for `H × W` inputs.
-    public func makeWorkspace(height: Int, width: Int) -> FloatBuffer {
-        FloatBuffer(count: workspaceCount(height: height, width: width))
+    /// A workspace for `images` images of `H × W` at a time.
+    public func makeWorkspace(height: Int, width: Int, images: Int = 1) -> FloatBuffer {
+        FloatBuffer(count: workspaceCount(height: height, width: width, images: images))
     }
 
     /// `y = epilogue(convTranspose(x, W) + b)`; `y` must alias neither `x` nor
@@ -93,25 +97,46 @@ public struct ConvTranspose2d: Sendable, Equatable {
         }
         let needed = workspaceCount(height: height, width: width)
         precondition((workspace?.count ?? 0) >= needed, "ConvTranspose2d workspace holds \(workspace?.count ?? 0) floats, needs \(needed)")
+        // Images per GEMM: as many as the workspace holds.
+        let group = max(1, min(batch, workspace!.count / workspaceCount(height: height, width: width)))
         let columns = workspace!.pointer
-        for n in 0..<batch {
-            // columns [Cout·kH·kW, HW] = Wᵀ · x_n, W viewed as [Cin, Cout·kH·kW]
-            gemm(.transposed, .none, m: KO, n: HW, k: inputChannels, a: weight, lda: KO,
-                 b: x + n * inputChannels * HW, ldb: HW, c: columns, ldc: HW)
-            let yn = y + n * outputChannels * P
-            let residual = epilogue.residual.map { $0 + n * outputChannels * P }
-            Parallel.forEachChunk(count: outputChannels, minimumChunk: max(1, 16384 / (P * 4))) { range in
-                for o in range {
-                    col2im(columns, channel: o, height: height, width: width, outputHeight: ho, outputWidth: wo,
-                           into: yn + o * P)
-                    epilogue.apply(yn + o * P, count: P, channel: o, bias: bias, residual: residual.map { $0 + o * P })
+        let regrouped = columns + group * KO * HW
+        var first = 0
+        while first < batch {
+            let g = min(group, batch - first)
+            let width_ = g * HW
+            // x of images first..<first+g as [Cin, g·HW] (one image: already in that layout).
+            let b: UnsafePointer<Float>
+            if g == 1 {
+                b = x + first * inputChannels * HW
+            } else {
+                for n in 0..<g {
+                    for c in 0..<inputChannels {
+                        (regrouped + c * width_ + n * HW).update(from: x + ((first + n) * inputChannels + c) * HW, count: HW)
+                    }
+                }
+                b = UnsafePointer(regrouped)
+            }
+            // columns [Cout·kH·kW, g·HW] = Wᵀ · x, W viewed as [Cin, Cout·kH·kW]
+            gemm(.transposed, .none, m: KO, n: width_, k: inputChannels, a: weight, lda: KO,
+                 b: b, ldb: width_, c: columns, ldc: width_)
+            Parallel.forEachChunk(count: g * outputChannels, minimumChunk: max(1, 16384 / (P * 4))) { range in
+                for plane in range {
+                    let n = plane / outputChannels, o = plane % outputChannels
+                    let yPlane = y + ((first + n) * outputChannels + o) * P
+                    col2im(columns + n * HW, rowStride: width_, channel: o, height: height, width: width,
+                           outputHeight: ho, outputWidth: wo, into: yPlane)
+                    epilogue.apply(yPlane, count: P, channel: o, bias: bias,
+                                   residual: epilogue.residual.map { $0 + ((first + n) * outputChannels + o) * P })
                 }
             }
+            first += g
         }
     }
 
-    /// Output channel `o`: `y[i·s − p + u, j·s − p + v] += columns[(o·kH + u)·kW + v, i·W + j]`.
-    func col2im(_ columns: UnsafePointer<Float>, channel o: Int, height H: Int, width W: Int,
+    /// Output channel `o`: `y[i·s − p + u, j·s − p + v] += columns[(o·kH + u)·kW + v, i·W + j]`,
+    /// where consecutive rows of `columns` are `rowStride` apart.
+    func col2im(_ columns: UnsafePointer<Float>, rowStride: Int, channel o: Int, height H: Int, width W: Int,
                 outputHeight ho: Int, outputWidth wo: Int, into y: UnsafeMutablePointer<Float>) {
         let kH = kernelHeight, kW = kernelWidth, s = stride
         y.update(repeating: 0, count: ho * wo)
@@ -122,7 +147,7 @@ public struct ConvTranspose2d: Sendable, Equatable {
                 let offset = v - padding
                 let cols = validOutputRange(outputs: W, inputs: wo, stride: s, offset: offset)
                 if cols.isEmpty { continue }
-                let tap = columns + ((o * kH + u) * kW + v) * H * W
+                let tap = columns + ((o * kH + u) * kW + v) * rowStride
                 for i in rows {
                     let src = tap + i * W
                     let dst = y + (i * s - padding + u) * wo + offset

@@ -19,13 +19,17 @@ struct Bench: ParsableCommand {
         sentences (tokenisation included), and the model's load time; the baseline is \
         bench/minilm_baseline.py (sentence-transformers on PyTorch CPU).
 
+        --suite gan: the DCGAN face generator at batch 1 and 64, images/s and the GEMM \
+        GFLOP/s against the sgemm peak; the baseline is bench/dcgan_baseline.py.
+
         Examples:
           net2net bench --threads 2 --baseline bench/flow_baseline.py
           net2net bench --cases train-small-b128 --json
           net2net bench --suite text --baseline bench/minilm_baseline.py
+          net2net bench --suite gan --baseline bench/dcgan_baseline.py
         """)
 
-    @Option(help: "flow or text.") var suite: String = "flow"
+    @Option(help: "flow, text or gan.") var suite: String = "flow"
 
     @Option(help: "Comma-separated case names (default: all).") var cases: String?
     @Option(help: "Path of the PyTorch baseline script to run alongside.") var baseline: String?
@@ -40,7 +44,8 @@ struct Bench: ParsableCommand {
         switch suite {
         case "flow": try runFlow()
         case "text": try runText()
-        default: throw ValidationError("unknown suite '\(suite)'; suites: flow, text")
+        case "gan": try runGenerator()
+        default: throw ValidationError("unknown suite '\(suite)'; suites: flow, text, gan")
         }
     }
 
@@ -104,6 +109,56 @@ struct Bench: ParsableCommand {
                       + String(format: "%18.1f", r.sentencesPerSecond)
                       + (b.map { String(format: "%24.1f", $0) } ?? String(repeating: " ", count: 23) + "—")
                       + (b.map { String(format: "%8.2f×", r.sentencesPerSecond / $0) } ?? "       —"))
+            }
+        }
+    }
+
+    func runGenerator() throws {
+        let threads = ComputeThreads.blasThreads
+        let directory = try AssetStore().directory(for: "dcgan-faces") { note("dcgan-faces: \($0)") }
+        let generator = try FaceGenerator(directory: directory)
+        note("measuring the sgemm peak (2048³, \(threads) threads)…")
+        let peak = FlowBenchmark.sgemmPeak()
+        // Multiply-adds per image: Σ Cin·Cout·k²·Hin·Win over the five transposed convolutions.
+        let flopsPerImage = 2.0 * Double(100 * 512 * 16 * 1 + 512 * 256 * 16 * 16 + 256 * 128 * 16 * 64
+                                         + 128 * 64 * 16 * 256 + 64 * 3 * 16 * 1024)
+        var rows: [(String, Double)] = []
+        for batch in [1, 64] {
+            var rng = SeededGenerator(seed: 0)
+            let z = rng.normalTensor([batch, FaceGenerator.latentDimension])
+            _ = try generator.generate(z)
+            var count = 0
+            let start = DispatchTime.now().uptimeNanoseconds
+            var elapsed = 0.0
+            repeat {
+                _ = try generator.generate(z)
+                count += batch
+                elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            } while elapsed < minTime
+            rows.append(("decode-b\(batch)", Double(count) / elapsed))
+        }
+        var rates: [String: Double] = [:]
+        if let baseline {
+            (rates, _) = try runBaseline(baseline, arguments: [directory.path, "--json", "--threads", String(threads),
+                                                               "--seconds", String(minTime)],
+                                         rateKey: "images_per_second")
+        }
+        if json {
+            try printJSON(["threads": threads, "sgemm_peak_gflops": peak, "results": rows.map { name, rate -> [String: Any] in
+                var row: [String: Any] = ["case": name, "images_per_second": rate,
+                                          "gflops": rate * flopsPerImage / 1e9, "fraction_of_peak": rate * flopsPerImage / 1e9 / peak]
+                if let b = rates[name] { row["baseline_images_per_second"] = b; row["ratio"] = rate / b }
+                return row
+            }])
+        } else {
+            print("threads \(threads), sgemm peak \(String(format: "%.1f", peak)) GFLOP/s")
+            print("case          ours images/s   GFLOP/s  of peak   PyTorch images/s   ratio")
+            for (name, rate) in rows {
+                let gflops = rate * flopsPerImage / 1e9
+                let b = rates[name]
+                print(name.padding(toLength: 12, withPad: " ", startingAt: 0)
+                      + String(format: "%15.1f %9.1f %7.0f%%", rate, gflops, 100 * gflops / peak)
+                      + (b.map { String(format: "%19.1f %7.2f×", $0, rate / $0) } ?? "                  —       —"))
             }
         }
     }

@@ -21,7 +21,10 @@ final class ConvTransposeTests: XCTestCase {
             Reference.convTranspose2d(x, batch: batch, height: height, width: width, layer: layer, weight: weight, bias: bias),
             channels: layer.outputChannels, plane: ho * wo, scale: scale, shift: shift, residual: residual,
             activation: activation)
-        let workspace = layer.makeWorkspace(height: height, width: width)
+        // One image per GEMM, two (a partial last group when batch is odd), and all at once.
+        for workspace in [layer.makeWorkspace(height: height, width: width),
+                          layer.makeWorkspace(height: height, width: width, images: 2),
+                          layer.makeWorkspace(height: height, width: width, images: batch)] {
         for run in 0..<2 {
             var y = [Float](repeating: .nan, count: outCount)
             withOptionalPointers(bias, scale, shift, residual) { b, s, t, r in
@@ -29,7 +32,9 @@ final class ConvTransposeTests: XCTestCase {
                               epilogue: ConvolutionEpilogue(scale: s, shift: t, residual: r, activation: activation),
                               workspace: workspace, into: &y)
             }
-            assertAllNear(y, expected, "\(layer) \(height)×\(width) run \(run)", file: file, line: line)
+            assertAllNear(y, expected, "\(layer) \(height)×\(width) run \(run), workspace \(workspace.count)",
+                          file: file, line: line)
+        }
         }
     }
 
