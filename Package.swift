@@ -30,8 +30,13 @@ let package = Package(
             path: "Sources/CPNG",
             providers: [.apt(["libpng-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlibSystem",
+            path: "Sources/CZlibSystem",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: numericFlags),
-        .target(name: "Formats", dependencies: ["TensorCore", "CPNG"], swiftSettings: numericFlags),
+        .target(name: "Formats", dependencies: ["TensorCore", "CPNG", "CZlibSystem"], swiftSettings: numericFlags),
         .target(name: "Layers", dependencies: ["TensorCore"], swiftSettings: numericFlags),
         .target(name: "Flow", dependencies: ["TensorCore", "Layers"], swiftSettings: numericFlags),
         .target(

@@ -41,6 +41,10 @@ public enum FormatError: Error, LocalizedError, Equatable {
     /// A zip archive that is damaged or uses features this reader lacks
     /// (compression, encryption, multiple disks).
     case malformedArchive(path: String, reason: String)
+    /// The container is well formed but its contents are not what the format
+    /// allows: a damaged compressed stream, a CSV field that is not a number,
+    /// a label outside its range, files of one data set that disagree.
+    case invalidData(path: String, reason: String)
 
     /// The file the error is about, as the caller spelled it.
     public var path: String {
@@ -51,7 +55,7 @@ public enum FormatError: Error, LocalizedError, Equatable {
              .invalidTensor(let path, _, _), .tensorNotFound(let path, _),
              .wrongDType(let path, _, _, _), .writeFailed(let path, _),
              .disallowedGlobal(let path, _), .malformedPickle(let path, _),
-             .malformedArchive(let path, _):
+             .malformedArchive(let path, _), .invalidData(let path, _):
             return path
         }
     }
@@ -91,6 +95,8 @@ public enum FormatError: Error, LocalizedError, Equatable {
             return "malformed pickle: \(reason)"
         case .malformedArchive(_, let reason):
             return "malformed zip archive: \(reason)"
+        case .invalidData(_, let reason):
+            return "invalid data: \(reason)"
         }
     }
 
