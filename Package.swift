@@ -39,14 +39,15 @@ let package = Package(
         .target(name: "Formats", dependencies: ["TensorCore", "CPNG", "CZlibSystem"], swiftSettings: numericFlags),
         .target(name: "Layers", dependencies: ["TensorCore"], swiftSettings: numericFlags),
         .target(name: "Flow", dependencies: ["TensorCore", "Layers"], swiftSettings: numericFlags),
+        .target(name: "Datasets", dependencies: ["TensorCore", "Formats"], swiftSettings: numericFlags),
         .target(
             name: "Experts",
-            dependencies: ["TensorCore", "Formats", "Layers", "ZIPFoundation"],
+            dependencies: ["TensorCore", "Formats", "Layers", "Datasets", "ZIPFoundation"],
             swiftSettings: numericFlags
         ),
         .target(
             name: "Net2Net",
-            dependencies: ["TensorCore", "Formats", "Layers", "Flow", "Experts", "Yams"],
+            dependencies: ["TensorCore", "Formats", "Layers", "Flow", "Datasets", "Experts", "Yams"],
             swiftSettings: numericFlags
         ),
         .executableTarget(
@@ -61,7 +62,8 @@ let package = Package(
         .testTarget(name: "FormatsTests", dependencies: ["Formats"], exclude: ["Fixtures"], swiftSettings: numericFlags),
         .testTarget(name: "LayersTests", dependencies: ["Layers"], swiftSettings: numericFlags),
         .testTarget(name: "FlowTests", dependencies: ["Flow"], swiftSettings: numericFlags),
-        .testTarget(name: "ExpertsTests", dependencies: ["Experts"], exclude: ["Fixtures"], swiftSettings: numericFlags),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Formats"], swiftSettings: numericFlags),
+        .testTarget(name: "ExpertsTests", dependencies: ["Experts", "Datasets"], exclude: ["Fixtures"], swiftSettings: numericFlags),
         .testTarget(name: "Net2NetTests", dependencies: ["Net2Net"], swiftSettings: numericFlags),
     ],
     swiftLanguageModes: [.v5]
