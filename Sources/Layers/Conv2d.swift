@@ -72,7 +72,9 @@ public struct Conv2d: Sendable, Equatable {
     /// (groups = 1 only): their columns `[K, images·Ho·Wo]` plus a staging
     /// matrix `[Cout, images·Ho·Wo]` for the output (forward) or dy
     /// (backward). Any workspace of at least the one-image count works;
-    /// larger ones let the passes batch images into wider, faster GEMMs.
+    /// larger ones let the passes batch images into wider, faster GEMMs
+    /// (at 14×14 → 7×7 with 32 → 64 channels, 32–128 images per GEMM run
+    /// forward + backward about twice as fast as one).
     public func workspaceCount(height: Int, width: Int, images: Int = 1) -> Int {
         if isDepthwise { return 0 }
         let (ho, wo) = outputSize(height: height, width: width)
