@@ -60,11 +60,12 @@ public struct ConvTranspose2d: Sendable, Equatable {
         height == 1 && width == 1 && padding == 0 && outputPadding == 0
     }
 
-    /// Floats of workspace `forward` needs to process `images` images of
-    /// `H × W` in one GEMM: their inputs regrouped `[Cin, images·H·W]` and their
-    /// columns `[Cout·kH·kW, images·H·W]`; 0 for a direct layer. Any workspace
-    /// of at least `workspaceCount(height:width:)` (one image) works; larger
-    /// ones let `forward` batch images into wider, faster GEMMs.
+    /// Floats of workspace `forward` and `backward` need to process `images`
+    /// images of `H × W` in one GEMM: their inputs regrouped `[Cin, images·H·W]`
+    /// (backward: then their dx) and their columns `[Cout·kH·kW, images·H·W]`;
+    /// 0 for a direct layer. Any workspace of at least
+    /// `workspaceCount(height:width:)` (one image) works; larger ones let both
+    /// passes batch images into wider, faster GEMMs.
     public func workspaceCount(height: Int, width: Int, images: Int = 1) -> Int {
         isDirect(height: height, width: width)
             ? 0 : images * (outputChannels * kernelHeight * kernelWidth + inputChannels) * height * width
