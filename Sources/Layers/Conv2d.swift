@@ -153,7 +153,8 @@ public struct Conv2d: Sendable, Equatable {
                 let xg = xn + g * Cg * HW
                 var columns = UnsafePointer(xg)
                 if !isPointwise {
-                    geometry.im2col(xg, images: 1, channels: Cg, into: workspace!.pointer)
+                    im2col(xg, channels: Cg, height: height, width: width, outputHeight: ho, outputWidth: wo,
+                           into: workspace!.pointer)
                     columns = UnsafePointer(workspace!.pointer)
                 }
                 // y_g [Og, P] = W_g [Og, K] · columns [K, P]
@@ -164,6 +165,41 @@ public struct Conv2d: Sendable, Equatable {
             Parallel.forEachChunk(count: outputChannels, minimumChunk: max(1, 16384 / P)) { channels in
                 for o in channels {
                     epilogue.apply(yn + o * P, count: P, channel: o, bias: bias, residual: residual.map { $0 + o * P })
+                }
+            }
+        }
+    }
+
+    /// `columns[(c·kH + u)·kW + v, i·Wo + j] = x[c, i·s − top + u, j·s − left + v]` (0 outside).
+    func im2col(_ x: UnsafePointer<Float>, channels: Int, height H: Int, width W: Int,
+                outputHeight ho: Int, outputWidth wo: Int, into columns: UnsafeMutablePointer<Float>) {
+        let kH = kernelHeight, kW = kernelWidth, s = stride
+        let P = ho * wo
+        Parallel.forEachChunk(count: channels, minimumChunk: max(1, 16384 / (kH * kW * P))) { range in
+            for c in range {
+                let plane = x + c * H * W
+                for u in 0..<kH {
+                    let rows = validOutputRange(outputs: ho, inputs: H, stride: s, offset: u - padding.top)
+                    for v in 0..<kW {
+                        let offset = v - padding.left
+                        let cols = validOutputRange(outputs: wo, inputs: W, stride: s, offset: offset)
+                        let out = columns + ((c * kH + u) * kW + v) * P
+                        for i in 0..<ho {
+                            let dst = out + i * wo
+                            guard rows.contains(i), !cols.isEmpty else {
+                                dst.update(repeating: 0, count: wo)
+                                continue
+                            }
+                            let src = plane + (i * s - padding.top + u) * W + offset
+                            dst.update(repeating: 0, count: cols.lowerBound)
+                            if s == 1 {
+                                (dst + cols.lowerBound).update(from: src + cols.lowerBound, count: cols.count)
+                            } else {
+                                for j in cols { dst[j] = src[j * s] }
+                            }
+                            (dst + cols.upperBound).update(repeating: 0, count: wo - cols.upperBound)
+                        }
+                    }
                 }
             }
         }
