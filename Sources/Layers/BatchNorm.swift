@@ -1,12 +1,17 @@
-/// Batch normalisation over the batch axis of `[B, C]` features
-/// (PyTorch `BatchNorm1d`).
+import TensorCore
+
+/// Batch normalisation per channel of `[B, C, S]` data: `[B, C]` features
+/// (S = 1, PyTorch `BatchNorm1d`) or NCHW images with `S = H·W`
+/// (`BatchNorm2d`); the statistics of channel c are over all B·S of its values.
 ///
 /// Training: `y = γ·(x − μ_B)/√(σ²_B + ε) + β` with the biased batch
 /// variance; running statistics are updated as
 /// `r ← (1 − momentum)·r + momentum·stat`, using the unbiased variance for
 /// `running_var`, as PyTorch does. Evaluation uses the running statistics.
 /// γ (`weight`) and β (`bias`) are parameters; `running_mean` and
-/// `running_var` are buffers (saved, not trained).
+/// `running_var` are buffers (saved, not trained). Channels run in parallel;
+/// each channel's runs of S values are vectorised and their sums gathered in
+/// Double.
 public struct BatchNorm: Sendable, Equatable {
     public let channels: Int
     public let epsilon: Float
@@ -38,74 +43,90 @@ public struct BatchNorm: Sendable, Equatable {
         }
     }
 
-    /// Training forward on contiguous `[B, C]`. Saves x̂ `[B, C]` and
+    /// Calls `body(c)` for every channel, in parallel when there is enough work.
+    private func forEachChannel(elements: Int, _ body: (Int) -> Void) {
+        Parallel.forEachChunk(count: channels, minimumChunk: max(1, 16384 / max(1, elements))) { range in
+            for c in range { body(c) }
+        }
+    }
+
+    /// Training forward on contiguous `[B, C, S]`. Saves x̂ `[B, C, S]` and
     /// 1/√(σ²+ε) `[C]` for `backward`; updates the running statistics when
     /// `updateRunningStatistics`.
-    public func forwardTraining(_ x: UnsafePointer<Float>, batch: Int,
+    public func forwardTraining(_ x: UnsafePointer<Float>, batch: Int, spatial: Int = 1,
                                 parameters: UnsafePointer<Float>, buffers: UnsafeMutablePointer<Float>,
                                 updateRunningStatistics: Bool,
                                 normalized: UnsafeMutablePointer<Float>, inverseStd: UnsafeMutablePointer<Float>,
                                 into y: UnsafeMutablePointer<Float>) {
-        let C = channels
-        let B = batch
-        precondition(B > 1, "BatchNorm in training needs more than one sample per batch")
-        for c in 0..<C {
-            var mean: Float = 0
-            for r in 0..<B { mean += x[r * C + c] }
-            mean /= Float(B)
-            var variance: Float = 0
-            for r in 0..<B { let d = x[r * C + c] - mean; variance += d * d }
-            let biased = variance / Float(B)
-            let istd = 1 / (biased + epsilon).squareRoot()
+        let C = channels, B = batch, S = spatial
+        let count = B * S
+        precondition(count > 1, "BatchNorm in training needs more than one value per channel")
+        forEachChannel(elements: count) { c in
+            var total = 0.0
+            for b in 0..<B { total += Double(SIMDLoop.sum(x + (b * C + c) * S, S) { $0 }) }
+            let mean = Float(total / Double(count))
+            var squares = 0.0
+            for b in 0..<B {
+                squares += Double(SIMDLoop.sum(x + (b * C + c) * S, S, fill: mean) { let d = $0 - mean; return d * d })
+            }
+            let istd = 1 / (Float(squares / Double(count)) + epsilon).squareRoot()
             inverseStd[c] = istd
-            let gamma = parameters[weightOffset + c]
-            let beta = parameters[biasOffset + c]
-            for r in 0..<B {
-                let n = (x[r * C + c] - mean) * istd
-                normalized[r * C + c] = n
-                y[r * C + c] = gamma * n + beta
+            let gamma = parameters[weightOffset + c], beta = parameters[biasOffset + c]
+            for b in 0..<B {
+                let offset = (b * C + c) * S
+                SIMDLoop.map(x + offset, normalized + offset, S) { ($0 - mean) * istd }
+                SIMDLoop.map(normalized + offset, y + offset, S) { $0 * gamma + beta }
             }
             if updateRunningStatistics {
-                let unbiased = variance / Float(B - 1)
+                let unbiased = Float(squares / Double(count - 1))
                 buffers[runningMeanOffset + c] = (1 - momentum) * buffers[runningMeanOffset + c] + momentum * mean
                 buffers[runningVarianceOffset + c] = (1 - momentum) * buffers[runningVarianceOffset + c] + momentum * unbiased
             }
         }
     }
 
-    /// Evaluation forward with the running statistics; `x` and `y` may alias.
-    public func forwardInference(_ x: UnsafePointer<Float>, batch: Int,
+    /// Evaluation forward on `[B, C, S]` with the running statistics; `x` and `y` may alias.
+    public func forwardInference(_ x: UnsafePointer<Float>, batch: Int, spatial: Int = 1,
                                  parameters: UnsafePointer<Float>, buffers: UnsafePointer<Float>,
                                  into y: UnsafeMutablePointer<Float>) {
-        let C = channels
-        for c in 0..<C {
+        let C = channels, S = spatial
+        forEachChannel(elements: batch * S) { c in
             let scale = parameters[weightOffset + c] / (buffers[runningVarianceOffset + c] + epsilon).squareRoot()
             let shift = parameters[biasOffset + c] - buffers[runningMeanOffset + c] * scale
-            for r in 0..<batch { y[r * C + c] = x[r * C + c] * scale + shift }
+            for b in 0..<batch {
+                let offset = (b * C + c) * S
+                SIMDLoop.map(x + offset, y + offset, S) { $0 * scale + shift }
+            }
         }
     }
 
-    /// Backward of the training forward:
+    /// Backward of the training forward on `[B, C, S]`, with n = B·S:
     /// `dγ += Σ dy·x̂`, `dβ += Σ dy`,
-    /// `dx = γ·istd/B · (B·dy − Σdy − x̂·Σ(dy·x̂))`. `dx` may alias `dy`.
-    public func backward(dy: UnsafePointer<Float>, batch: Int,
+    /// `dx = γ·istd/n · (n·dy − Σdy − x̂·Σ(dy·x̂))`. `dx` may alias `dy`.
+    public func backward(dy: UnsafePointer<Float>, batch: Int, spatial: Int = 1,
                          normalized: UnsafePointer<Float>, inverseStd: UnsafePointer<Float>,
                          parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
                          dx: UnsafeMutablePointer<Float>) {
-        let C = channels
-        let B = batch
-        for c in 0..<C {
-            var sumDy: Float = 0
-            var sumDyX: Float = 0
-            for r in 0..<B {
-                sumDy += dy[r * C + c]
-                sumDyX += dy[r * C + c] * normalized[r * C + c]
+        let C = channels, B = batch, S = spatial
+        let count = B * S
+        forEachChannel(elements: count) { c in
+            var sumDy = 0.0, sumDyX = 0.0
+            for b in 0..<B {
+                let offset = (b * C + c) * S
+                sumDy += Double(SIMDLoop.sum(dy + offset, S) { $0 })
+                sumDyX += Double(SIMDLoop.sum2(dy + offset, normalized + offset, S) { $0 * $1 })
             }
-            gradients[weightOffset + c] += sumDyX
-            gradients[biasOffset + c] += sumDy
-            let k = parameters[weightOffset + c] * inverseStd[c] / Float(B)
-            for r in 0..<B {
-                dx[r * C + c] = k * (Float(B) * dy[r * C + c] - sumDy - normalized[r * C + c] * sumDyX)
+            gradients[weightOffset + c] += Float(sumDyX)
+            gradients[biasOffset + c] += Float(sumDy)
+            // dx = a·dy − (k·Σdy + x̂·k·Σ(dy·x̂)) with a = γ·istd, k = a/n
+            let a = parameters[weightOffset + c] * inverseStd[c]
+            let meanDy = Float(sumDy / Double(count)) * a
+            let meanDyX = Float(sumDyX / Double(count)) * a
+            for b in 0..<B {
+                let offset = (b * C + c) * S
+                SIMDLoop.map2(dy + offset, normalized + offset, dx + offset, S) { dy, xhat in
+                    a * dy - meanDy - xhat * meanDyX
+                }
             }
         }
     }

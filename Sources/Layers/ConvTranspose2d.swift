@@ -1,7 +1,7 @@
 import TensorCore
 
 /// A 2-D transposed convolution on NCHW float32 images (PyTorch
-/// `ConvTranspose2d`, groups 1, no dilation), inference only: every input
+/// `ConvTranspose2d`, groups 1, no dilation): every input
 /// pixel scatters its kernel-weighted copy into the output,
 /// `y[n, o, i·s − p + u, j·s − p + v] += Σ_c x[n, c, i, j] · W[c, o, u, v]`, plus b[o].
 ///
@@ -12,7 +12,8 @@ import TensorCore
 /// Computed as one GEMM per image, `columns [Cout·kH·kW, H·W] = Wᵀ · x`,
 /// then col2im into y per output channel, followed by the epilogue on that
 /// channel while it is in cache. A 1×1 input with p = 0 needs no col2im: the
-/// whole batch is one GEMM `y [N, Cout·kH·kW] = x [N, Cin] · W`.
+/// whole batch is one GEMM `y [N, Cout·kH·kW] = x [N, Cin] · W`. `backward`
+/// (training) sits below `forward` and uses the same workspace.
 public struct ConvTranspose2d: Sendable, Equatable {
     public let inputChannels: Int
     public let outputChannels: Int
@@ -59,11 +60,12 @@ public struct ConvTranspose2d: Sendable, Equatable {
         height == 1 && width == 1 && padding == 0 && outputPadding == 0
     }
 
-    /// Floats of workspace `forward` needs to process `images` images of
-    /// `H × W` in one GEMM: their inputs regrouped `[Cin, images·H·W]` and their
-    /// columns `[Cout·kH·kW, images·H·W]`; 0 for a direct layer. Any workspace
-    /// of at least `workspaceCount(height:width:)` (one image) works; larger
-    /// ones let `forward` batch images into wider, faster GEMMs.
+    /// Floats of workspace `forward` and `backward` need to process `images`
+    /// images of `H × W` in one GEMM: their inputs regrouped `[Cin, images·H·W]`
+    /// (backward: then their dx) and their columns `[Cout·kH·kW, images·H·W]`;
+    /// 0 for a direct layer. Any workspace of at least
+    /// `workspaceCount(height:width:)` (one image) works; larger ones let both
+    /// passes batch images into wider, faster GEMMs.
     public func workspaceCount(height: Int, width: Int, images: Int = 1) -> Int {
         isDirect(height: height, width: width)
             ? 0 : images * (outputChannels * kernelHeight * kernelWidth + inputChannels) * height * width
@@ -96,68 +98,117 @@ public struct ConvTranspose2d: Sendable, Equatable {
             return
         }
         let needed = workspaceCount(height: height, width: width)
-        precondition((workspace?.count ?? 0) >= needed, "ConvTranspose2d workspace holds \(workspace?.count ?? 0) floats, needs \(needed)")
-        // Images per GEMM: as many as the workspace holds.
-        let group = max(1, min(batch, workspace!.count / workspaceCount(height: height, width: width)))
+        let available = workspace?.count ?? 0
+        precondition(available >= needed, "ConvTranspose2d workspace holds \(available) floats, needs \(needed)")
+        let geometry = geometry(height: height, width: width)
+        let group = imagesPerGEMM(height: height, width: width, batch: batch, available: available)
         let columns = workspace!.pointer
         let regrouped = columns + group * KO * HW
         var first = 0
         while first < batch {
             let g = min(group, batch - first)
-            let width_ = g * HW
             // x of images first..<first+g as [Cin, g·HW] (one image: already in that layout).
             let b: UnsafePointer<Float>
             if g == 1 {
                 b = x + first * inputChannels * HW
             } else {
-                for n in 0..<g {
-                    for c in 0..<inputChannels {
-                        (regrouped + c * width_ + n * HW).update(from: x + ((first + n) * inputChannels + c) * HW, count: HW)
-                    }
-                }
+                ImageBatch.gather(x + first * inputChannels * HW, count: g, channels: inputChannels, plane: HW,
+                                  into: regrouped)
                 b = UnsafePointer(regrouped)
             }
             // columns [Cout·kH·kW, g·HW] = Wᵀ · x, W viewed as [Cin, Cout·kH·kW]
-            gemm(.transposed, .none, m: KO, n: width_, k: inputChannels, a: weight, lda: KO,
-                 b: b, ldb: width_, c: columns, ldc: width_)
+            gemm(.transposed, .none, m: KO, n: g * HW, k: inputChannels, a: weight, lda: KO,
+                 b: b, ldb: g * HW, c: columns, ldc: g * HW)
+            // col2im with image and grid swapped: the output is the "image", the input grid the positions.
             Parallel.forEachChunk(count: g * outputChannels, minimumChunk: max(1, 16384 / (P * 4))) { range in
                 for plane in range {
                     let n = plane / outputChannels, o = plane % outputChannels
-                    let yPlane = y + ((first + n) * outputChannels + o) * P
-                    col2im(columns + n * HW, rowStride: width_, channel: o, height: height, width: width,
-                           outputHeight: ho, outputWidth: wo, into: yPlane)
-                    epilogue.apply(yPlane, count: P, channel: o, bias: bias,
-                                   residual: epilogue.residual.map { $0 + ((first + n) * outputChannels + o) * P })
+                    let offset = ((first + n) * outputChannels + o) * P
+                    geometry.col2im(columns + o * geometry.taps * g * HW + n * HW, rowStride: g * HW, into: y + offset)
+                    epilogue.apply(y + offset, count: P, channel: o, bias: bias,
+                                   residual: epilogue.residual.map { $0 + offset })
                 }
             }
             first += g
         }
     }
 
-    /// Output channel `o`: `y[i·s − p + u, j·s − p + v] += columns[(o·kH + u)·kW + v, i·W + j]`,
-    /// where consecutive rows of `columns` are `rowStride` apart.
-    func col2im(_ columns: UnsafePointer<Float>, rowStride: Int, channel o: Int, height H: Int, width W: Int,
-                outputHeight ho: Int, outputWidth wo: Int, into y: UnsafeMutablePointer<Float>) {
-        let kH = kernelHeight, kW = kernelWidth, s = stride
-        y.update(repeating: 0, count: ho * wo)
-        for u in 0..<kH {
-            // Input rows i whose output row i·s − p + u is inside the image.
-            let rows = validOutputRange(outputs: H, inputs: ho, stride: s, offset: u - padding)
-            for v in 0..<kW {
-                let offset = v - padding
-                let cols = validOutputRange(outputs: W, inputs: wo, stride: s, offset: offset)
-                if cols.isEmpty { continue }
-                let tap = columns + ((o * kH + u) * kW + v) * rowStride
-                for i in rows {
-                    let src = tap + i * W
-                    let dst = y + (i * s - padding + u) * wo + offset
-                    if s == 1 {
-                        Lanes.axpy(1, src + cols.lowerBound, dst + cols.lowerBound, cols.count)
-                    } else {
-                        for j in cols { dst[j * s] += src[j] }
-                    }
-                }
+    /// Images per GEMM that a workspace of `available` floats allows (at most `batch`).
+    func imagesPerGEMM(height: Int, width: Int, batch: Int, available: Int) -> Int {
+        max(1, min(batch, available / workspaceCount(height: height, width: width)))
+    }
+
+    /// The transposed convolution is the adjoint of a convolution of the
+    /// output: a kH×kW window with stride s over the `Ho × Wo` output padded
+    /// by p visits it at the `H × W` input positions.
+    func geometry(height: Int, width: Int) -> ConvolutionGeometry {
+        let (ho, wo) = outputSize(height: height, width: width)
+        return ConvolutionGeometry(kernelHeight: kernelHeight, kernelWidth: kernelWidth, stride: stride,
+                                   top: padding, left: padding, height: ho, width: wo,
+                                   outputHeight: height, outputWidth: width)
+    }
+
+    /// Gradients of `y = convTranspose(x, W) + b` given `dy` `[N, Cout, Ho, Wo]`
+    /// (before any epilogue). With `cols_n = im2col(dy_n)` `[Cout·kH·kW, H·W]`
+    /// in the geometry above (a strided convolution's view of dy):
+    /// `dW (+)= Σ_n x_n·cols_nᵀ` `[Cin, Cout·kH·kW]`, `db (+)= Σ_{n, p} dy[n, ·, p]`,
+    /// `dx_n = W·cols_n` `[Cin, H·W]`. dW and db are overwritten, or added to
+    /// when `accumulateParameters`; `dx`, when given, is overwritten and must
+    /// alias neither `x` nor `dy`. The workspace is the forward one
+    /// (`workspaceCount`), and batches images per GEMM the same way.
+    public func backward(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
+                         weight: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                         weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>?,
+                         accumulateParameters: Bool = false,
+                         dx: UnsafeMutablePointer<Float>?, workspace: FloatBuffer?) {
+        let (ho, wo) = outputSize(height: height, width: width)
+        let HW = height * width, P = ho * wo
+        let Cin = inputChannels, KO = outputChannels * kernelHeight * kernelWidth
+        if let biasGradient {
+            ImageBatch.channelSums(dy, count: batch, channels: outputChannels, plane: P, into: biasGradient,
+                                   accumulate: accumulateParameters)
+        }
+        let beta: Float = accumulateParameters ? 1 : 0
+        if isDirect(height: height, width: width) || batch == 0 {
+            // dW [Cin, KO] (+)= xᵀ [Cin, N] · dy [N, KO];  dx [N, Cin] = dy · Wᵀ
+            gemm(.transposed, .none, m: Cin, n: KO, k: batch, a: x, lda: Cin, b: dy, ldb: KO,
+                 beta: beta, c: weightGradient, ldc: KO)
+            if let dx {
+                gemm(.none, .transposed, m: batch, n: Cin, k: KO, a: dy, lda: KO, b: weight, ldb: KO, c: dx, ldc: Cin)
             }
+            return
+        }
+        let needed = workspaceCount(height: height, width: width)
+        let available = workspace?.count ?? 0
+        precondition(available >= needed, "ConvTranspose2d backward workspace holds \(available) floats, needs \(needed)")
+        let geometry = geometry(height: height, width: width)
+        let group = imagesPerGEMM(height: height, width: width, batch: batch, available: available)
+        let columns = workspace!.pointer
+        let regrouped = columns + group * KO * HW
+        var first = 0
+        while first < batch {
+            let g = min(group, batch - first)
+            let ld = g * HW
+            let xFirst = x + first * Cin * HW
+            geometry.im2col(dy + first * outputChannels * P, images: g, channels: outputChannels, into: columns)
+            let xMatrix: UnsafePointer<Float>
+            if g == 1 {
+                xMatrix = xFirst
+            } else {
+                ImageBatch.gather(xFirst, count: g, channels: Cin, plane: HW, into: regrouped)
+                xMatrix = UnsafePointer(regrouped)
+            }
+            // dW [Cin, KO] (+)= x [Cin, g·HW] · columnsᵀ [g·HW, KO]
+            gemm(.none, .transposed, m: Cin, n: KO, k: ld, a: xMatrix, lda: ld, b: columns, ldb: ld,
+                 beta: first == 0 ? beta : 1, c: weightGradient, ldc: KO)
+            if let dx {
+                // dx [Cin, g·HW] = W [Cin, KO] · columns [KO, g·HW]
+                let dxFirst = dx + first * Cin * HW
+                gemm(.none, .none, m: Cin, n: ld, k: KO, a: weight, lda: KO, b: columns, ldb: ld,
+                     c: g == 1 ? dxFirst : regrouped, ldc: ld)
+                if g > 1 { ImageBatch.scatter(regrouped, count: g, channels: Cin, plane: HW, into: dxFirst) }
+            }
+            first += g
         }
     }
 }

@@ -28,17 +28,50 @@ final class ConvolutionTests: XCTestCase {
             Reference.conv2d(x, batch: c.batch, height: c.height, width: c.width, layer: layer, weight: weight, bias: bias),
             channels: layer.outputChannels, plane: ho * wo, scale: scale, shift: shift, residual: residual,
             activation: c.activation)
-        // A workspace larger than needed (as when shared between layers), used twice.
-        let workspace = FloatBuffer(count: layer.workspaceCount(height: c.height, width: c.width) + 37)
-        for run in 0..<2 {
-            var y = [Float](repeating: .nan, count: outCount)
-            withOptionalPointers(bias, scale, shift, residual) { b, s, t, r in
-                let epilogue = ConvolutionEpilogue(scale: s, shift: t, residual: r, activation: c.activation)
-                layer.forward(x, batch: c.batch, height: c.height, width: c.width, weight: weight, bias: b,
-                              epilogue: epilogue, workspace: workspace, into: &y)
+        // A one-image workspace larger than needed (as when shared between
+        // layers), then two images per GEMM (a partial last group when the
+        // batch is odd) and the whole batch; each used twice. Every workspace
+        // gives the same values up to GEMM round-off (OpenBLAS may order a
+        // dot product differently for another matrix width).
+        var first: [Float]? = nil
+        for images in [1, 2, c.batch] {
+            let workspace = FloatBuffer(count: layer.workspaceCount(height: c.height, width: c.width, images: images)
+                                        + (images == 1 ? 37 : 0))
+            for run in 0..<2 {
+                var y = [Float](repeating: .nan, count: outCount)
+                withOptionalPointers(bias, scale, shift, residual) { b, s, t, r in
+                    let epilogue = ConvolutionEpilogue(scale: s, shift: t, residual: r, activation: c.activation)
+                    layer.forward(x, batch: c.batch, height: c.height, width: c.width, weight: weight, bias: b,
+                                  epilogue: epilogue, workspace: workspace, into: &y)
+                }
+                assertAllNear(y, expected, "\(c) run \(run), \(images) images per GEMM", file: file, line: line)
+                if let first {
+                    assertAllClose(y, first, relative: 1e-5, absolute: 1e-5,
+                                   "\(c): \(images) images per GEMM changed the result", file: file, line: line)
+                } else {
+                    first = y
+                }
             }
-            assertAllNear(y, expected, "\(c) run \(run)", file: file, line: line)
         }
+    }
+
+    /// The VAE encoder's shapes (28×28 → 14×14 → 7×7 → 4×4, k4 s2 p1 and a
+    /// k3 s2 p1 at the odd 7×7), batched several images per GEMM.
+    func testSmallImagesBatchedPerGEMM() {
+        let stem = Conv2d(inputChannels: 1, outputChannels: 8, kernelSize: 4, stride: 2, padding: Padding2d(1))
+        XCTAssertTrue(stem.outputSize(height: 28, width: 28) == (14, 14))
+        XCTAssertEqual(stem.workspaceCount(height: 28, width: 28, images: 3), 3 * (16 + 8) * 196)
+        check(Case(layer: stem, batch: 5, height: 28, width: 28, activation: .relu), seed: 500)
+        check(Case(layer: Conv2d(inputChannels: 8, outputChannels: 16, kernelSize: 4, stride: 2, padding: Padding2d(1)),
+                   batch: 4, height: 14, width: 14, affine: true, residual: true), seed: 510)
+        check(Case(layer: Conv2d(inputChannels: 16, outputChannels: 12, kernelSize: 3, stride: 2, padding: Padding2d(1)),
+                   batch: 3, height: 7, width: 7, activation: .tanh), seed: 520)
+        check(Case(layer: Conv2d(inputChannels: 6, outputChannels: 5, kernelHeight: 3, kernelWidth: 2, stride: 1,
+                                 padding: Padding2d(top: 0, bottom: 2, left: 1, right: 0)),
+                   batch: 3, height: 5, width: 9, bias: false, affine: true), seed: 530)
+        // Pointwise: the batched path regroups the images (im2col of a 1×1 kernel is a copy).
+        check(Case(layer: Conv2d(inputChannels: 7, outputChannels: 3, kernelSize: 1), batch: 3, height: 4, width: 4,
+                   residual: true, activation: .relu), seed: 540)
     }
 
     func testGroupsOneIm2col() {

@@ -1,0 +1,151 @@
+import TensorCore
+
+/// Where a `kH × kW` window with stride `s` visits an `H × W` image padded by
+/// `top`/`left` (zero outside): at `Ho × Wo` positions. The im2col matrix of
+/// one channel has a row per tap `(u, v)` and a column per position `(i, j)`:
+/// `columns[u·kW + v, i·Wo + j] = x[i·s − top + u, j·s − left + v]`.
+///
+/// Conv2d reads its input through im2col (batched passes and backward; the
+/// one-image forward keeps its own `Conv2d.im2col`, the same loop) and writes
+/// its input gradient with col2im (the adjoint); ConvTranspose2d does the
+/// reverse with the roles of image and grid swapped (col2im forward, im2col
+/// of dy backward).
+struct ConvolutionGeometry {
+    var kernelHeight: Int
+    var kernelWidth: Int
+    var stride: Int
+    var top: Int
+    var left: Int
+    /// The image.
+    var height: Int
+    var width: Int
+    /// The window positions.
+    var outputHeight: Int
+    var outputWidth: Int
+
+    var imagePlane: Int { height * width }
+    var outputPlane: Int { outputHeight * outputWidth }
+    var taps: Int { kernelHeight * kernelWidth }
+
+    /// im2col of `images` images of `channels` channels (`[N, C, H, W]` at `x`)
+    /// into `[C·kH·kW, images·Ho·Wo]` (row stride `images·Ho·Wo`), image n in
+    /// columns `n·Ho·Wo ..< (n + 1)·Ho·Wo`.
+    func im2col(_ x: UnsafePointer<Float>, images: Int, channels: Int, into columns: UnsafeMutablePointer<Float>) {
+        let P = outputPlane, rowStride = images * P
+        Parallel.forEachChunk(count: images * channels, minimumChunk: max(1, 16384 / (taps * P))) { planes in
+            for plane in planes {
+                let n = plane / channels, c = plane % channels
+                im2col(x + plane * imagePlane, into: columns + c * taps * rowStride + n * P, rowStride: rowStride)
+            }
+        }
+    }
+
+    /// The adjoint of `im2col`: every image is overwritten with the sum of
+    /// the columns that read each of its pixels.
+    func col2im(_ columns: UnsafePointer<Float>, images: Int, channels: Int, into x: UnsafeMutablePointer<Float>) {
+        let P = outputPlane, rowStride = images * P
+        Parallel.forEachChunk(count: images * channels, minimumChunk: max(1, 16384 / (taps * P))) { planes in
+            for plane in planes {
+                let n = plane / channels, c = plane % channels
+                col2im(columns + c * taps * rowStride + n * P, rowStride: rowStride, into: x + plane * imagePlane)
+            }
+        }
+    }
+
+    /// One channel: `columns[(u·kW + v)·rowStride + i·Wo + j] = x[i·s − top + u, j·s − left + v]` (0 outside).
+    func im2col(_ x: UnsafePointer<Float>, into columns: UnsafeMutablePointer<Float>, rowStride: Int) {
+        let kH = kernelHeight, kW = kernelWidth, s = stride, H = height, W = width
+        let ho = outputHeight, wo = outputWidth
+        for u in 0..<kH {
+            let rows = validOutputRange(outputs: ho, inputs: H, stride: s, offset: u - top)
+            for v in 0..<kW {
+                let offset = v - left
+                let cols = validOutputRange(outputs: wo, inputs: W, stride: s, offset: offset)
+                let out = columns + (u * kW + v) * rowStride
+                for i in 0..<ho {
+                    let dst = out + i * wo
+                    guard rows.contains(i), !cols.isEmpty else {
+                        dst.update(repeating: 0, count: wo)
+                        continue
+                    }
+                    let src = x + (i * s - top + u) * W + offset
+                    dst.update(repeating: 0, count: cols.lowerBound)
+                    if s == 1 {
+                        (dst + cols.lowerBound).update(from: src + cols.lowerBound, count: cols.count)
+                    } else {
+                        for j in cols { dst[j] = src[j * s] }
+                    }
+                    (dst + cols.upperBound).update(repeating: 0, count: wo - cols.upperBound)
+                }
+            }
+        }
+    }
+
+    /// One channel, the adjoint of `im2col`:
+    /// `x[i·s − top + u, j·s − left + v] = Σ columns[(u·kW + v)·rowStride + i·Wo + j]` (x overwritten).
+    func col2im(_ columns: UnsafePointer<Float>, rowStride: Int, into x: UnsafeMutablePointer<Float>) {
+        let kH = kernelHeight, kW = kernelWidth, s = stride, H = height, W = width
+        let ho = outputHeight, wo = outputWidth
+        x.update(repeating: 0, count: H * W)
+        for u in 0..<kH {
+            let rows = validOutputRange(outputs: ho, inputs: H, stride: s, offset: u - top)
+            for v in 0..<kW {
+                let offset = v - left
+                let cols = validOutputRange(outputs: wo, inputs: W, stride: s, offset: offset)
+                if cols.isEmpty { continue }
+                let tap = columns + (u * kW + v) * rowStride
+                for i in rows {
+                    let src = tap + i * wo
+                    let dst = x + (i * s - top + u) * W + offset
+                    if s == 1 {
+                        Lanes.axpy(1, src + cols.lowerBound, dst + cols.lowerBound, cols.count)
+                    } else {
+                        for j in cols { dst[j * s] += src[j] }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// NCHW ↔ channel-major batches: `[N, C, P]` images `first ..< first + g`
+/// as one `[C, g·P]` matrix, so that one GEMM covers g images.
+enum ImageBatch {
+    /// `matrix[c, n·P + p] = images[n, c, p]` for `n < count`.
+    static func gather(_ images: UnsafePointer<Float>, count: Int, channels: Int, plane P: Int,
+                       into matrix: UnsafeMutablePointer<Float>) {
+        Parallel.forEachChunk(count: count * channels, minimumChunk: max(1, 16384 / P)) { planes in
+            for plane in planes {
+                let n = plane / channels, c = plane % channels
+                (matrix + c * count * P + n * P).update(from: images + plane * P, count: P)
+            }
+        }
+    }
+
+    /// `images[n, c, p] = matrix[c, n·P + p]`, then `finish(destination, n·C + c)`
+    /// on each written plane while it is in cache.
+    static func scatter(_ matrix: UnsafePointer<Float>, count: Int, channels: Int, plane P: Int,
+                        into images: UnsafeMutablePointer<Float>,
+                        finish: (UnsafeMutablePointer<Float>, Int) -> Void = { _, _ in }) {
+        Parallel.forEachChunk(count: count * channels, minimumChunk: max(1, 16384 / P)) { planes in
+            for plane in planes {
+                let n = plane / channels, c = plane % channels
+                let destination = images + plane * P
+                destination.update(from: matrix + c * count * P + n * P, count: P)
+                finish(destination, plane)
+            }
+        }
+    }
+
+    /// `out[c] (+)= Σ_{n, p} x[n, c, p]` (the bias gradient), per channel in a fixed order.
+    static func channelSums(_ x: UnsafePointer<Float>, count: Int, channels: Int, plane P: Int,
+                            into out: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        Parallel.forEachChunk(count: channels, minimumChunk: max(1, 16384 / (count * P))) { range in
+            for c in range {
+                var total: Float = 0
+                for n in 0..<count { total += Vector.sum(x + (n * channels + c) * P, count: P) }
+                out[c] = accumulate ? out[c] + total : total
+            }
+        }
+    }
+}
