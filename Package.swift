@@ -53,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "net2net",
             dependencies: [
-                "Net2Net", "Flow", "Formats", "TensorCore", "Experts",
+                "Net2Net", "Flow", "Formats", "TensorCore", "Experts", "Datasets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: numericFlags
@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "FlowTests", dependencies: ["Flow"], swiftSettings: numericFlags),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Formats"], swiftSettings: numericFlags),
         .testTarget(name: "ExpertsTests", dependencies: ["Experts", "Datasets"], exclude: ["Fixtures"], swiftSettings: numericFlags),
-        .testTarget(name: "Net2NetTests", dependencies: ["Net2Net"], swiftSettings: numericFlags),
+        .testTarget(name: "Net2NetTests", dependencies: ["Net2Net", "Experts", "Datasets", "Layers", "TensorCore"], swiftSettings: numericFlags),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,319 @@
+import TensorCore
+
+/// One layer of a `Sequential` network. Shapes are per sample: images
+/// `[C, H, W]`, vectors `[D]`.
+public enum SequentialLayer: Sendable, Equatable {
+    /// `Conv2d` (groups 1) with symmetric padding.
+    case convolution(outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0)
+    /// `ConvTranspose2d`.
+    case transposedConvolution(outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+                               outputPadding: Int = 0)
+    /// `Linear` on a vector (flatten images first).
+    case linear(outputDimension: Int)
+    /// BatchNorm over the channels of an image (`BatchNorm2d`) or the features of a vector (`BatchNorm1d`).
+    case batchNorm(epsilon: Float = 1e-5, momentum: Float = 0.1)
+    /// `max(x, slope·x)`.
+    case leakyReLU(slope: Float)
+    case tanh
+    /// `[C, H, W]` → `[C·H·W]` (no data movement: NCHW is already flat per sample).
+    case flatten
+    /// `[C·H·W]` → `[C, H, W]`.
+    case unflatten(channels: Int, height: Int, width: Int)
+}
+
+/// Whether BatchNorm uses batch statistics (and updates its running ones) or the running ones.
+public enum NetworkMode: Sendable, Equatable {
+    case training
+    case inference
+}
+
+/// A feed-forward stack of layers (PyTorch `nn.Sequential`) whose parameters
+/// live in a shared flat buffer under PyTorch's names (`prefix.i.weight`,
+/// `prefix.i.bias`, `prefix.i.running_mean`, …, `i` the layer's index), so
+/// that the same architecture in PyTorch loads the same tensors.
+///
+/// `forward` keeps every layer's output in a `SequentialWorkspace`;
+/// `backward` walks them in reverse, accumulating parameter gradients.
+public struct Sequential: Sendable, Equatable {
+    enum Kind: Sendable, Equatable {
+        case convolution(Conv2d, weight: Int, bias: Int)
+        case transposedConvolution(ConvTranspose2d, weight: Int, bias: Int)
+        case linear(Linear)
+        case batchNorm(BatchNorm)
+        case leakyReLU(Float)
+        case tanh
+        case reshape
+    }
+
+    struct Stage: Sendable, Equatable {
+        let kind: Kind
+        let inputShape: [Int]
+        let outputShape: [Int]
+        var inputCount: Int { inputShape.reduce(1, *) }
+        var outputCount: Int { outputShape.reduce(1, *) }
+    }
+
+    public let name: String
+    public let inputShape: [Int]
+    public let outputShape: [Int]
+    let stages: [Stage]
+
+    /// Builds the stack for samples of `inputShape`, registering parameters
+    /// in `parameters` and BatchNorm statistics in `buffers`.
+    public init(_ name: String, inputShape: [Int], layers: [SequentialLayer],
+                parameters: inout ParameterLayout, buffers: inout ParameterLayout) {
+        precondition(inputShape.count == 1 || inputShape.count == 3, "samples are vectors [D] or images [C, H, W]")
+        var shape = inputShape
+        var stages: [Stage] = []
+        for (index, layer) in layers.enumerated() {
+            let prefix = "\(name).\(index)"
+            let kind: Kind
+            var next = shape
+            switch layer {
+            case let .convolution(out, k, s, p):
+                precondition(shape.count == 3, "\(prefix): convolution needs an image input, got \(shape)")
+                let conv = Conv2d(inputChannels: shape[0], outputChannels: out, kernelSize: k, stride: s, padding: Padding2d(p))
+                let (h, w) = conv.outputSize(height: shape[1], width: shape[2])
+                kind = .convolution(conv, weight: parameters.add("\(prefix).weight", shape: conv.weightShape),
+                                    bias: parameters.add("\(prefix).bias", shape: [out]))
+                next = [out, h, w]
+            case let .transposedConvolution(out, k, s, p, op):
+                precondition(shape.count == 3, "\(prefix): transposed convolution needs an image input, got \(shape)")
+                let conv = ConvTranspose2d(inputChannels: shape[0], outputChannels: out, kernelSize: k, stride: s,
+                                           padding: p, outputPadding: op)
+                let (h, w) = conv.outputSize(height: shape[1], width: shape[2])
+                kind = .transposedConvolution(conv, weight: parameters.add("\(prefix).weight", shape: conv.weightShape),
+                                              bias: parameters.add("\(prefix).bias", shape: [out]))
+                next = [out, h, w]
+            case let .linear(out):
+                precondition(shape.count == 1, "\(prefix): linear needs a vector input (flatten first), got \(shape)")
+                kind = .linear(Linear(prefix, inputDimension: shape[0], outputDimension: out, layout: &parameters))
+                next = [out]
+            case let .batchNorm(epsilon, momentum):
+                kind = .batchNorm(BatchNorm(prefix, channels: shape[0], epsilon: epsilon, momentum: momentum,
+                                            parameters: &parameters, buffers: &buffers))
+            case let .leakyReLU(slope):
+                precondition(slope > 0, "leaky ReLU backward reads the sign of its output: slope must be > 0")
+                kind = .leakyReLU(slope)
+            case .tanh:
+                kind = .tanh
+            case .flatten:
+                kind = .reshape
+                next = [shape.reduce(1, *)]
+            case let .unflatten(c, h, w):
+                precondition(shape.reduce(1, *) == c * h * w, "\(prefix): cannot unflatten \(shape) to [\(c), \(h), \(w)]")
+                kind = .reshape
+                next = [c, h, w]
+            }
+            stages.append(Stage(kind: kind, inputShape: shape, outputShape: next))
+            shape = next
+        }
+        self.name = name
+        self.inputShape = inputShape
+        self.outputShape = shape
+        self.stages = stages
+    }
+
+    /// Elements per input and per output sample.
+    public var inputCount: Int { inputShape.reduce(1, *) }
+    public var outputCount: Int { outputShape.reduce(1, *) }
+
+    /// PyTorch's default initialisation: weights and biases ~ U(±1/√fan_in)
+    /// (fan_in = Cin·k² for convolutions, Cout·k² for transposed ones, as
+    /// PyTorch computes it from the weight's second axis); BatchNorm γ = 1, β = 0.
+    public func initialize(_ parameters: UnsafeMutablePointer<Float>, buffers: UnsafeMutablePointer<Float>,
+                           using generator: inout SeededGenerator) {
+        func uniform(_ offset: Int, _ count: Int, bound: Float) {
+            for i in 0..<count { parameters[offset + i] = (2 * generator.nextUniform() - 1) * bound }
+        }
+        for stage in stages {
+            switch stage.kind {
+            case let .convolution(conv, w, b):
+                let bound = 1 / Float(conv.inputChannels * conv.kernelHeight * conv.kernelWidth).squareRoot()
+                uniform(w, conv.weightShape.reduce(1, *), bound: bound)
+                uniform(b, conv.outputChannels, bound: bound)
+            case let .transposedConvolution(conv, w, b):
+                let bound = 1 / Float(conv.outputChannels * conv.kernelHeight * conv.kernelWidth).squareRoot()
+                uniform(w, conv.weightShape.reduce(1, *), bound: bound)
+                uniform(b, conv.outputChannels, bound: bound)
+            case let .linear(linear):
+                linear.initialize(parameters, using: &generator)
+            case let .batchNorm(norm):
+                norm.initialize(parameters, buffers: buffers)
+            case .leakyReLU, .tanh, .reshape:
+                break
+            }
+        }
+    }
+
+    /// A workspace for batches of up to `batch` samples.
+    public func makeWorkspace(batch: Int) -> SequentialWorkspace {
+        SequentialWorkspace(self, capacity: batch)
+    }
+
+    /// Runs the stack on `batch` samples `x` (`[batch] + inputShape`) and
+    /// returns a pointer to the output (`[batch] + outputShape`), which lives
+    /// in `workspace` until its next use. In training mode BatchNorm uses
+    /// batch statistics and updates its running statistics in `buffers`.
+    @discardableResult
+    public func forward(_ x: UnsafePointer<Float>, batch: Int, parameters: UnsafePointer<Float>,
+                        buffers: UnsafeMutablePointer<Float>, mode: NetworkMode,
+                        workspace: SequentialWorkspace) -> UnsafeMutablePointer<Float> {
+        workspace.reserve(batch)
+        var input = x
+        for (i, stage) in stages.enumerated() {
+            let y = workspace.outputs[i]
+            let count = batch * stage.outputCount
+            switch stage.kind {
+            case let .convolution(conv, w, b):
+                conv.forward(input, batch: batch, height: stage.inputShape[1], width: stage.inputShape[2],
+                             weight: parameters + w, bias: parameters + b, workspace: workspace.convolution[i], into: y)
+            case let .transposedConvolution(conv, w, b):
+                conv.forward(input, batch: batch, height: stage.inputShape[1], width: stage.inputShape[2],
+                             weight: parameters + w, bias: parameters + b, workspace: workspace.convolution[i], into: y)
+            case let .linear(linear):
+                linear.forward(input, ldx: stage.inputCount, batch: batch, parameters: parameters, into: y, ldy: stage.outputCount)
+            case let .batchNorm(norm):
+                let spatial = stage.inputCount / norm.channels
+                if mode == .training {
+                    norm.forwardTraining(input, batch: batch, spatial: spatial, parameters: parameters, buffers: buffers,
+                                         updateRunningStatistics: true, normalized: workspace.normalized[i],
+                                         inverseStd: workspace.inverseStd[i], into: y)
+                } else {
+                    norm.forwardInference(input, batch: batch, spatial: spatial, parameters: parameters,
+                                          buffers: buffers, into: y)
+                }
+            case let .leakyReLU(slope):
+                Vector.leakyReLU(input, y, count: count, slope: slope)
+            case .tanh:
+                Vector.tanh(input, y, count: count)
+            case .reshape:
+                y.update(from: input, count: count)
+            }
+            input = UnsafePointer(y)
+        }
+        return workspace.outputs.last ?? UnsafeMutablePointer(mutating: x)
+    }
+
+    /// The output of layer `index` from the last `forward` (e.g. penultimate features).
+    public func output(ofLayer index: Int, in workspace: SequentialWorkspace) -> UnsafePointer<Float> {
+        UnsafePointer(workspace.outputs[index])
+    }
+
+    /// Elements per sample of layer `index`'s output.
+    public func outputCount(ofLayer index: Int) -> Int { stages[index].outputCount }
+
+    /// Backward through the last `forward` of these `batch` samples (same `x`)
+    /// given `dy` = ∂L/∂output: accumulates ∂L/∂θ into `gradients` and writes
+    /// ∂L/∂x into `dx` when it is not nil. `dy` is not modified.
+    public func backward(_ x: UnsafePointer<Float>, batch: Int, dy: UnsafePointer<Float>,
+                         parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+                         workspace: SequentialWorkspace, dx: UnsafeMutablePointer<Float>?) {
+        var upstream = dy
+        var flip = false
+        for i in stride(from: stages.count - 1, through: 0, by: -1) {
+            let stage = stages[i]
+            let input = i == 0 ? x : UnsafePointer(workspace.outputs[i - 1])
+            let output = UnsafePointer(workspace.outputs[i])
+            let wantsInput = i > 0 || dx != nil
+            let target = i == 0 ? dx : (flip ? workspace.gradientA : workspace.gradientB)
+            let count = batch * stage.inputCount
+            switch stage.kind {
+            case let .convolution(conv, w, b):
+                conv.backward(input, batch: batch, height: stage.inputShape[1], width: stage.inputShape[2],
+                              weight: parameters + w, dy: upstream, weightGradient: gradients + w,
+                              biasGradient: gradients + b, accumulateParameters: true,
+                              dx: wantsInput ? target : nil, workspace: workspace.convolution[i])
+            case let .transposedConvolution(conv, w, b):
+                conv.backward(input, batch: batch, height: stage.inputShape[1], width: stage.inputShape[2],
+                              weight: parameters + w, dy: upstream, weightGradient: gradients + w,
+                              biasGradient: gradients + b, accumulateParameters: true,
+                              dx: wantsInput ? target : nil, workspace: workspace.convolution[i])
+            case let .linear(linear):
+                linear.backward(input, ldx: stage.inputCount, batch: batch, dy: upstream, lddy: stage.outputCount,
+                                parameters: parameters, gradients: gradients, accumulateParameters: true,
+                                dx: wantsInput ? target : nil, lddx: stage.inputCount)
+            case let .batchNorm(norm):
+                if let target {
+                    norm.backward(dy: upstream, batch: batch, spatial: stage.inputCount / norm.channels,
+                                  normalized: workspace.normalized[i], inverseStd: workspace.inverseStd[i],
+                                  parameters: parameters, gradients: gradients, dx: target)
+                }
+            case let .leakyReLU(slope):
+                if let target { Vector.leakyReLUBackward(y: output, dy: upstream, dx: target, count: count, slope: slope) }
+            case .tanh:
+                if let target { Vector.tanhBackward(y: output, dy: upstream, dx: target, count: count) }
+            case .reshape:
+                target?.update(from: upstream, count: count)
+            }
+            guard let target else { return }
+            upstream = UnsafePointer(target)
+            flip.toggle()
+        }
+    }
+}
+
+/// The activations, saved statistics and scratch memory of one `Sequential`
+/// for batches up to `capacity` (grown on demand by `forward`).
+public final class SequentialWorkspace: @unchecked Sendable {
+    let network: Sequential
+    public private(set) var capacity = 0
+    var outputs: [UnsafeMutablePointer<Float>] = []
+    var normalized: [UnsafeMutablePointer<Float>] = []
+    var inverseStd: [UnsafeMutablePointer<Float>] = []
+    var gradientA: UnsafeMutablePointer<Float>
+    var gradientB: UnsafeMutablePointer<Float>
+    /// Per convolution layer (nil elsewhere), sized for its images per GEMM.
+    var convolution: [FloatBuffer?] = []
+    private var storage: [FloatBuffer] = []
+
+    init(_ network: Sequential, capacity: Int) {
+        self.network = network
+        gradientA = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+        gradientB = gradientA
+        storage = []
+        reserve(max(1, capacity))
+    }
+
+    /// Makes room for `batch` samples.
+    func reserve(_ batch: Int) {
+        guard batch > capacity else { return }
+        capacity = batch
+        storage = []
+        func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
+            let b = FloatBuffer(count: max(count, 1))
+            storage.append(b)
+            return b.pointer
+        }
+        outputs = network.stages.map { buffer(batch * $0.outputCount) }
+        normalized = network.stages.map { stage in
+            if case .batchNorm = stage.kind { return buffer(batch * stage.outputCount) }
+            return buffer(0)
+        }
+        inverseStd = network.stages.map { stage in
+            if case let .batchNorm(norm) = stage.kind { return buffer(norm.channels) }
+            return buffer(0)
+        }
+        let largest = network.stages.reduce(network.inputCount) { max($0, $1.inputCount, $1.outputCount) }
+        gradientA = buffer(batch * largest)
+        gradientB = buffer(batch * largest)
+        // Images per GEMM: up to 64 (wider GEMMs stop paying off and the workspace
+        // grows); one for single-channel layers, where batching measured no faster.
+        convolution = network.stages.map { stage -> FloatBuffer? in
+            let (H, W) = stage.inputShape.count == 3 ? (stage.inputShape[1], stage.inputShape[2]) : (0, 0)
+            switch stage.kind {
+            case let .convolution(conv, _, _):
+                let images = conv.inputChannels == 1 || conv.outputChannels == 1 ? 1 : min(batch, 64)
+                let count = max(conv.workspaceCount(height: H, width: W, images: images),
+                                conv.backwardWorkspaceCount(height: H, width: W, images: images))
+                return count > 0 ? FloatBuffer(count: count) : nil
+            case let .transposedConvolution(conv, _, _):
+                let images = conv.inputChannels == 1 || conv.outputChannels == 1 ? 1 : min(batch, 64)
+                let count = conv.workspaceCount(height: H, width: W, images: images)
+                return count > 0 ? FloatBuffer(count: count) : nil
+            default:
+                return nil
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Yams
+
+/// A settings struct read from a YAML mapping plus `key=value` overrides.
+/// Keys not given keep the struct's defaults; unknown keys, ill-typed values
+/// and values that fail `problems` are errors naming the source and the key.
+public protocol YAMLConfigurable: Codable, Sendable {
+    init()
+    /// Every accepted key.
+    static var keys: [String] { get }
+    /// Problems with the values, as sentences naming the key.
+    var problems: [String] { get }
+}
+
+extension YAMLConfigurable {
+    /// Reads `yaml` (nil: defaults only), then applies `overrides`.
+    public static func load(yaml: String?, source: String = "config", overrides: [String] = []) throws -> Self {
+        var values: [String: Any] = [:]
+        if let yaml {
+            let parsed: Any?
+            do { parsed = try Yams.load(yaml: yaml) } catch {
+                throw Net2NetError.configuration("\(source): not valid YAML: \(error)")
+            }
+            if let parsed {
+                guard let mapping = parsed as? [String: Any] else {
+                    throw Net2NetError.configuration("\(source): expected a mapping of keys to values at the top level")
+                }
+                values = mapping
+            }
+        }
+        for override in overrides {
+            guard let equals = override.firstIndex(of: "=") else {
+                throw Net2NetError.configuration("--set \(override): expected key=value")
+            }
+            let key = String(override[..<equals]).trimmingCharacters(in: .whitespaces)
+            let raw = String(override[override.index(after: equals)...])
+            values[key] = (try? Yams.load(yaml: raw)).flatMap { $0 } ?? raw
+        }
+        for key in values.keys where !keys.contains(key) {
+            throw Net2NetError.configuration("\(source): unknown key '\(key)'; known keys: \(keys.sorted().joined(separator: ", "))")
+        }
+        // Defaults, overlaid with the given values, through JSON into the struct.
+        let defaults = try JSONSerialization.jsonObject(with: JSONEncoder().encode(Self())) as? [String: Any] ?? [:]
+        var merged = defaults
+        for (key, value) in values { merged[key] = value is NSNull ? nil : value }
+        let settings: Self
+        do {
+            settings = try JSONDecoder().decode(Self.self, from: JSONSerialization.data(withJSONObject: merged))
+        } catch let DecodingError.typeMismatch(type, context), let DecodingError.valueNotFound(type, context) {
+            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw Net2NetError.configuration("\(source): '\(key)' must be \(describe(type)), got \(values[key].map { "\($0)" } ?? "nothing")")
+        } catch let DecodingError.dataCorrupted(context) {
+            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw Net2NetError.configuration("\(source): '\(key)': \(context.debugDescription)")
+        } catch {
+            throw Net2NetError.configuration("\(source): \(error)")
+        }
+        let problems = settings.problems
+        if !problems.isEmpty { throw Net2NetError.configuration("\(source): " + problems.joined(separator: "; ")) }
+        return settings
+    }
+
+    /// The settings as one line of JSON with sorted keys (for checkpoint metadata).
+    public func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+}
+
+private func describe(_ type: Any.Type) -> String {
+    switch type {
+    case is Int.Type, is UInt64.Type: return "an integer"
+    case is Float.Type, is Double.Type: return "a number"
+    case is Bool.Type: return "true or false"
+    case is String.Type: return "a string"
+    default: return "a \(type)"
+    }
+}

@@ -1,0 +1,170 @@
+import ArgumentParser
+import Datasets
+import Experts
+import Foundation
+import Net2Net
+import TensorCore
+
+struct Autoencoder: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train and evaluate our own autoencoder (a convolutional VAE on Fashion-MNIST + MNIST digits).",
+        subcommands: [AutoencoderTrain.self])
+}
+
+struct Classifier: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train the evaluation classifier (20 classes: 10 fashion classes, 10 digits).",
+        subcommands: [ClassifierTrain.self])
+}
+
+/// Options shared by the two training commands.
+struct ImageTrainingOptions: ParsableArguments {
+    @Option(help: "YAML configuration file.") var config: String?
+    @Option(name: .customLong("set"), help: "Override a key: --set key=value (repeatable).") var overrides: [String] = []
+    @Option(name: .customLong("output-dir"), help: "Where checkpoints go.") var outputDirectory: String?
+    @Flag(help: "Continue from the checkpoint in the output directory.") var resume = false
+
+    func settings<T: YAMLConfigurable>(_ type: T.Type) throws -> T {
+        var yaml: String? = nil
+        if let config {
+            guard FileManager.default.fileExists(atPath: config) else {
+                throw Net2NetError.configuration("\(config): no such file")
+            }
+            yaml = try String(contentsOfFile: config, encoding: .utf8)
+        }
+        var all = overrides
+        if let outputDirectory { all.append("output_dir=\(outputDirectory)") }
+        return try T.load(yaml: yaml, source: config ?? "flags", overrides: all)
+    }
+
+    func output(_ path: String?, modelFile: String) throws -> URL {
+        guard let path else {
+            throw Net2NetError.configuration("give --output-dir (or the key output_dir) for the checkpoints")
+        }
+        let url = fileURL(path)
+        if !resume, FileManager.default.fileExists(atPath: url.appendingPathComponent(modelFile).path) {
+            throw Net2NetError.configuration("\(path) already holds a checkpoint; pass --resume to continue it, or choose another --output-dir")
+        }
+        return url
+    }
+}
+
+/// Runs `trainer`, printing progress and validation, checkpointing on Ctrl-C.
+func runImageTraining(_ trainer: ImageModelTrainer) throws {
+    signal(SIGINT) { _ in
+        interruptRequested = true
+        signal(SIGINT, SIG_DFL)
+    }
+    func format(_ metrics: [(String, Double)]) -> String {
+        metrics.map { String(format: "%@ %.4g", $0.0, $0.1) }.joined(separator: "  ")
+    }
+    let start = Date()
+    try trainer.run(shouldStop: { interruptRequested }) { event in
+        switch event {
+        case let .progress(step, total, epoch, loss, metrics, rate):
+            note(String(format: "step %d/%d (epoch %d)  loss %.4f  ", step, total, epoch, loss) + format(metrics)
+                 + String(format: "  %.0f images/s", rate))
+        case let .validation(step, epoch, metrics):
+            note("epoch \(epoch) (step \(step))  held-out: " + format(metrics)
+                 + String(format: "  [%.0f s]", Date().timeIntervalSince(start)))
+        case let .checkpoint(step, directory):
+            if step % trainer.checkpointEvery == 0 || step == trainer.totalSteps || interruptRequested {
+                note("step \(step)  checkpoint → \(directory.path)")
+            }
+        }
+    }
+    if interruptRequested {
+        note("interrupted: checkpoint at step \(trainer.step) saved; continue with --resume")
+        throw ExitCode(130)
+    }
+    note(String(format: "done in %.0f s", Date().timeIntervalSince(start)))
+}
+
+struct AutoencoderTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the VAE on Fashion-MNIST train + MNIST-5k train (64 500 images).",
+        discussion: """
+        Held-out numbers after every epoch are on Fashion-MNIST test + the MNIST-5k test split \
+        (10 500 images). Keys: \(AutoencoderTrainingConfiguration.keys.joined(separator: ", ")). \
+        The model is written to OUTPUT/\(AutoencoderTrainingTask.modelFile) atomically every \
+        checkpoint_every steps, at the end and on Ctrl-C; --resume continues exactly.
+
+        Example:
+          net2net autoencoder train --config configs/autoencoder.yaml --output-dir runs/autoencoder
+        """)
+
+    @OptionGroup var options: ImageTrainingOptions
+    @OptionGroup var compute: ComputeOptions
+
+    func run() throws {
+        try compute.apply()
+        let settings = try options.settings(AutoencoderTrainingConfiguration.self)
+        let output = try options.output(settings.outputDirectory, modelFile: AutoencoderTrainingTask.modelFile)
+        let store = AssetStore()
+        let train = try ImageDataset.fashionAndDigits(.train, store: store, progress: { note($0) })
+        let test = try ImageDataset.fashionAndDigits(.test, store: store, progress: { note($0) })
+        let model: ConvolutionalVAE
+        if options.resume {
+            let loaded = try ConvolutionalVAE.load(output.appendingPathComponent(AutoencoderTrainingTask.modelFile))
+            guard loaded.model.architecture == settings.architecture else {
+                throw Net2NetError.checkpoint(path: output.path, problem: "its architecture differs from this configuration")
+            }
+            model = loaded.model
+        } else {
+            model = ConvolutionalVAE(architecture: settings.architecture, seed: settings.seed)
+        }
+        let task = AutoencoderTrainingTask(model: model, beta: Float(settings.beta), seed: settings.seed,
+                                           batchSize: settings.batchSize, validation: test.images)
+        let trainer = try ImageModelTrainer(task: task, images: train.images, labels: ImageClassifier.labels(of: train),
+                                            batchSize: settings.batchSize, epochs: settings.epochs,
+                                            learningRate: Float(settings.learningRate), seed: settings.seed,
+                                            outputDirectory: output, logEvery: settings.logEvery,
+                                            checkpointEvery: settings.checkpointEvery, settingsJSON: settings.json(),
+                                            resume: options.resume)
+        note("training the autoencoder: \(train.count) images, latent \(settings.latentDimension)-d, "
+             + "\(model.parameterCount) parameters, batch \(settings.batchSize), \(trainer.totalSteps) steps"
+             + (options.resume ? ", resuming at step \(trainer.step)" : ""))
+        try runImageTraining(trainer)
+    }
+}
+
+struct ClassifierTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the evaluation classifier on Fashion-MNIST train + MNIST-5k train.",
+        discussion: """
+        20 classes: 0–9 the Fashion-MNIST classes, 10–19 the digits 0–9. Held-out accuracy after \
+        every epoch is on Fashion-MNIST test + the MNIST-5k test split. Keys: \
+        \(ClassifierTrainingConfiguration.keys.joined(separator: ", ")).
+
+        Example:
+          net2net classifier train --config configs/classifier.yaml --output-dir runs/classifier
+        """)
+
+    @OptionGroup var options: ImageTrainingOptions
+    @OptionGroup var compute: ComputeOptions
+
+    func run() throws {
+        try compute.apply()
+        let settings = try options.settings(ClassifierTrainingConfiguration.self)
+        let output = try options.output(settings.outputDirectory, modelFile: ClassifierTrainingTask.modelFile)
+        let store = AssetStore()
+        let train = try ImageDataset.fashionAndDigits(.train, store: store, progress: { note($0) })
+        let test = try ImageDataset.fashionAndDigits(.test, store: store, progress: { note($0) })
+        let model = options.resume
+            ? try ImageClassifier.load(output.appendingPathComponent(ClassifierTrainingTask.modelFile)).model
+            : ImageClassifier(seed: settings.seed)
+        let task = ClassifierTrainingTask(model: model, shift: settings.shift, seed: settings.seed, batchSize: settings.batchSize,
+                                          validation: test.images, validationLabels: ImageClassifier.labels(of: test))
+        let trainer = try ImageModelTrainer(task: task, images: train.images, labels: ImageClassifier.labels(of: train),
+                                            batchSize: settings.batchSize, epochs: settings.epochs,
+                                            learningRate: Float(settings.learningRate), seed: settings.seed,
+                                            outputDirectory: output, logEvery: settings.logEvery,
+                                            checkpointEvery: settings.checkpointEvery, settingsJSON: settings.json(),
+                                            resume: options.resume)
+        note("training the classifier: \(train.count) images, \(model.parameterCount) parameters, "
+             + "batch \(settings.batchSize), \(trainer.totalSteps) steps" + (options.resume ? ", resuming at step \(trainer.step)" : ""))
+        try runImageTraining(trainer)
+    }
+}

@@ -1,0 +1,98 @@
+import XCTest
+import Experts
+import Layers
+import TensorCore
+@testable import Net2Net
+
+final class ImageModelTrainerTests: XCTestCase {
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("image-trainer-\(UUID().uuidString)")
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Blobs at class-dependent positions, so that there is something to learn.
+    func data(_ count: Int, seed: UInt64) -> (Tensor, [Int]) {
+        var g = SeededGenerator(seed: seed)
+        var images = Tensor(repeating: -1, shape: [count, 1, 28, 28])
+        var labels: [Int] = []
+        for n in 0..<count {
+            let label = Int(g.next() % 4)
+            labels.append(label)
+            let ci = 7 + 14 * (label / 2), cj = 7 + 14 * (label % 2)
+            for i in 0..<28 { for j in 0..<28 where (i - ci) * (i - ci) + (j - cj) * (j - cj) < 20 {
+                images.scalars[n * 784 + i * 28 + j] = 0.8 + 0.2 * g.nextUniform()
+            } }
+        }
+        return (images, labels)
+    }
+
+    func makeTrainer(resume: Bool, output: URL) throws -> (ImageModelTrainer, ConvolutionalVAE) {
+        let (images, labels) = data(48, seed: 1)
+        let (test, _) = data(16, seed: 2)
+        let architecture = AutoencoderArchitecture(latentDimension: 4, width: 4)
+        let model = resume ? try ConvolutionalVAE.load(output.appendingPathComponent(AutoencoderTrainingTask.modelFile)).model
+                           : ConvolutionalVAE(architecture: architecture, seed: 3)
+        let task = AutoencoderTrainingTask(model: model, beta: 1, seed: 4, batchSize: 8, validation: test)
+        let trainer = try ImageModelTrainer(task: task, images: images, labels: labels, batchSize: 8, epochs: 3,
+                                            learningRate: 3e-3, seed: 5, outputDirectory: output, logEvery: 2,
+                                            checkpointEvery: 100, settingsJSON: "{\"test\":1}", resume: resume)
+        return (trainer, model)
+    }
+
+    func testVAETrainingLowersTheLossAndResumesExactly() throws {
+        let whole = directory.appendingPathComponent("whole"), split = directory.appendingPathComponent("split")
+        let (trainer, model) = try makeTrainer(resume: false, output: whole)
+        var losses: [Double] = [], validations: [[(String, Double)]] = []
+        try trainer.run { event in
+            if case let .progress(_, _, _, loss, _, _) = event { losses.append(loss) }
+            if case let .validation(_, _, metrics) = event { validations.append(metrics) }
+        }
+        XCTAssertEqual(trainer.step, 18)
+        XCTAssertEqual(validations.count, 3)
+        XCTAssertLessThan(losses.last!, losses.first!)
+        XCTAssertTrue(model.parameters.array().allSatisfy(\.isFinite))
+
+        // Stop after step 7, resume from the checkpoint, and land on the same bits.
+        let (first, _) = try makeTrainer(resume: false, output: split)
+        try first.run(shouldStop: { first.step >= 7 })
+        XCTAssertEqual(first.step, 7)
+        let (second, resumed) = try makeTrainer(resume: true, output: split)
+        XCTAssertEqual(second.step, 7)
+        try second.run()
+        XCTAssertEqual(resumed.parameters.array(), model.parameters.array())
+        XCTAssertEqual(resumed.buffers.array(), model.buffers.array())
+
+        // The saved model decodes exactly as the trained one.
+        let loaded = try ConvolutionalVAE.load(whole.appendingPathComponent(AutoencoderTrainingTask.modelFile))
+        XCTAssertEqual(loaded.step, 18)
+        let z = Tensor(shape: [2, 4], scalars: [0.1, -0.2, 0.3, 0.4, 1, 0, -1, 0.5])
+        XCTAssertEqual(try loaded.model.decode(z), try model.decode(z))
+    }
+
+    func testResumeRefusesOtherSettingsAndCorruptCheckpoints() throws {
+        let output = directory.appendingPathComponent("run")
+        let (trainer, _) = try makeTrainer(resume: false, output: output)
+        try trainer.run(shouldStop: { trainer.step >= 2 })
+        let (images, labels) = data(48, seed: 1)
+        let model = try ConvolutionalVAE.load(output.appendingPathComponent(AutoencoderTrainingTask.modelFile)).model
+        let task = AutoencoderTrainingTask(model: model, beta: 1, seed: 4, batchSize: 8, validation: images)
+        XCTAssertThrowsError(try ImageModelTrainer(task: task, images: images, labels: labels, batchSize: 8, epochs: 3,
+                                                   learningRate: 3e-3, seed: 5, outputDirectory: output,
+                                                   settingsJSON: "{\"test\":2}", resume: true)) { error in
+            XCTAssertTrue(error.localizedDescription.contains("other settings"), error.localizedDescription)
+        }
+        let file = output.appendingPathComponent(AutoencoderTrainingTask.modelFile)
+        try Data("not a checkpoint".utf8).write(to: file)
+        XCTAssertThrowsError(try ConvolutionalVAE.load(file)) { error in
+            XCTAssertTrue(error.localizedDescription.contains(file.path), error.localizedDescription)
+        }
+        XCTAssertThrowsError(try ImageClassifier.load(output.appendingPathComponent(ImageModelTrainer.stateFile))) { error in
+            XCTAssertTrue(error.localizedDescription.contains("not a net2net classifier"), error.localizedDescription)
+        }
+    }
+}
