@@ -75,14 +75,14 @@ public struct PNGImage: Equatable, Sendable {
         }
     }
 
-    /// A grid of `[N, 3, H, W]` images in [-1, 1] (values outside are
-    /// clipped), `columns` per row, separated and framed by `border` pixels
-    /// of `background`.
+    /// A grid of `[N, 3, H, W]` (or gray `[N, 1, H, W]`) images in [-1, 1]
+    /// (values outside are clipped), `columns` per row, separated and framed
+    /// by `border` pixels of `background`.
     public static func grid(_ images: Tensor, columns: Int = 8, border: Int = 2,
                             background: UInt8 = 255) -> PNGImage {
-        precondition(images.rank == 4 && images.shape[1] == 3 && images.shape[0] > 0,
-                     "a grid needs images [N, 3, H, W], got \(images.shape)")
-        let N = images.shape[0], H = images.shape[2], W = images.shape[3]
+        precondition(images.rank == 4 && (images.shape[1] == 3 || images.shape[1] == 1) && images.shape[0] > 0,
+                     "a grid needs images [N, 3, H, W] or [N, 1, H, W], got \(images.shape)")
+        let N = images.shape[0], C = images.shape[1], H = images.shape[2], W = images.shape[3]
         let cols = max(1, min(columns, N)), rows = (N + cols - 1) / cols
         let width = cols * W + (cols + 1) * border, height = rows * H + (rows + 1) * border
         var pixels = [UInt8](repeating: background, count: width * height * 3)
@@ -92,7 +92,7 @@ public struct PNGImage: Equatable, Sendable {
                 for c in 0..<3 {
                     for y in 0..<H {
                         for xPos in 0..<W {
-                            let v = x[((n * 3 + c) * H + y) * W + xPos]
+                            let v = x[((n * C + min(c, C - 1)) * H + y) * W + xPos]
                             let byte = UInt8(max(0, min(255, ((v + 1) * 127.5).rounded())))
                             pixels[((top + y) * width + left + xPos) * 3 + c] = byte
                         }
