@@ -64,12 +64,11 @@ public final class EfficientNetLite: @unchecked Sendable {
 
     /// Images run through the network together; larger passes make larger
     /// GEMMs, smaller ones keep activations in cache.
-    public var imagesPerPass = 8
+    public var imagesPerPass = 4
 
     private let lock = NSLock()
-    /// Three rotating activation buffers and the stem's im2col rows (guarded by `lock`).
-    private var buffers: [FloatBuffer] = []
-    private var columns: FloatBuffer?
+    /// One per concurrent task, kept between calls (guarded by `lock`).
+    private var workspaces: [Workspace] = []
 
     /// Loads `directory/weights.pth`.
     public convenience init(directory: URL) throws {
@@ -150,6 +149,15 @@ public final class EfficientNetLite: @unchecked Sendable {
         [stem] + blocks.flatMap { [$0.expand, $0.depthwise, $0.project].compactMap { $0 } } + [head]
     }
 
+    /// Multiply-adds per image: Σ Cout·Ho·Wo·(Cin/groups)·k² over the
+    /// convolutions, plus `_fc` (for GFLOP/s in benchmarks).
+    public var multiplyAddsPerImage: Int {
+        convolutions.reduce(EfficientNetLite.featureDimension * EfficientNetLite.classCount) { total, conv in
+            let l = conv.layer
+            return total + conv.outputCount * l.inputChannels / l.groups * l.kernelHeight * l.kernelWidth
+        }
+    }
+
     /// Pooled features `[N, 1280]` (after the head's ReLU6, before `_fc`) of images `[N, 3, 224, 224]`.
     public func features(_ images: Tensor) throws -> Tensor {
         try run(images, logits: false)
@@ -184,59 +192,79 @@ public final class EfficientNetLite: @unchecked Sendable {
         }
         guard images.isFinite else { throw ExpertError.badInput("the images contain NaN or infinite values") }
         let N = images.shape[0]
-        var features = [Float](repeating: 0, count: N * EfficientNetLite.featureDimension)
-        // NCHW → NHWC, one pass at a time.
-        let plane = side * side
-        var start = 0
-        while start < N {
-            let count = min(max(1, imagesPerPass), N - start)
-            var nhwc = [Float](repeating: 0, count: count * plane * 3)
-            images.withUnsafeBufferPointer { x in
-                for n in 0..<count {
-                    let source = x.baseAddress! + (start + n) * 3 * plane
-                    for p in 0..<plane {
-                        for c in 0..<3 { nhwc[(n * plane + p) * 3 + c] = source[c * plane + p] }
+        let D = EfficientNetLite.featureDimension
+        var features = [Float](repeating: 0, count: N * D)
+        lock.lock()
+        defer { lock.unlock() }
+        // With several images, each thread runs its share of the batch with
+        // single-threaded BLAS (no per-layer synchronisation); one image
+        // runs with every layer spread over the threads, BLAS single-threaded too.
+        let tasks = max(1, min(Parallel.threadCount, N))
+        while workspaces.count < tasks { workspaces.append(Workspace()) }
+        images.withUnsafeBufferPointer { x in
+            features.withUnsafeMutableBufferPointer { f in
+                let input = x.baseAddress!, output = f.baseAddress!
+                let run = tasks == 1 ? { body in ComputeThreads.withSingleThreadedBLAS { body(0) } }
+                    : { body in ComputeThreads.forEachIndependentTask(tasks, body) }
+                run { task in
+                    let range = (task * N / tasks)..<((task + 1) * N / tasks)
+                    var start = range.lowerBound
+                    while start < range.upperBound {
+                        let count = min(max(1, imagesPerPass), range.upperBound - start)
+                        forward(input + start * 3 * side * side, images: count, workspace: workspaces[task],
+                                into: output + start * D)
+                        start += count
                     }
                 }
             }
-            nhwc.withUnsafeBufferPointer { x in
-                features.withUnsafeMutableBufferPointer { f in
-                    forward(x.baseAddress!, images: count, into: f.baseAddress! + start * EfficientNetLite.featureDimension)
-                }
-            }
-            start += count
         }
-        let pooled = Tensor(shape: [N, EfficientNetLite.featureDimension], scalars: features)
+        let pooled = Tensor(shape: [N, D], scalars: features)
         return logits ? classify(features: pooled) : pooled
     }
 
-    /// Pooled features `[N, 1280]` of NHWC images `[N, 224, 224, 3]`.
-    func forward(_ x: UnsafePointer<Float>, images N: Int, into features: UnsafeMutablePointer<Float>) {
-        lock.lock()
-        defer { lock.unlock() }
+    /// One thread's buffers: NHWC input, three rotating activation buffers, the stem's im2col rows.
+    final class Workspace {
+        var input = FloatBuffer(count: 0)
+        var buffers: [FloatBuffer] = []
+        var columns = FloatBuffer(count: 0)
+    }
+
+    /// Pooled features `[N, 1280]` of NCHW images `[N, 3, 224, 224]`.
+    func forward(_ nchw: UnsafePointer<Float>, images N: Int, workspace: Workspace,
+                 into features: UnsafeMutablePointer<Float>) {
+        let plane = EfficientNetLite.imageSize * EfficientNetLite.imageSize
+        if workspace.input.count < N * plane * 3 { workspace.input = FloatBuffer(count: N * plane * 3) }
+        let x = workspace.input.pointer
+        for n in 0..<N {
+            let source = nchw + n * 3 * plane, target = x + n * plane * 3
+            for p in 0..<plane {
+                for c in 0..<3 { target[p * 3 + c] = source[c * plane + p] }
+            }
+        }
         let largest = convolutions.map(\.outputCount).max()! * N
-        if buffers.isEmpty || buffers[0].count < largest {
-            buffers = (0..<3).map { _ in FloatBuffer(count: largest) }
+        if workspace.buffers.isEmpty || workspace.buffers[0].count < largest {
+            workspace.buffers = (0..<3).map { _ in FloatBuffer(count: largest) }
         }
         let stemColumns = stem.layer.channelsLastWorkspaceCount(height: stem.inputSize, width: stem.inputSize)
-        if (columns?.count ?? 0) < stemColumns { columns = FloatBuffer(count: stemColumns) }
-        apply(stem, x, images: N, into: buffers[0].pointer)
+        if workspace.columns.count < stemColumns { workspace.columns = FloatBuffer(count: stemColumns) }
+        let buffers = workspace.buffers.map(\.pointer)
+        apply(stem, x, images: N, workspace: workspace, into: buffers[0])
         var input = 0  // index of the buffer holding the block input
         for block in blocks {
             let a = (input + 1) % 3, b = (input + 2) % 3
-            var source = UnsafePointer(buffers[input].pointer)
+            var source = UnsafePointer(buffers[input])
             if let expand = block.expand {
-                apply(expand, source, images: N, into: buffers[a].pointer)
-                source = UnsafePointer(buffers[a].pointer)
+                apply(expand, source, images: N, workspace: workspace, into: buffers[a])
+                source = UnsafePointer(buffers[a])
             }
-            apply(block.depthwise, source, images: N, into: buffers[b].pointer)
+            apply(block.depthwise, source, images: N, workspace: workspace, into: buffers[b])
             // The projection overwrites the expanded activations, which the depthwise step consumed.
-            apply(block.project, buffers[b].pointer, images: N, into: buffers[a].pointer,
-                  residual: block.residual ? UnsafePointer(buffers[input].pointer) : nil)
+            apply(block.project, buffers[b], images: N, workspace: workspace, into: buffers[a],
+                  residual: block.residual ? UnsafePointer(buffers[input]) : nil)
             input = a
         }
-        let output = buffers[(input + 1) % 3].pointer
-        apply(head, buffers[input].pointer, images: N, into: output)
+        let output = buffers[(input + 1) % 3]
+        apply(head, buffers[input], images: N, workspace: workspace, into: output)
         // Global average pool over each image's pixels.
         let pixels = head.outputSize * head.outputSize, C = EfficientNetLite.featureDimension
         for n in 0..<N {
@@ -246,14 +274,14 @@ public final class EfficientNetLite: @unchecked Sendable {
         }
     }
 
-    func apply(_ conv: FoldedConvolution, _ x: UnsafePointer<Float>, images N: Int, into y: UnsafeMutablePointer<Float>,
-               residual: UnsafePointer<Float>? = nil) {
+    func apply(_ conv: FoldedConvolution, _ x: UnsafePointer<Float>, images N: Int, workspace: Workspace,
+               into y: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>? = nil) {
         conv.weight.withUnsafeBufferPointer { w in
             conv.bias.withUnsafeBufferPointer { b in
                 conv.layer.forwardChannelsLast(x, batch: N, height: conv.inputSize, width: conv.inputSize,
                                                weight: w.baseAddress!, bias: b.baseAddress!,
                                                epilogue: ConvolutionEpilogue(residual: residual, activation: conv.activation),
-                                               workspace: columns, into: y)
+                                               workspace: workspace.columns, into: y)
             }
         }
     }

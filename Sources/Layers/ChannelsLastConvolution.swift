@@ -62,34 +62,68 @@ extension Conv2d {
         }
         s.withUnsafeBufferPointer { sp in
             t.withUnsafeBufferPointer { tp in
-                let affine = ChannelsLastAffine(scale: sp.baseAddress!, shift: tp.baseAddress!, channels: C,
-                                                residual: epilogue.residual, activation: epilogue.activation)
-                if isDepthwise {
-                    depthwiseChannelsLast(x, batch: batch, height: height, width: width, outputHeight: ho,
-                                          outputWidth: wo, weight: weight, affine: affine, into: y)
-                    return
+                func run<A: LaneActivation>(_: A.Type) {
+                    let affine = ChannelsLastAffine<A>(scale: sp.baseAddress!, shift: tp.baseAddress!, channels: C,
+                                                       residual: epilogue.residual)
+                    forwardChannelsLast(x, batch: batch, height: height, width: width, outputHeight: ho, outputWidth: wo,
+                                        weight: weight, affine: affine, workspace: workspace, into: y)
                 }
-                let rows = batch * ho * wo
-                if isPointwise {
-                    // y [N·H·W, Cout] = x [N·H·W, Cin] · W [Cout, Cin]ᵀ
-                    gemm(.none, .transposed, m: rows, n: C, k: inputChannels, a: x, lda: inputChannels,
-                         b: weight, ldb: inputChannels, c: y, ldc: C)
-                    affine.apply(y, rows: 0..<rows)
-                    return
+                switch epilogue.activation {
+                case .none: run(IdentityLanes.self)
+                case .relu: run(ReLULanes.self)
+                case .relu6: run(ReLU6Lanes.self)
+                case .tanh: run(TanhLanes.self)
                 }
-                let K = inputChannels * kernelHeight * kernelWidth
-                let capacity = (workspace?.count ?? 0) / K
-                precondition(capacity >= wo, "Conv2d channels-last workspace holds \(workspace?.count ?? 0) floats, needs at least \(wo * K)")
-                var start = 0
-                while start < rows {
-                    let count = min(capacity, rows - start)
-                    im2colChannelsLast(x, height: height, width: width, outputHeight: ho, outputWidth: wo,
-                                       rows: start..<(start + count), into: workspace!.pointer)
-                    gemm(.none, .transposed, m: count, n: C, k: K, a: workspace!.pointer, lda: K,
-                         b: weight, ldb: K, c: y + start * C, ldc: C)
-                    affine.apply(y, rows: start..<(start + count))
-                    start += count
+            }
+        }
+    }
+
+    /// `forwardChannelsLast` with the activation as a type, so each kernel is specialised for it.
+    func forwardChannelsLast<A: LaneActivation>(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
+                                                outputHeight ho: Int, outputWidth wo: Int, weight: UnsafePointer<Float>,
+                                                affine: ChannelsLastAffine<A>, workspace: FloatBuffer?,
+                                                into y: UnsafeMutablePointer<Float>) {
+        let C = outputChannels
+        if isDepthwise {
+            depthwiseChannelsLast(x, batch: batch, height: height, width: width, outputHeight: ho,
+                                  outputWidth: wo, weight: weight, affine: affine, into: y)
+            return
+        }
+        let rows = batch * ho * wo
+        if isPointwise {
+            // y [N·H·W, Cout] = x [N·H·W, Cin] · W [Cout, Cin]ᵀ, in blocks of rows whose
+            // output stays in cache for the epilogue; with single-threaded BLAS the
+            // blocks are spread over the threads.
+            let block = max(256, 65536 / C)
+            let blocks = (rows + block - 1) / block
+            let spread = ComputeThreads.blasThreads == 1 && !Parallel.isInsideRegion
+            balancedChunks(count: blocks, parts: spread ? Parallel.threadCount : 1) { _, chunk in
+                for b in chunk {
+                    let first = b * block, count = min(block, rows - first)
+                    gemm(.none, .transposed, m: count, n: C, k: inputChannels, a: x + first * inputChannels,
+                         lda: inputChannels, b: weight, ldb: inputChannels, c: y + first * C, ldc: C)
+                    affine.apply(y, rows: first..<(first + count), parallel: false)
                 }
+            }
+            return
+        }
+        let K = inputChannels * kernelHeight * kernelWidth
+        let capacity = (workspace?.count ?? 0) / K
+        precondition(capacity >= wo, "Conv2d channels-last workspace holds \(workspace?.count ?? 0) floats, needs at least \(wo * K)")
+        // Blocks of output rows: im2col, GEMM, epilogue; each thread has its own part of the workspace.
+        let spread = ComputeThreads.blasThreads == 1 && !Parallel.isInsideRegion
+        let parts = spread ? max(1, min(Parallel.threadCount, capacity / wo)) : 1
+        let block = min(capacity / parts, 4096)
+        let blocks = (rows + block - 1) / block
+        balancedChunks(count: blocks, parts: parts) { part, chunk in
+            let columns = workspace!.pointer + part * block * K
+            for b in chunk {
+                let first = b * block, count = min(block, rows - first)
+                im2colChannelsLast(x, height: height, width: width, outputHeight: ho, outputWidth: wo,
+                                   rows: first..<(first + count), into: columns, parallel: parts == 1)
+                gemm(.none, .transposed, m: count, n: C, k: K, a: columns, lda: K,
+                     b: weight, ldb: K, c: y + first * C, ldc: C)
+                affine.apply(y, rows: first..<(first + count), parallel: false)
             }
         }
     }
@@ -97,9 +131,10 @@ extension Conv2d {
     /// `columns[p − first, (c·kH + u)·kW + v] = x[n, i·s − top + u, j·s − left + v, c]`
     /// for output pixels `p = (n·Ho + i)·Wo + j` in `rows` (0 outside the image).
     func im2colChannelsLast(_ x: UnsafePointer<Float>, height H: Int, width W: Int, outputHeight ho: Int,
-                            outputWidth wo: Int, rows: Range<Int>, into columns: UnsafeMutablePointer<Float>) {
+                            outputWidth wo: Int, rows: Range<Int>, into columns: UnsafeMutablePointer<Float>,
+                            parallel: Bool = true) {
         let kH = kernelHeight, kW = kernelWidth, Cin = inputChannels, K = Cin * kH * kW
-        Parallel.forEachChunk(count: rows.count, minimumChunk: max(1, 16384 / K)) { chunk in
+        Parallel.forEachChunk(count: rows.count, minimumChunk: parallel ? max(1, 16384 / K) : rows.count) { chunk in
             for local in chunk {
                 let p = rows.lowerBound + local
                 let n = p / (ho * wo), i = (p / wo) % ho, j = p % wo
@@ -119,13 +154,14 @@ extension Conv2d {
 
     /// `y[n, i, j, c] = act(s[c]·Σ_{u,v} w[u, v, c]·x[n, i·s − top + u, j·s − left + v, c] + t[c] (+ r))`,
     /// 32 channels (four 8-lane accumulators) at a time, taps outside the image skipped.
-    func depthwiseChannelsLast(_ x: UnsafePointer<Float>, batch: Int, height H: Int, width W: Int,
-                               outputHeight ho: Int, outputWidth wo: Int, weight: UnsafePointer<Float>,
-                               affine: ChannelsLastAffine, into y: UnsafeMutablePointer<Float>) {
+    func depthwiseChannelsLast<A: LaneActivation>(_ x: UnsafePointer<Float>, batch: Int, height H: Int, width W: Int,
+                                                  outputHeight ho: Int, outputWidth wo: Int, weight: UnsafePointer<Float>,
+                                                  affine: ChannelsLastAffine<A>, into y: UnsafeMutablePointer<Float>) {
         let kH = kernelHeight, kW = kernelWidth, s = stride, C = outputChannels
         let top = padding.top, left = padding.left
         let rowWork = wo * C * kH * kW
-        Parallel.forEachChunk(count: batch * ho, minimumChunk: max(1, 65536 / max(1, rowWork))) { outputRows in
+        let parts = min(Parallel.threadCount, batch * ho * rowWork / 65536)
+        balancedChunks(count: batch * ho, parts: parts) { _, outputRows in
             for outputRow in outputRows {
                 let n = outputRow / ho, i = outputRow % ho
                 let r0 = i * s - top
@@ -144,10 +180,10 @@ extension Conv2d {
                             let w = weight + u * kW * C + c
                             for v in vLow..<vHigh {
                                 let xs = src + v * C, ws = w + v * C
-                                a0 = a0.addingProduct(Lanes.load(xs, 0), Lanes.load(ws, 0))
-                                a1 = a1.addingProduct(Lanes.load(xs, 8), Lanes.load(ws, 8))
-                                a2 = a2.addingProduct(Lanes.load(xs, 16), Lanes.load(ws, 16))
-                                a3 = a3.addingProduct(Lanes.load(xs, 24), Lanes.load(ws, 24))
+                                a0 = a0.addingProduct(load(xs, 0), load(ws, 0))
+                                a1 = a1.addingProduct(load(xs, 8), load(ws, 8))
+                                a2 = a2.addingProduct(load(xs, 16), load(ws, 16))
+                                a3 = a3.addingProduct(load(xs, 24), load(ws, 24))
                             }
                         }
                         affine.store(a0, out, pixel: pixel, channel: c)
@@ -165,7 +201,7 @@ extension Conv2d {
                             let w = weight + u * kW * C + c
                             for v in vLow..<vHigh {
                                 if lanes == 8 {
-                                    a = a.addingProduct(Lanes.load(src + v * C, 0), Lanes.load(w + v * C, 0))
+                                    a = a.addingProduct(load(src + v * C, 0), load(w + v * C, 0))
                                 } else {
                                     for l in 0..<lanes { a[l] += src[v * C + l] * w[v * C + l] }
                                 }
@@ -180,32 +216,52 @@ extension Conv2d {
     }
 }
 
+/// Splits `0..<count` into `parts` near-equal ranges (at least one, none
+/// empty unless `count` is 0) and runs them concurrently (in order inside
+/// another parallel loop); unlike `Parallel.forEachChunk`, small counts are
+/// split too.
+func balancedChunks(count: Int, parts: Int, _ body: (Int, Range<Int>) -> Void) {
+    let parts = max(1, min(parts, count))
+    Parallel.runTasks(parts) { part in body(part, (part * count / parts)..<((part + 1) * count / parts)) }
+}
+
+/// 8 floats at `p + i` (the kernels here inline it by hand; `Lanes.load` was left as a call).
+@inline(__always)
+private func load(_ p: UnsafePointer<Float>, _ i: Int) -> Lanes.V {
+    UnsafeRawPointer(p + i).loadUnaligned(as: Lanes.V.self)
+}
+
+/// An activation on 8 lanes, as a type so that kernels specialise on it.
+protocol LaneActivation { static func apply(_ v: Lanes.V) -> Lanes.V }
+enum IdentityLanes: LaneActivation { @inline(__always) static func apply(_ v: Lanes.V) -> Lanes.V { v } }
+enum ReLULanes: LaneActivation {
+    @inline(__always) static func apply(_ v: Lanes.V) -> Lanes.V { v.replacing(with: 0, where: v .< 0) }
+}
+enum ReLU6Lanes: LaneActivation {
+    @inline(__always) static func apply(_ v: Lanes.V) -> Lanes.V {
+        v.replacing(with: 0, where: v .< 0).replacing(with: 6, where: v .> 6)
+    }
+}
+enum TanhLanes: LaneActivation { @inline(__always) static func apply(_ v: Lanes.V) -> Lanes.V { Vector.tanh(v) } }
+
 /// The epilogue on channels-last rows: `y[p, c] = act(scale[c]·acc + shift[c] (+ residual[p, c]))`
 /// with bias, BatchNorm scale and shift already combined per channel.
-struct ChannelsLastAffine {
+struct ChannelsLastAffine<A: LaneActivation> {
     let scale: UnsafePointer<Float>
     let shift: UnsafePointer<Float>
     let channels: Int
     let residual: UnsafePointer<Float>?
-    let activation: ConvolutionActivation
 
     @inline(__always)
-    func activate(_ v: Lanes.V) -> Lanes.V {
-        switch activation {
-        case .none: return v
-        case .relu: return v.replacing(with: 0, where: v .< 0)
-        case .relu6: return v.replacing(with: 0, where: v .< 0).replacing(with: 6, where: v .> 6)
-        case .tanh: return Vector.tanh(v)
-        }
-    }
+    func activate(_ v: Lanes.V) -> Lanes.V { A.apply(v) }
 
     /// Finishes accumulator `a` (channels `channel..<channel + lanes` of `pixel`) into `out + (channel − c0)`.
     @inline(__always)
     func store(_ a: Lanes.V, _ out: UnsafeMutablePointer<Float>, pixel: Int, channel: Int, lanes: Int = 8) {
         if lanes == 8 {
-            var v = a * Lanes.load(scale, channel) + Lanes.load(shift, channel)
-            if let residual { v += Lanes.load(residual + pixel * channels, channel) }
-            Lanes.store(activate(v), out, channel)
+            var v = a * load(scale, channel) + load(shift, channel)
+            if let residual { v += load(residual + pixel * channels, channel) }
+            UnsafeMutableRawPointer(out + channel).storeBytes(of: activate(v), as: Lanes.V.self)
             return
         }
         var v = Lanes.V(repeating: 0)
@@ -217,14 +273,14 @@ struct ChannelsLastAffine {
     }
 
     /// Applies the epilogue in place to rows (pixels) `rows` of `y [pixels, channels]`.
-    func apply(_ y: UnsafeMutablePointer<Float>, rows: Range<Int>) {
+    func apply(_ y: UnsafeMutablePointer<Float>, rows: Range<Int>, parallel: Bool = true) {
         let C = channels
-        Parallel.forEachChunk(count: rows.count, minimumChunk: max(1, 32768 / C)) { chunk in
+        Parallel.forEachChunk(count: rows.count, minimumChunk: parallel ? max(1, 32768 / C) : rows.count) { chunk in
             for local in chunk {
                 let p = rows.lowerBound + local
                 let row = y + p * C
                 var c = 0
-                while c + 8 <= C { store(Lanes.load(row, c), row, pixel: p, channel: c); c += 8 }
+                while c + 8 <= C { store(load(row, c), row, pixel: p, channel: c); c += 8 }
                 if c < C {
                     var a = Lanes.V(repeating: 0)
                     for l in 0..<(C - c) { a[l] = row[c + l] }

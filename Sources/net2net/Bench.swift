@@ -22,14 +22,19 @@ struct Bench: ParsableCommand {
         --suite gan: the DCGAN face generator at batch 1 and 64, images/s and the GEMM \
         GFLOP/s against the sgemm peak; the baseline is bench/dcgan_baseline.py.
 
+        --suite efficientnet: EfficientNet-Lite0 logits of 224×224 images at batch 1 and 16, \
+        images/s and GFLOP/s (all convolutions and _fc) against the sgemm peak; the baseline \
+        is bench/efficientnet_baseline.py (efficientnet-lite-pytorch on PyTorch CPU).
+
         Examples:
           net2net bench --threads 2 --baseline bench/flow_baseline.py
           net2net bench --cases train-small-b128 --json
           net2net bench --suite text --baseline bench/minilm_baseline.py
           net2net bench --suite gan --baseline bench/dcgan_baseline.py
+          net2net bench --suite efficientnet --threads 2 --baseline bench/efficientnet_baseline.py
         """)
 
-    @Option(help: "flow, text or gan.") var suite: String = "flow"
+    @Option(help: "flow, text, gan or efficientnet.") var suite: String = "flow"
 
     @Option(help: "Comma-separated case names (default: all).") var cases: String?
     @Option(help: "Path of the PyTorch baseline script to run alongside.") var baseline: String?
@@ -45,7 +50,8 @@ struct Bench: ParsableCommand {
         case "flow": try runFlow()
         case "text": try runText()
         case "gan": try runGenerator()
-        default: throw ValidationError("unknown suite '\(suite)'; suites: flow, text, gan")
+        case "efficientnet": try runEfficientNet()
+        default: throw ValidationError("unknown suite '\(suite)'; suites: flow, text, gan, efficientnet")
         }
     }
 

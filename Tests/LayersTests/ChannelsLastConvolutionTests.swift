@@ -61,6 +61,17 @@ final class ChannelsLastConvolutionTests: XCTestCase {
               batch: 1, height: 7, width: 9, activation: .tanh, seed: 11)
     }
 
+    /// With single-threaded BLAS the GEMM paths spread row blocks over the threads themselves.
+    func testSpreadOverThreads() {
+        ComputeThreads.withSingleThreadedBLAS {
+            check(Conv2d(inputChannels: 24, outputChannels: 40, kernelSize: 1), batch: 3, height: 17, width: 19,
+                  affine: true, residual: true, activation: .relu6, seed: 50)
+            check(Conv2d(inputChannels: 3, outputChannels: 8, kernelSize: 3, stride: 2,
+                         padding: .tensorFlowSame(height: 41, width: 37, kernelHeight: 3, kernelWidth: 3, stride: 2)),
+                  batch: 2, height: 41, width: 37, activation: .relu6, seed: 51)
+        }
+    }
+
     func testDepthwise() {
         // Channel counts with 32-wide blocks, 8-wide blocks and a ragged tail; odd sizes; TF-same padding.
         for (channels, kernel, stride, h, w) in [(40, 3, 1, 9, 11), (72, 5, 2, 13, 13), (37, 5, 2, 14, 11),
