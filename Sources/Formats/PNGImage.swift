@@ -4,9 +4,10 @@ import TensorCore
 
 /// 8-bit RGB images in PNG files, through libpng's simplified API.
 ///
-/// Pixels are row-major `[height, width, 3]` bytes. Reading accepts gray,
-/// gray + alpha, RGB and RGBA (alpha is composited on black, 16-bit is
-/// reduced to 8); writing always writes RGB, atomically.
+/// Pixels are row-major `[height, width, 3]` bytes. Reading accepts gray
+/// (replicated to RGB), gray + alpha, RGB and RGBA (alpha is composited on
+/// black, or dropped with `alpha: .drop`; 16-bit is reduced to 8); writing
+/// always writes RGB, atomically.
 public struct PNGImage: Equatable, Sendable {
     public let width: Int
     public let height: Int
@@ -21,8 +22,21 @@ public struct PNGImage: Equatable, Sendable {
         self.pixels = pixels
     }
 
-    /// Reads a PNG file.
+    /// What reading does with an alpha channel.
+    public enum AlphaHandling: Sendable {
+        /// Colour × alpha over black (libpng's default for RGB output).
+        case compositeOnBlack
+        /// Keep the colour as stored and ignore alpha.
+        case drop
+    }
+
+    /// Reads a PNG file, compositing any alpha on black.
     public static func read(_ url: URL) throws -> PNGImage {
+        try read(url, alpha: .compositeOnBlack)
+    }
+
+    /// Reads a PNG file.
+    public static func read(_ url: URL, alpha: AlphaHandling) throws -> PNGImage {
         let path = displayPath(url)
         guard FileManager.default.fileExists(atPath: url.path) else { throw FormatError.missingFile(path: path) }
         let data = try Data(contentsOf: url)
@@ -35,13 +49,20 @@ public struct PNGImage: Equatable, Sendable {
         let begun = data.withUnsafeBytes { png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }
         guard begun != 0 else { throw FormatError.unreadable(path: path, reason: libpngMessage(image)) }
         defer { png_image_free(&image) }
-        image.format = UInt32(PNG_FORMAT_RGB)
+        let hasAlpha = image.format & UInt32(PNG_FORMAT_FLAG_ALPHA) != 0
+        let channels = alpha == .drop && hasAlpha ? 4 : 3
+        image.format = UInt32(PNG_FORMAT_RGB) | (channels == 4 ? UInt32(PNG_FORMAT_FLAG_ALPHA) : 0)
         let width = Int(image.width), height = Int(image.height)
-        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        var pixels = [UInt8](repeating: 0, count: width * height * channels)
         let finished = data.withUnsafeBytes { _ in
-            pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, Int32(width * 3), nil) }
+            pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, Int32(width * channels), nil) }
         }
         guard finished != 0 else { throw FormatError.unreadable(path: path, reason: libpngMessage(image)) }
+        if channels == 4 {
+            var rgb = [UInt8](repeating: 0, count: width * height * 3)
+            for p in 0..<(width * height) { for c in 0..<3 { rgb[3 * p + c] = pixels[4 * p + c] } }
+            pixels = rgb
+        }
         return PNGImage(width: width, height: height, pixels: pixels)
     }
 

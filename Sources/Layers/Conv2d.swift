@@ -206,8 +206,11 @@ public struct Conv2d: Sendable, Equatable {
     }
 
     /// Depthwise: output channel o reads input channel o/m (m = Cout/Cin) with
-    /// its own kH×kW filter; each output row accumulates one tap at a time
-    /// (contiguous SIMD at stride 1), then gets the epilogue while in L1.
+    /// its own kH×kW filter. Each input plane is first copied into a small
+    /// zero-bordered scratch plane (per thread, in L2), so that every output
+    /// row is computed with bounds-free SIMD: 8 outputs per vector, up to 4
+    /// vectors at once, all taps accumulated in registers (stride 2 reads 16
+    /// inputs and keeps the even lanes). The row then gets the epilogue while in L1.
     func depthwise(_ x: UnsafePointer<Float>, batch: Int, height H: Int, width W: Int,
                    outputHeight ho: Int, outputWidth wo: Int,
                    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, epilogue: ConvolutionEpilogue,
@@ -216,36 +219,92 @@ public struct Conv2d: Sendable, Equatable {
         let multiplier = outputChannels / inputChannels
         let P = ho * wo
         let planes = batch * outputChannels
+        // Outputs are computed in whole vectors of 8 (the last one into `tail`),
+        // so the scratch row covers every tap of ⌈wo/8⌉·8 outputs (16 lanes read at stride 2).
+        let vectors = (wo + 7) / 8
+        let rowLength = max(padding.left + W, (vectors * 8 - 1) * s + kW + (s == 2 ? 8 : 0))
+        let scratchRows = max(padding.top + H, (ho - 1) * s + kH)
         Parallel.forEachChunk(count: planes, minimumChunk: max(1, 8192 / (P * kH * kW))) { range in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchRows * rowLength + 8)
+            defer { scratch.deallocate() }
+            scratch.initialize(repeating: 0, count: scratchRows * rowLength + 8)
+            var tail = [Float](repeating: 0, count: 8)
+            var copiedInput = -1
             for plane in range {
                 let n = plane / outputChannels, o = plane % outputChannels
-                let input = x + (n * inputChannels + o / multiplier) * H * W
+                let inputIndex = n * inputChannels + o / multiplier
+                if inputIndex != copiedInput {
+                    // Borders stay 0 from the initialisation; only the interior is rewritten.
+                    let input = x + inputIndex * H * W
+                    for r in 0..<H {
+                        (scratch + (padding.top + r) * rowLength + padding.left).update(from: input + r * W, count: W)
+                    }
+                    copiedInput = inputIndex
+                }
                 let filter = weight + o * kH * kW
                 let output = y + plane * P
                 let residual = epilogue.residual.map { $0 + plane * P }
                 for i in 0..<ho {
                     let dst = output + i * wo
-                    dst.update(repeating: 0, count: wo)
-                    for u in 0..<kH {
-                        let row = i * s - padding.top + u
-                        guard row >= 0 && row < H else { continue }
-                        let src = input + row * W
-                        for v in 0..<kW {
-                            let offset = v - padding.left
-                            let cols = validOutputRange(outputs: wo, inputs: W, stride: s, offset: offset)
-                            let w = filter[u * kW + v]
-                            if s == 1 {
-                                Lanes.axpy(w, src + offset + cols.lowerBound, dst + cols.lowerBound, cols.count)
-                            } else if s == 2 {
-                                Lanes.axpyEven(w, src + offset, dst, cols, inputWidth: W - offset)
-                            } else {
-                                for j in cols { dst[j] += w * src[j * s + offset] }
-                            }
+                    let source = scratch + i * s * rowLength
+                    var j = 0
+                    while j + 32 <= wo { depthwiseVectors(4, source, rowLength, filter, j, dst); j += 32 }
+                    while j + 8 <= wo { depthwiseVectors(1, source, rowLength, filter, j, dst); j += 8 }
+                    if j < wo {
+                        tail.withUnsafeMutableBufferPointer { t in
+                            depthwiseVectors(1, source, rowLength, filter, j, t.baseAddress! - j)
+                            (dst + j).update(from: t.baseAddress!, count: wo - j)
                         }
                     }
                     epilogue.apply(dst, count: wo, channel: o, bias: bias, residual: residual.map { $0 + i * wo })
                 }
             }
+        }
+    }
+
+    /// `count` (1 or 4) vectors of 8 depthwise outputs from column j of the
+    /// zero-bordered scratch rows starting at `source` (row stride `rowLength`).
+    @inline(__always)
+    func depthwiseVectors(_ count: Int, _ source: UnsafePointer<Float>, _ rowLength: Int,
+                          _ filter: UnsafePointer<Float>, _ j: Int, _ dst: UnsafeMutablePointer<Float>) {
+        typealias V = Lanes.V
+        let kW = kernelWidth, s = stride
+        var a0 = V(repeating: 0), a1 = a0, a2 = a0, a3 = a0
+        for u in 0..<kernelHeight {
+            let src = source + u * rowLength + j * s
+            for v in 0..<kW {
+                let w = V(repeating: filter[u * kW + v])
+                if s == 1 {
+                    a0 = a0.addingProduct(w, UnsafeRawPointer(src + v).loadUnaligned(as: V.self))
+                    if count == 4 {
+                        a1 = a1.addingProduct(w, UnsafeRawPointer(src + v + 8).loadUnaligned(as: V.self))
+                        a2 = a2.addingProduct(w, UnsafeRawPointer(src + v + 16).loadUnaligned(as: V.self))
+                        a3 = a3.addingProduct(w, UnsafeRawPointer(src + v + 24).loadUnaligned(as: V.self))
+                    }
+                } else if s == 2 {
+                    a0 = a0.addingProduct(w, UnsafeRawPointer(src + v).loadUnaligned(as: SIMD16<Float>.self).evenHalf)
+                    if count == 4 {
+                        a1 = a1.addingProduct(w, UnsafeRawPointer(src + v + 16).loadUnaligned(as: SIMD16<Float>.self).evenHalf)
+                        a2 = a2.addingProduct(w, UnsafeRawPointer(src + v + 32).loadUnaligned(as: SIMD16<Float>.self).evenHalf)
+                        a3 = a3.addingProduct(w, UnsafeRawPointer(src + v + 48).loadUnaligned(as: SIMD16<Float>.self).evenHalf)
+                    }
+                } else {
+                    for l in 0..<8 {
+                        a0[l] += filter[u * kW + v] * src[v + l * s]
+                        if count == 4 {
+                            a1[l] += filter[u * kW + v] * src[v + (l + 8) * s]
+                            a2[l] += filter[u * kW + v] * src[v + (l + 16) * s]
+                            a3[l] += filter[u * kW + v] * src[v + (l + 24) * s]
+                        }
+                    }
+                }
+            }
+        }
+        UnsafeMutableRawPointer(dst + j).storeBytes(of: a0, as: V.self)
+        if count == 4 {
+            UnsafeMutableRawPointer(dst + j + 8).storeBytes(of: a1, as: V.self)
+            UnsafeMutableRawPointer(dst + j + 16).storeBytes(of: a2, as: V.self)
+            UnsafeMutableRawPointer(dst + j + 24).storeBytes(of: a3, as: V.self)
         }
     }
 }

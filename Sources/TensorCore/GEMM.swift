@@ -77,6 +77,16 @@ public enum ComputeThreads {
     /// The number of threads BLAS currently uses.
     public static var blasThreads: Int { Int(openblas_get_num_threads()) }
 
+    /// Runs `body` with single-threaded BLAS, restoring the thread count
+    /// after: for callers that spread their GEMMs over threads themselves
+    /// (OpenBLAS's idle threads spin and compete with such loops).
+    public static func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
+        let blas = openblas_get_num_threads()
+        if blas != 1 { openblas_set_num_threads(1) }
+        defer { if blas != 1 { openblas_set_num_threads(blas) } }
+        return try body()
+    }
+
     /// Runs `count` independent tasks (each a chain of small GEMMs and
     /// elementwise work), concurrently when that beats threading inside
     /// each GEMM: with 2 or 3 threads, small-batch GEMMs scale poorly inside

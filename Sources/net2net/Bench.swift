@@ -22,6 +22,10 @@ struct Bench: ParsableCommand {
         --suite gan: the DCGAN face generator at batch 1 and 64, images/s and the GEMM \
         GFLOP/s against the sgemm peak; the baseline is bench/dcgan_baseline.py.
 
+        --suite efficientnet: EfficientNet-Lite0 logits of 224×224 images at batch 1 and 16, \
+        images/s and GFLOP/s (all convolutions and _fc) against the sgemm peak; the baseline \
+        is bench/efficientnet_baseline.py (efficientnet-lite-pytorch on PyTorch CPU).
+
         --suite vae: training steps of our autoencoder (forward, loss, backward, Adam) at batch \
         64 and 128, images/s; the baseline is bench/vae_baseline.py (the same architecture and \
         loss in PyTorch CPU).
@@ -31,10 +35,11 @@ struct Bench: ParsableCommand {
           net2net bench --cases train-small-b128 --json
           net2net bench --suite text --baseline bench/minilm_baseline.py
           net2net bench --suite gan --baseline bench/dcgan_baseline.py
+          net2net bench --suite efficientnet --threads 2 --baseline bench/efficientnet_baseline.py
           net2net bench --suite vae --threads 2 --baseline bench/vae_baseline.py
         """)
 
-    @Option(help: "flow, text, gan or vae.") var suite: String = "flow"
+    @Option(help: "flow, text, gan, efficientnet or vae.") var suite: String = "flow"
 
     @Option(help: "Comma-separated case names (default: all).") var cases: String?
     @Option(help: "Path of the PyTorch baseline script to run alongside.") var baseline: String?
@@ -50,8 +55,9 @@ struct Bench: ParsableCommand {
         case "flow": try runFlow()
         case "text": try runText()
         case "gan": try runGenerator()
+        case "efficientnet": try runEfficientNet()
         case "vae": try runAutoencoder()
-        default: throw ValidationError("unknown suite '\(suite)'; suites: flow, text, gan, vae")
+        default: throw ValidationError("unknown suite '\(suite)'; suites: flow, text, gan, efficientnet, vae")
         }
     }
 

@@ -148,6 +148,14 @@ final class ConvolutionTests: XCTestCase {
         check(Case(layer: Conv2d(inputChannels: 3, outputChannels: 3, kernelSize: 5, stride: 2,
                                  padding: Padding2d(top: 1, bottom: 2, left: 2, right: 1), groups: 3),
                    batch: 1, height: 11, width: 41, residual: true), seed: 336)
+        // Odd sizes wide enough for the 4-vector blocks, k5 and k3, stride 2 (TF-same, asymmetric) and 1.
+        for (kernel, stride, h, w) in [(5, 2, 9, 75), (5, 2, 11, 97), (3, 2, 7, 83), (5, 1, 5, 71), (3, 1, 6, 45), (5, 2, 5, 37)] {
+            let padding = Padding2d.tensorFlowSame(height: h, width: w, kernelHeight: kernel, kernelWidth: kernel, stride: stride)
+            check(Case(layer: Conv2d(inputChannels: 3, outputChannels: 3, kernelSize: kernel, stride: stride,
+                                     padding: padding, groups: 3),
+                       batch: 2, height: h, width: w, bias: false, affine: true, residual: stride == 1, activation: .relu6),
+                  seed: UInt64(360 + w))
+        }
         // Channel multiplier 2.
         check(Case(layer: Conv2d(inputChannels: 3, outputChannels: 6, kernelSize: 3, stride: 2,
                                  padding: .tensorFlowSame(height: 14, width: 10, kernelHeight: 3, kernelWidth: 3, stride: 2),

@@ -195,6 +195,35 @@ final class CommandLineTests: XCTestCase {
                     mentioning: ["nothing.txt", "no such file"])
     }
 
+    func testEncodeImages() throws {
+        let d = directory!
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("ExpertsTests/Fixtures")
+        let images = fixtures.appendingPathComponent("efficientnet_images.npy").path
+        let result = try CLI.run(["encode", "--expert", "efficientnet-lite0", "--input", images,
+                                  "--input", fixtures.appendingPathComponent("gray.png").path,
+                                  "--output", "z.npy", "--layer", "logits", "--top", "2", "--batch-size", "3"], in: d)
+        if result.status != 0 && result.stderr.contains("could not fetch asset") {
+            throw XCTSkip("the EfficientNet asset cannot be fetched here: \(result.stderr)")
+        }
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let logits = try NPY.readFloat32(d.appendingPathComponent("z.npy"))
+        XCTAssertEqual(logits.shape, [5, 1000])
+        let lines = result.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 5)
+        XCTAssertTrue(lines[0].contains("[0]: Egyptian cat ("), String(lines[0]))
+        XCTAssertTrue(lines[1].contains("[1]: espresso ("), String(lines[1]))
+        let features = try CLI.run(["encode", "--expert", "efficientnet-lite0", "--input", images, "--output", "f.npy"], in: d)
+        XCTAssertEqual(features.status, 0, features.stderr)
+        XCTAssertEqual(try NPY.readFloat32(d.appendingPathComponent("f.npy")).shape, [4, 1280])
+        try Data("text".utf8).write(to: d.appendingPathComponent("photo.jpg"))
+        assertFails(try CLI.run(["encode", "--expert", "efficientnet-lite0", "--input", "photo.jpg", "--output", "f.npy"], in: d),
+                    mentioning: ["photo.jpg", "not a PNG file"])
+        assertFails(try CLI.run(["encode", "--expert", "efficientnet-lite0", "--input", images, "--output", "f.npy",
+                                 "--layer", "pool5"], in: d),
+                    mentioning: ["--layer"])
+    }
+
     func testDecodeFaces() throws {
         let d = directory!
         var g = SeededGenerator(seed: 4)

@@ -1,0 +1,141 @@
+import Formats
+import Foundation
+import TensorCore
+
+/// Images for the image expert: files to pixels, pixels to the model input.
+///
+/// Accepted files: `.npy` uint8 `[N, side, side, 3]` (used as is), PNG files,
+/// and directories (their `.png` files, sorted by name). PNGs: 8-bit gray is
+/// replicated to RGB, RGB is used as is, RGBA (and gray + alpha) drop the
+/// alpha channel, keeping the stored colour; 16-bit is reduced to 8. A PNG
+/// of another size is resized to `side × side` with `resizeBilinear`, then
+/// rounded to bytes.
+public enum ImageInput {
+    /// A batch of RGB images, `[count, side, side, 3]` bytes, with a name per image.
+    public struct Batch: Sendable {
+        public var pixels: [UInt8]
+        public var count: Int
+        public var side: Int
+        /// The file of each image (`file.npy[3]` for arrays).
+        public var names: [String]
+    }
+
+    /// Loads every image of `paths` (in order) at `side × side`.
+    public static func load(_ paths: [String], side: Int = EfficientNetLite.imageSize) throws -> Batch {
+        var batch = Batch(pixels: [], count: 0, side: side, names: [])
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw ExpertError.badInput("\(path): no such file or directory")
+            }
+            if isDirectory.boolValue {
+                let names = try FileManager.default.contentsOfDirectory(atPath: path)
+                    .filter { $0.lowercased().hasSuffix(".png") }.sorted()
+                guard !names.isEmpty else { throw ExpertError.badInput("\(path): the directory holds no .png files") }
+                for name in names { try appendPNG((path as NSString).appendingPathComponent(name), to: &batch) }
+            } else if path.lowercased().hasSuffix(".npy") {
+                try appendArray(path, to: &batch)
+            } else {
+                try appendPNG(path, to: &batch)
+            }
+        }
+        return batch
+    }
+
+    static func appendArray(_ path: String, to batch: inout Batch) throws {
+        let array = try NPY.read(URL(fileURLWithPath: path))
+        let side = batch.side
+        guard case .uint8(let bytes) = array.storage else {
+            throw ExpertError.badInput("\(path): images must be a uint8 array [N, \(side), \(side), 3]")
+        }
+        guard array.shape.count == 4, array.shape[1] == side, array.shape[2] == side else {
+            throw ExpertError.badInput("\(path): images must be [N, \(side), \(side), 3], got \(array.shape)")
+        }
+        guard array.shape[3] == 3 else {
+            throw ExpertError.badInput("\(path): images must have 3 channels (RGB) in the last axis, got \(array.shape[3])")
+        }
+        batch.pixels += bytes
+        batch.names += (0..<array.shape[0]).map { "\(path)[\($0)]" }
+        batch.count += array.shape[0]
+    }
+
+    static func appendPNG(_ path: String, to batch: inout Batch) throws {
+        guard let data = FileManager.default.contents(atPath: path),
+              data.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) else {
+            throw ExpertError.badInput("\(path): not a PNG file (images are PNG files, directories of PNGs, or .npy uint8 [N, H, W, 3])")
+        }
+        let image: PNGImage
+        do {
+            image = try PNGImage.read(URL(fileURLWithPath: path), alpha: .drop)
+        } catch {
+            throw ExpertError.badInput((error as? LocalizedError)?.errorDescription ?? "\(path): \(error)")
+        }
+        let side = batch.side
+        if image.width == side && image.height == side {
+            batch.pixels += image.pixels
+        } else {
+            let planar = (0..<3).flatMap { c in (0..<(image.width * image.height)).map { Float(image.pixels[3 * $0 + c]) } }
+            let resized = resizeBilinear(planar, channels: 3, height: image.height, width: image.width,
+                                         toHeight: side, toWidth: side)
+            var bytes = [UInt8](repeating: 0, count: side * side * 3)
+            for c in 0..<3 {
+                for p in 0..<(side * side) {
+                    bytes[3 * p + c] = UInt8(max(0, min(255, resized[c * side * side + p].rounded())))
+                }
+            }
+            batch.pixels += bytes
+        }
+        batch.names.append(path)
+        batch.count += 1
+    }
+
+    /// Bilinear resize of planar images `[channels, height, width]` →
+    /// `[channels, toHeight, toWidth]`, PyTorch's `interpolate(mode="bilinear",
+    /// align_corners=False)` without antialias: output pixel centres map to
+    /// `src = (dst + ½)·in/out − ½`, clamped below at 0; the two neighbours
+    /// `⌊src⌋` and `min(⌊src⌋ + 1, in − 1)` are mixed by the fractional part.
+    public static func resizeBilinear(_ x: [Float], channels: Int, height: Int, width: Int,
+                                      toHeight: Int, toWidth: Int) -> [Float] {
+        precondition(x.count == channels * height * width && toHeight > 0 && toWidth > 0)
+        func taps(_ outputs: Int, _ inputs: Int) -> [(Int, Int, Float)] {
+            let scale = Float(inputs) / Float(outputs)
+            return (0..<outputs).map { d in
+                let source = max(0, (Float(d) + 0.5) * scale - 0.5)
+                let low = min(Int(source), inputs - 1)
+                return (low, min(low + 1, inputs - 1), source - Float(low))
+            }
+        }
+        let rows = taps(toHeight, height), cols = taps(toWidth, width)
+        var y = [Float](repeating: 0, count: channels * toHeight * toWidth)
+        for c in 0..<channels {
+            let plane = c * height * width
+            for (i, (r0, r1, a)) in rows.enumerated() {
+                for (j, (q0, q1, b)) in cols.enumerated() {
+                    let top = (1 - b) * x[plane + r0 * width + q0] + b * x[plane + r0 * width + q1]
+                    let bottom = (1 - b) * x[plane + r1 * width + q0] + b * x[plane + r1 * width + q1]
+                    y[(c * toHeight + i) * toWidth + j] = (1 - a) * top + a * bottom
+                }
+            }
+        }
+        return y
+    }
+
+    /// The model input `[N, 3, side, side]`, `x = (u8 − 127)/128` per channel
+    /// (TensorFlow's EfficientNet-Lite preprocessing), from pixels `[N, side, side, 3]`.
+    public static func modelInput(_ batch: Batch) -> Tensor {
+        modelInput(pixels: batch.pixels, count: batch.count, side: batch.side)
+    }
+
+    /// The model input `[N, 3, side, side]` from uint8 NHWC pixels `[N, side, side, 3]`.
+    public static func modelInput(pixels: [UInt8], count N: Int, side: Int) -> Tensor {
+        precondition(pixels.count == N * side * side * 3, "pixels are not [\(N), \(side), \(side), 3]")
+        let plane = side * side
+        var x = [Float](repeating: 0, count: pixels.count)
+        for n in 0..<N {
+            for p in 0..<plane {
+                for c in 0..<3 { x[(n * 3 + c) * plane + p] = (Float(pixels[(n * plane + p) * 3 + c]) - 127) / 128 }
+            }
+        }
+        return Tensor(shape: [N, 3, side, side], scalars: x)
+    }
+}
