@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "FlowTests", dependencies: ["Flow"], swiftSettings: numericFlags),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Formats"], swiftSettings: numericFlags),
         .testTarget(name: "ExpertsTests", dependencies: ["Experts", "Datasets"], exclude: ["Fixtures"], swiftSettings: numericFlags),
-        .testTarget(name: "Net2NetTests", dependencies: ["Net2Net", "Experts", "Datasets", "Layers", "TensorCore"], swiftSettings: numericFlags),
+        .testTarget(name: "Net2NetTests", dependencies: ["Net2Net", "Experts", "Datasets", "Formats", "Layers", "TensorCore"], swiftSettings: numericFlags),
     ],
     swiftLanguageModes: [.v5]
 )

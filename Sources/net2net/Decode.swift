@@ -2,6 +2,7 @@ import ArgumentParser
 import Experts
 import Formats
 import Foundation
+import Net2Net
 import TensorCore
 
 struct Decode: ParsableCommand {
@@ -12,13 +13,18 @@ struct Decode: ParsableCommand {
         in [-1, 1] (NCHW, .npy output) or a PNG grid (.png output, --columns per row). \
         The weights are fetched and cached on first use (see `net2net assets`).
 
+        autoencoder — our VAE's decoder (models/autoencoder.safetensors, or --checkpoint): \
+        z [N, 64] → [N, 1, 28, 28] float32 in [-1, 1], or a PNG grid.
+
         Examples:
           net2net decode --expert dcgan-faces --input z.npy --output faces.npy
+          net2net decode --expert autoencoder --random 32 --output samples.png
           net2net decode --expert dcgan-faces --input z.npy --output faces.png
         """)
 
-    @Option(help: "The generator: dcgan-faces.") var expert: String
-    @Option(help: "Latents, float32 .npy [N, 100].") var input: String?
+    @Option(help: "The generator: dcgan-faces or autoencoder.") var expert: String
+    @Option(help: "Latents, float32 .npy [N, 100] (dcgan-faces) or [N, 64] (autoencoder).") var input: String?
+    @Option(help: "autoencoder: a checkpoint other than the shipped one.") var checkpoint: String?
     @Option(help: "Instead of --input: draw this many z ~ N(0, I).") var random: Int?
     @Option(help: "Seed for --random.") var seed: UInt64 = 0
     @Option(help: "Output file: .npy (images) or .png (a grid).") var output: String
@@ -27,13 +33,15 @@ struct Decode: ParsableCommand {
 
     func run() throws {
         try compute.apply()
-        guard expert == "dcgan-faces" else {
-            throw ExpertError.badInput("unknown generator '\(expert)' for decode; available: dcgan-faces")
+        guard expert == "dcgan-faces" || expert == "autoencoder" else {
+            throw ExpertError.badInput("unknown generator '\(expert)' for decode; available: dcgan-faces, autoencoder")
         }
         guard output.hasSuffix(".npy") || output.hasSuffix(".png") else {
             throw ExpertError.badInput("\(output): the output must be a .npy or .png file")
         }
         guard columns >= 1 else { throw ValidationError("--columns must be at least 1") }
+        let vae = expert == "autoencoder" ? try ConvolutionalVAE.load(checkpoint.map(fileURL) ?? ShippedModels.autoencoder).model : nil
+        let width = vae?.latentDimension ?? FaceGenerator.latentDimension
         let z: Tensor
         let source: String
         switch (input, random) {
@@ -43,16 +51,20 @@ struct Decode: ParsableCommand {
         case let (nil, count?):
             guard count >= 1 else { throw ValidationError("--random must be at least 1") }
             var generator = SeededGenerator(seed: seed)
-            z = generator.normalTensor([count, FaceGenerator.latentDimension])
+            z = generator.normalTensor([count, width])
             source = "--random"
         default:
             throw ValidationError("give either --input z.npy or --random N")
         }
-        guard z.rank == 2, z.shape[1] == FaceGenerator.latentDimension else {
-            throw ExpertError.badInput("\(source): z must be [N, \(FaceGenerator.latentDimension)] for dcgan-faces, got \(z.shape)")
+        guard z.rank == 2, z.shape[1] == width else {
+            throw ExpertError.badInput("\(source): z must be [N, \(width)] for \(expert), got \(z.shape)")
         }
-        let generator = try FaceGenerator(store: AssetStore(), progress: { note("dcgan-faces: \($0)") })
-        let images = try generator.generate(z)
+        let images: Tensor
+        if let vae {
+            images = try vae.decode(z)
+        } else {
+            images = try FaceGenerator(store: AssetStore(), progress: { note("dcgan-faces: \($0)") }).generate(z)
+        }
         if output.hasSuffix(".png") {
             guard images.shape[0] > 0 else { throw ExpertError.badInput("\(source): no latents, nothing to draw") }
             try PNGImage.grid(images, columns: columns).write(to: fileURL(output))

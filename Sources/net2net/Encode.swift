@@ -2,6 +2,7 @@ import ArgumentParser
 import Experts
 import Formats
 import Foundation
+import Net2Net
 import TensorCore
 
 struct Encode: ParsableCommand {
@@ -20,28 +21,45 @@ struct Encode: ParsableCommand {
         with --layer logits [N, 1000] ImageNet logits. --top K prints each image's K most \
         likely ImageNet classes (fetches the imagenet-classes asset).
 
+        autoencoder — 28×28 gray images for our own autoencoder (models/autoencoder.safetensors, \
+        or --checkpoint): .npy float32 [N, 1, 28, 28] in [-1, 1], .npy uint8 [N, 28, 28], or PNG \
+        files/directories (resized to 28×28, gray = mean of R, G, B) → [N, 64] posterior means, \
+        or with --sample draws z ~ q(z|x) (--seed).
+
         Examples:
           net2net encode --expert minilm --input captions.txt --output captions.npy
+          net2net encode --expert autoencoder --input digits.npy --output z.npy
           net2net encode --expert efficientnet-lite0 --input photos/ --output z.npy --top 3
         """)
 
-    @Option(help: "The expert: minilm or efficientnet-lite0.") var expert: String
+    @Option(help: "The expert: minilm, efficientnet-lite0 or autoencoder.") var expert: String
     @Option(help: "Input file (- for standard input); images: repeat for several files or directories.")
     var input: [String]
     @Option(help: "Output .npy file.") var output: String
     @Option(help: "Sentences or images per batch.") var batchSize: Int = 32
     @Option(help: "efficientnet-lite0: features (pooled, [N, 1280]) or logits ([N, 1000]).") var layer: String = "features"
     @Option(help: "efficientnet-lite0: print the K most likely ImageNet classes per image.") var top: Int = 0
+    @Option(help: "autoencoder: a checkpoint other than the shipped one.") var checkpoint: String?
+    @Flag(help: "autoencoder: draw z from the posterior instead of taking its mean.") var sample = false
+    @Option(help: "autoencoder: seed for --sample.") var seed: UInt64 = 0
     @OptionGroup var compute: ComputeOptions
 
     func run() throws {
         try compute.apply()
-        guard ["minilm", "efficientnet-lite0"].contains(expert) else {
-            throw ExpertError.badInput("unknown expert '\(expert)' for encode; available: minilm, efficientnet-lite0")
+        guard ["minilm", "efficientnet-lite0", "autoencoder"].contains(expert) else {
+            throw ExpertError.badInput("unknown expert '\(expert)' for encode; available: minilm, efficientnet-lite0, autoencoder")
         }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard output.hasSuffix(".npy") else { throw ExpertError.badInput("\(output): the output must be a .npy file") }
         if expert == "efficientnet-lite0" { return try encodeImages() }
+        if expert == "autoencoder" {
+            let (images, _) = try ImageInput.loadGray(input)
+            let model = try ConvolutionalVAE.load(checkpoint.map(fileURL) ?? ShippedModels.autoencoder).model
+            let z = try model.encode(images, sample: sample, seed: seed)
+            try NPY.write(z, to: fileURL(output))
+            note("wrote \(z.shape) → \(output)")
+            return
+        }
         guard input.count == 1 else { throw ValidationError("minilm reads one --input file") }
         let sentences = try Encode.readLines(input[0])
         let text = try TextExpert(store: AssetStore(), progress: { note("minilm: \($0)") })

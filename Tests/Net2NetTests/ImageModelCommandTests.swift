@@ -1,0 +1,66 @@
+import XCTest
+import Formats
+import TensorCore
+@testable import Net2Net
+
+/// `encode`/`decode --expert autoencoder` and the training commands' argument errors.
+final class ImageModelCommandTests: XCTestCase {
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        guard FileManager.default.isExecutableFile(atPath: CLI.executable.path) else {
+            XCTFail("the net2net executable is not built at \(CLI.executable.path); run `swift build` before `swift test`")
+            throw XCTSkip("no executable")
+        }
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("image-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        if let directory { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    func testDecodeThenEncodeWithTheShippedAutoencoder() throws {
+        let decoded = try CLI.run(["decode", "--expert", "autoencoder", "--random", "5", "--seed", "3", "--output", "x.npy"], in: directory)
+        XCTAssertEqual(decoded.status, 0, decoded.stderr)
+        let images = try NPY.readFloat32(directory.appendingPathComponent("x.npy"))
+        XCTAssertEqual(images.shape, [5, 1, 28, 28])
+        XCTAssertTrue(images.scalars.allSatisfy { $0 >= -1 && $0 <= 1 })
+        let encoded = try CLI.run(["encode", "--expert", "autoencoder", "--input", "x.npy", "--output", "z.npy"], in: directory)
+        XCTAssertEqual(encoded.status, 0, encoded.stderr)
+        let z = try NPY.readFloat32(directory.appendingPathComponent("z.npy"))
+        XCTAssertEqual(z.shape, [5, 64])
+        // Encoding then decoding again lands near the same images (the autoencoder is a good one).
+        let again = try CLI.run(["decode", "--expert", "autoencoder", "--input", "z.npy", "--output", "y.npy"], in: directory)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        let y = try NPY.readFloat32(directory.appendingPathComponent("y.npy"))
+        var mse: Float = 0
+        for i in 0..<y.count { mse += (y.scalars[i] - images.scalars[i]) * (y.scalars[i] - images.scalars[i]) / Float(y.count) }
+        XCTAssertLessThan(mse, 0.05)
+        let grid = try CLI.run(["decode", "--expert", "autoencoder", "--input", "z.npy", "--output", "g.png"], in: directory)
+        XCTAssertEqual(grid.status, 0, grid.stderr)
+        XCTAssertEqual(try PNGImage.read(directory.appendingPathComponent("g.png")).height, 28 + 4)
+    }
+
+    func testBadInputsAreClear() throws {
+        try NPY.write(Tensor(zeros: [2, 100]), to: directory.appendingPathComponent("wide.npy"))
+        let wrongWidth = try CLI.run(["decode", "--expert", "autoencoder", "--input", "wide.npy", "--output", "x.npy"], in: directory)
+        XCTAssertNotEqual(wrongWidth.status, 0)
+        XCTAssertTrue(wrongWidth.stderr.contains("wide.npy: z must be [N, 64] for autoencoder"), wrongWidth.stderr)
+        try Data("not a checkpoint".utf8).write(to: directory.appendingPathComponent("bad.safetensors"))
+        let badCheckpoint = try CLI.run(["decode", "--expert", "autoencoder", "--checkpoint", "bad.safetensors",
+                                         "--random", "2", "--output", "x.npy"], in: directory)
+        XCTAssertNotEqual(badCheckpoint.status, 0)
+        XCTAssertTrue(badCheckpoint.stderr.contains("bad.safetensors"), badCheckpoint.stderr)
+        try Data("text".utf8).write(to: directory.appendingPathComponent("notes.png"))
+        let notPNG = try CLI.run(["encode", "--expert", "autoencoder", "--input", "notes.png", "--output", "z.npy"], in: directory)
+        XCTAssertNotEqual(notPNG.status, 0)
+        XCTAssertTrue(notPNG.stderr.contains("notes.png"), notPNG.stderr)
+        let unknownKey = try CLI.run(["autoencoder", "train", "--set", "latnet_dim=3", "--output-dir", "run"], in: directory)
+        XCTAssertNotEqual(unknownKey.status, 0)
+        XCTAssertTrue(unknownKey.stderr.contains("unknown key 'latnet_dim'"), unknownKey.stderr)
+        let noOutput = try CLI.run(["classifier", "train", "--set", "epochs=1"], in: directory)
+        XCTAssertNotEqual(noOutput.status, 0)
+        XCTAssertTrue(noOutput.stderr.contains("--output-dir"), noOutput.stderr)
+    }
+}
