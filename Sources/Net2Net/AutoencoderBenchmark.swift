@@ -15,27 +15,17 @@ public enum AutoencoderBenchmark {
         return encoder + decoder
     }
 
-    /// Images per second of training steps at `batch`, timed for at least `seconds`.
-    public static func trainingRate(architecture: AutoencoderArchitecture, batch: Int, seconds: Double) -> Double {
+    /// One training step on a fixed batch of `batch` random images, ready to be timed.
+    public static func trainingStep(architecture: AutoencoderArchitecture, batch: Int) -> () -> Void {
         let model = ConvolutionalVAE(architecture: architecture, seed: 0)
         var generator = SeededGenerator(seed: 1)
         let x = (0..<(batch * ConvolutionalVAE.pixelCount)).map { _ in 2 * generator.nextUniform() - 1 }
         let workspace = model.makeTrainingWorkspace(batch: batch)
         let gradients = FloatBuffer(count: model.parameters.count)
         let adam = Adam(parameterCount: model.parameters.count, beta1: 0.9, beta2: 0.999, amsgrad: false)
-        func step() {
+        return {
             _ = model.lossAndGradient(x, batch: batch, beta: 1, generator: &generator, gradients: gradients, workspace: workspace)
             adam.update(parameters: model.parameters, gradients: gradients, learningRate: 1e-4)
         }
-        for _ in 0..<3 { step() }
-        var count = 0
-        let start = DispatchTime.now().uptimeNanoseconds
-        var elapsed = 0.0
-        repeat {
-            step()
-            count += batch
-            elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        } while elapsed < seconds
-        return Double(count) / elapsed
     }
 }

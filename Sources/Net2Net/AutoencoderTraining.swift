@@ -4,7 +4,7 @@ import Layers
 import TensorCore
 
 /// `net2net autoencoder train` settings (YAML keys in `CodingKeys`).
-public struct AutoencoderTrainingConfiguration: YAMLConfigurable, Equatable {
+public struct AutoencoderTrainingConfiguration: ImageTrainingSettings, Equatable {
     public var latentDimension = 64
     public var width = 32
     public var slope: Float = 0.2

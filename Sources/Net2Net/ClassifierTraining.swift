@@ -4,7 +4,7 @@ import Layers
 import TensorCore
 
 /// `net2net classifier train` settings (YAML keys in `CodingKeys`).
-public struct ClassifierTrainingConfiguration: YAMLConfigurable, Equatable {
+public struct ClassifierTrainingConfiguration: ImageTrainingSettings, Equatable {
     public var batchSize = 128
     public var learningRate = 2e-3
     public var epochs = 8

@@ -173,3 +173,25 @@ public final class ImageModelTrainer {
         return step
     }
 }
+
+/// The loop settings both image-model configurations have.
+public protocol ImageTrainingSettings: YAMLConfigurable {
+    var batchSize: Int { get }
+    var learningRate: Double { get }
+    var epochs: Int { get }
+    var seed: UInt64 { get }
+    var logEvery: Int { get }
+    var checkpointEvery: Int { get }
+    var outputDirectory: String? { get }
+}
+
+extension ImageModelTrainer {
+    /// A trainer with the loop settings of `settings` (stored as JSON with the optimiser state).
+    public convenience init(task: ImageTrainingTask, images: Tensor, labels: [Int], settings: some ImageTrainingSettings,
+                            outputDirectory: URL?, resume: Bool = false) throws {
+        try self.init(task: task, images: images, labels: labels, batchSize: settings.batchSize, epochs: settings.epochs,
+                      learningRate: Float(settings.learningRate), seed: settings.seed, outputDirectory: outputDirectory,
+                      logEvery: settings.logEvery, checkpointEvery: settings.checkpointEvery,
+                      settingsJSON: settings.json(), resume: resume)
+    }
+}

@@ -108,28 +108,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Reads a YAML mapping of keys to values, then applies `key=value`
     /// overrides. Unknown keys and ill-typed values are errors.
     public static func load(yaml: String?, source: String = "config", overrides: [String] = []) throws -> TrainingConfiguration {
-        var values: [String: Any] = [:]
-        if let yaml {
-            let parsed: Any?
-            do { parsed = try Yams.load(yaml: yaml) } catch {
-                throw Net2NetError.configuration("\(source): not valid YAML: \(error)")
-            }
-            if let parsed {
-                guard let mapping = parsed as? [String: Any] else {
-                    throw Net2NetError.configuration("\(source): expected a mapping of keys to values at the top level")
-                }
-                values = mapping
-            }
-        }
-        for override in overrides {
-            guard let equals = override.firstIndex(of: "=") else {
-                throw Net2NetError.configuration("--set \(override): expected key=value")
-            }
-            let key = String(override[..<equals]).trimmingCharacters(in: .whitespaces)
-            let raw = String(override[override.index(after: equals)...])
-            values[key] = (try? Yams.load(yaml: raw)).flatMap { $0 } ?? raw
-        }
-        return try from(values, source: source)
+        try from(YAMLSettings.values(yaml: yaml, source: source, overrides: overrides), source: source)
     }
 
     /// Builds a configuration from a dictionary of keys to YAML scalars.

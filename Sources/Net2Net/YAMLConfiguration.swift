@@ -15,27 +15,7 @@ public protocol YAMLConfigurable: Codable, Sendable {
 extension YAMLConfigurable {
     /// Reads `yaml` (nil: defaults only), then applies `overrides`.
     public static func load(yaml: String?, source: String = "config", overrides: [String] = []) throws -> Self {
-        var values: [String: Any] = [:]
-        if let yaml {
-            let parsed: Any?
-            do { parsed = try Yams.load(yaml: yaml) } catch {
-                throw Net2NetError.configuration("\(source): not valid YAML: \(error)")
-            }
-            if let parsed {
-                guard let mapping = parsed as? [String: Any] else {
-                    throw Net2NetError.configuration("\(source): expected a mapping of keys to values at the top level")
-                }
-                values = mapping
-            }
-        }
-        for override in overrides {
-            guard let equals = override.firstIndex(of: "=") else {
-                throw Net2NetError.configuration("--set \(override): expected key=value")
-            }
-            let key = String(override[..<equals]).trimmingCharacters(in: .whitespaces)
-            let raw = String(override[override.index(after: equals)...])
-            values[key] = (try? Yams.load(yaml: raw)).flatMap { $0 } ?? raw
-        }
+        let values = try YAMLSettings.values(yaml: yaml, source: source, overrides: overrides)
         for key in values.keys where !keys.contains(key) {
             throw Net2NetError.configuration("\(source): unknown key '\(key)'; known keys: \(keys.sorted().joined(separator: ", "))")
         }
@@ -65,6 +45,36 @@ extension YAMLConfigurable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+}
+
+/// Reading settings: a YAML mapping of keys to scalars, then `key=value` overrides.
+public enum YAMLSettings {
+    /// The mapping in `yaml` (nil: empty) with `overrides` applied; values are
+    /// YAML scalars (an override's value is parsed as YAML too).
+    public static func values(yaml: String?, source: String, overrides: [String]) throws -> [String: Any] {
+        var values: [String: Any] = [:]
+        if let yaml {
+            let parsed: Any?
+            do { parsed = try Yams.load(yaml: yaml) } catch {
+                throw Net2NetError.configuration("\(source): not valid YAML: \(error)")
+            }
+            if let parsed {
+                guard let mapping = parsed as? [String: Any] else {
+                    throw Net2NetError.configuration("\(source): expected a mapping of keys to values at the top level")
+                }
+                values = mapping
+            }
+        }
+        for override in overrides {
+            guard let equals = override.firstIndex(of: "=") else {
+                throw Net2NetError.configuration("--set \(override): expected key=value")
+            }
+            let key = String(override[..<equals]).trimmingCharacters(in: .whitespaces)
+            let raw = String(override[override.index(after: equals)...])
+            values[key] = (try? Yams.load(yaml: raw)).flatMap { $0 } ?? raw
+        }
+        return values
     }
 }
 

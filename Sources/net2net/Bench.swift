@@ -134,45 +134,20 @@ struct Bench: ParsableCommand {
         // Multiply-adds per image: Σ Cin·Cout·k²·Hin·Win over the five transposed convolutions.
         let flopsPerImage = 2.0 * Double(100 * 512 * 16 * 1 + 512 * 256 * 16 * 16 + 256 * 128 * 16 * 64
                                          + 128 * 64 * 16 * 256 + 64 * 3 * 16 * 1024)
-        var rows: [(String, Double)] = []
+        var rows: [(name: String, rate: Double)] = []
         for batch in [1, 64] {
             var rng = SeededGenerator(seed: 0)
             let z = rng.normalTensor([batch, FaceGenerator.latentDimension])
-            _ = try generator.generate(z)
-            var count = 0
-            let start = DispatchTime.now().uptimeNanoseconds
-            var elapsed = 0.0
-            repeat {
-                _ = try generator.generate(z)
-                count += batch
-                elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            } while elapsed < minTime
-            rows.append(("decode-b\(batch)", Double(count) / elapsed))
+            rows.append(("decode-b\(batch)", try imagesPerSecond(batch: batch) { _ = try generator.generate(z) }))
         }
         var rates: [String: Double] = [:]
+        var version: String? = nil
         if let baseline {
-            (rates, _) = try runBaseline(baseline, arguments: [directory.path, "--json", "--threads", String(threads),
-                                                               "--seconds", String(minTime)],
-                                         rateKey: "images_per_second")
+            (rates, version) = try runBaseline(baseline, arguments: [directory.path, "--json", "--threads", String(threads),
+                                                                     "--seconds", String(minTime)],
+                                               rateKey: "images_per_second")
         }
-        if json {
-            try printJSON(["threads": threads, "sgemm_peak_gflops": peak, "results": rows.map { name, rate -> [String: Any] in
-                var row: [String: Any] = ["case": name, "images_per_second": rate,
-                                          "gflops": rate * flopsPerImage / 1e9, "fraction_of_peak": rate * flopsPerImage / 1e9 / peak]
-                if let b = rates[name] { row["baseline_images_per_second"] = b; row["ratio"] = rate / b }
-                return row
-            }])
-        } else {
-            print("threads \(threads), sgemm peak \(String(format: "%.1f", peak)) GFLOP/s")
-            print("case          ours images/s   GFLOP/s  of peak   PyTorch images/s   ratio")
-            for (name, rate) in rows {
-                let gflops = rate * flopsPerImage / 1e9
-                let b = rates[name]
-                print(name.padding(toLength: 12, withPad: " ", startingAt: 0)
-                      + String(format: "%15.1f %9.1f %7.0f%%", rate, gflops, 100 * gflops / peak)
-                      + (b.map { String(format: "%19.1f %7.2f×", $0, rate / $0) } ?? "                  —       —"))
-            }
-        }
+        try reportImageRates(rows, flopsPerImage: flopsPerImage, peak: peak, baselineRates: rates, baselineVersion: version)
     }
 
     func runFlow() throws {

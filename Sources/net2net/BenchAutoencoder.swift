@@ -12,36 +12,21 @@ extension Bench {
         note("measuring the sgemm peak (2048³, \(threads) threads)…")
         let peak = FlowBenchmark.sgemmPeak()
         let flopsPerImage = 3 * 2 * AutoencoderBenchmark.forwardMultiplyAdds(architecture)
-        var rows: [(String, Double)] = []
+        var rows: [(name: String, rate: Double)] = []
         for batch in [64, 128] {
             note("vae-train-b\(batch)…")
-            rows.append(("vae-train-b\(batch)", AutoencoderBenchmark.trainingRate(architecture: architecture, batch: batch,
-                                                                                 seconds: minTime)))
+            let step = AutoencoderBenchmark.trainingStep(architecture: architecture, batch: batch)
+            rows.append(("vae-train-b\(batch)", imagesPerSecond(batch: batch) { step() }))
         }
         var rates: [String: Double] = [:]
+        var version: String? = nil
         if let baseline {
-            (rates, _) = try runBaseline(baseline, arguments: ["--json", "--threads", String(threads), "--seconds", String(minTime),
-                                                               "--latent", String(architecture.latentDimension),
-                                                               "--width", String(architecture.width)],
-                                         rateKey: "images_per_second")
+            (rates, version) = try runBaseline(baseline, arguments: ["--json", "--threads", String(threads), "--seconds", String(minTime),
+                                                                     "--latent", String(architecture.latentDimension),
+                                                                     "--width", String(architecture.width)],
+                                               rateKey: "images_per_second")
         }
-        if json {
-            try printJSON(["threads": threads, "sgemm_peak_gflops": peak, "results": rows.map { name, rate -> [String: Any] in
-                var row: [String: Any] = ["case": name, "images_per_second": rate, "gflops": rate * flopsPerImage / 1e9,
-                                          "fraction_of_peak": rate * flopsPerImage / 1e9 / peak]
-                if let b = rates[name] { row["baseline_images_per_second"] = b; row["ratio"] = rate / b }
-                return row
-            }])
-        } else {
-            print("threads \(threads), sgemm peak \(String(format: "%.1f", peak)) GFLOP/s (training FLOPs counted as 3× the forward)")
-            print("case              ours images/s   GFLOP/s  of peak   PyTorch images/s   ratio")
-            for (name, rate) in rows {
-                let gflops = rate * flopsPerImage / 1e9
-                let b = rates[name]
-                print(name.padding(toLength: 16, withPad: " ", startingAt: 0)
-                      + String(format: "%15.1f %9.1f %7.0f%%", rate, gflops, 100 * gflops / peak)
-                      + (b.map { String(format: "%19.1f %7.2f×", $0, rate / $0) } ?? "                  —       —"))
-            }
-        }
+        try reportImageRates(rows, flopsPerImage: flopsPerImage, peak: peak, baselineRates: rates, baselineVersion: version,
+                             note: " (a training step counted as 3× the forward)")
     }
 }

@@ -38,6 +38,22 @@ struct ImageTrainingOptions: ParsableArguments {
         return try T.load(yaml: yaml, source: config ?? "flags", overrides: all)
     }
 
+    /// Loads Fashion-MNIST + MNIST-5k, builds the task (given the output
+    /// directory and the test set; returns it and a description) and trains it.
+    func train<S: ImageTrainingSettings>(_ settings: S, modelFile: String,
+                                         makeTask: (URL, ImageDataset) throws -> (ImageTrainingTask, String)) throws {
+        let output = try output(settings.outputDirectory, modelFile: modelFile)
+        let store = AssetStore()
+        let train = try ImageDataset.fashionAndDigits(.train, store: store, progress: { note($0) })
+        let test = try ImageDataset.fashionAndDigits(.test, store: store, progress: { note($0) })
+        let (task, description) = try makeTask(output, test)
+        let trainer = try ImageModelTrainer(task: task, images: train.images, labels: ImageClassifier.labels(of: train),
+                                            settings: settings, outputDirectory: output, resume: resume)
+        note("training \(description), \(train.count) images, batch \(settings.batchSize), \(trainer.totalSteps) steps"
+             + (resume ? ", resuming at step \(trainer.step)" : ""))
+        try runImageTraining(trainer)
+    }
+
     func output(_ path: String?, modelFile: String) throws -> URL {
         guard let path else {
             throw Net2NetError.configuration("give --output-dir (or the key output_dir) for the checkpoints")
@@ -101,32 +117,21 @@ struct AutoencoderTrain: ParsableCommand {
     func run() throws {
         try compute.apply()
         let settings = try options.settings(AutoencoderTrainingConfiguration.self)
-        let output = try options.output(settings.outputDirectory, modelFile: AutoencoderTrainingTask.modelFile)
-        let store = AssetStore()
-        let train = try ImageDataset.fashionAndDigits(.train, store: store, progress: { note($0) })
-        let test = try ImageDataset.fashionAndDigits(.test, store: store, progress: { note($0) })
-        let model: ConvolutionalVAE
-        if options.resume {
-            let loaded = try ConvolutionalVAE.load(output.appendingPathComponent(AutoencoderTrainingTask.modelFile))
-            guard loaded.model.architecture == settings.architecture else {
-                throw Net2NetError.checkpoint(path: output.path, problem: "its architecture differs from this configuration")
+        try options.train(settings, modelFile: AutoencoderTrainingTask.modelFile) { output, test in
+            let model: ConvolutionalVAE
+            if options.resume {
+                let loaded = try ConvolutionalVAE.load(output.appendingPathComponent(AutoencoderTrainingTask.modelFile))
+                guard loaded.model.architecture == settings.architecture else {
+                    throw Net2NetError.checkpoint(path: output.path, problem: "its architecture differs from this configuration")
+                }
+                model = loaded.model
+            } else {
+                model = ConvolutionalVAE(architecture: settings.architecture, seed: settings.seed)
             }
-            model = loaded.model
-        } else {
-            model = ConvolutionalVAE(architecture: settings.architecture, seed: settings.seed)
+            let task = AutoencoderTrainingTask(model: model, beta: Float(settings.beta), seed: settings.seed,
+                                               batchSize: settings.batchSize, validation: test.images)
+            return (task, "the autoencoder: latent \(settings.latentDimension)-d, \(model.parameterCount) parameters")
         }
-        let task = AutoencoderTrainingTask(model: model, beta: Float(settings.beta), seed: settings.seed,
-                                           batchSize: settings.batchSize, validation: test.images)
-        let trainer = try ImageModelTrainer(task: task, images: train.images, labels: ImageClassifier.labels(of: train),
-                                            batchSize: settings.batchSize, epochs: settings.epochs,
-                                            learningRate: Float(settings.learningRate), seed: settings.seed,
-                                            outputDirectory: output, logEvery: settings.logEvery,
-                                            checkpointEvery: settings.checkpointEvery, settingsJSON: settings.json(),
-                                            resume: options.resume)
-        note("training the autoencoder: \(train.count) images, latent \(settings.latentDimension)-d, "
-             + "\(model.parameterCount) parameters, batch \(settings.batchSize), \(trainer.totalSteps) steps"
-             + (options.resume ? ", resuming at step \(trainer.step)" : ""))
-        try runImageTraining(trainer)
     }
 }
 
@@ -149,24 +154,14 @@ struct ClassifierTrain: ParsableCommand {
     func run() throws {
         try compute.apply()
         let settings = try options.settings(ClassifierTrainingConfiguration.self)
-        let output = try options.output(settings.outputDirectory, modelFile: ClassifierTrainingTask.modelFile)
-        let store = AssetStore()
-        let train = try ImageDataset.fashionAndDigits(.train, store: store, progress: { note($0) })
-        let test = try ImageDataset.fashionAndDigits(.test, store: store, progress: { note($0) })
-        let model = options.resume
-            ? try ImageClassifier.load(output.appendingPathComponent(ClassifierTrainingTask.modelFile)).model
-            : ImageClassifier(seed: settings.seed)
-        let task = ClassifierTrainingTask(model: model, shift: settings.shift, seed: settings.seed, batchSize: settings.batchSize,
-                                          validation: test.images, validationLabels: ImageClassifier.labels(of: test))
-        let trainer = try ImageModelTrainer(task: task, images: train.images, labels: ImageClassifier.labels(of: train),
-                                            batchSize: settings.batchSize, epochs: settings.epochs,
-                                            learningRate: Float(settings.learningRate), seed: settings.seed,
-                                            outputDirectory: output, logEvery: settings.logEvery,
-                                            checkpointEvery: settings.checkpointEvery, settingsJSON: settings.json(),
-                                            resume: options.resume)
-        note("training the classifier: \(train.count) images, \(model.parameterCount) parameters, "
-             + "batch \(settings.batchSize), \(trainer.totalSteps) steps" + (options.resume ? ", resuming at step \(trainer.step)" : ""))
-        try runImageTraining(trainer)
+        try options.train(settings, modelFile: ClassifierTrainingTask.modelFile) { output, test in
+            let model = options.resume
+                ? try ImageClassifier.load(output.appendingPathComponent(ClassifierTrainingTask.modelFile)).model
+                : ImageClassifier(seed: settings.seed)
+            let task = ClassifierTrainingTask(model: model, shift: settings.shift, seed: settings.seed, batchSize: settings.batchSize,
+                                              validation: test.images, validationLabels: ImageClassifier.labels(of: test))
+            return (task, "the classifier: \(model.parameterCount) parameters")
+        }
     }
 }
 
