@@ -62,27 +62,32 @@ struct Train: ParsableCommand {
         note("training τ: \(data.count) pairs, condition \(data.conditionDimension)-d → target \(data.dimension)-d, "
              + "\(trainer.flow.parameterCount) parameters, batch \(settings.batchSize), lr \(settings.learningRate)"
              + (resume ? ", resuming at step \(trainer.step)" : ""))
-        signal(SIGINT) { _ in
-            // The first Ctrl-C asks for a checkpoint and a clean stop; a second one kills.
-            interruptRequested = true
-            signal(SIGINT, SIG_DFL)
-        }
-        try trainer.run(shouldStop: { interruptRequested }) { event in
-            switch event {
-            case let .progress(step, total, loss, nats, rate, lr):
-                note(String(format: "step %d/%d  loss %.4f  %.4f nats/dim  %.0f samples/s  lr %.3g",
-                            step, total, loss, nats, rate, lr))
-            case let .validation(step, nats, count):
-                note(String(format: "step %d  validation %.4f nats/dim (%d pairs)", step, nats, count))
-            case let .checkpoint(step, directory):
-                if step % settings.checkpointEvery == 0 || step == settings.steps || interruptRequested {
-                    note("step \(step)  checkpoint → \(directory.path)")
-                }
+        try runFlowTraining(trainer, settings: settings)
+    }
+}
+
+/// Runs `trainer`, printing progress and validation, checkpointing on Ctrl-C.
+func runFlowTraining(_ trainer: Trainer, settings: TrainingConfiguration) throws {
+    signal(SIGINT) { _ in
+        // The first Ctrl-C asks for a checkpoint and a clean stop; a second one kills.
+        interruptRequested = true
+        signal(SIGINT, SIG_DFL)
+    }
+    try trainer.run(shouldStop: { interruptRequested }) { event in
+        switch event {
+        case let .progress(step, total, loss, nats, rate, lr):
+            note(String(format: "step %d/%d  loss %.4f  %.4f nats/dim  %.0f samples/s  lr %.3g",
+                        step, total, loss, nats, rate, lr))
+        case let .validation(step, nats, count):
+            note(String(format: "step %d  validation %.4f nats/dim (%d pairs)", step, nats, count))
+        case let .checkpoint(step, directory):
+            if step % settings.checkpointEvery == 0 || step == settings.steps || interruptRequested {
+                note("step \(step)  checkpoint → \(directory.path)")
             }
         }
-        if interruptRequested {
-            note("interrupted: checkpoint at step \(trainer.step) saved; continue with --resume")
-            throw ExitCode(130)
-        }
+    }
+    if interruptRequested {
+        note("interrupted: checkpoint at step \(trainer.step) saved; continue with --resume")
+        throw ExitCode(130)
     }
 }

@@ -1,0 +1,204 @@
+import Datasets
+import Experts
+import Flow
+import Foundation
+import TensorCore
+
+/// The numbers `net2net eval-experiment` reports for a trained τ (all on the
+/// held-out images: Fashion-MNIST test + the MNIST-5k test split).
+public struct ExperimentReport: Codable, Sendable {
+    public var experiment: String
+    /// Held-out negative log-likelihood of z_Θ given z_Φ, nats per dimension, and the pair count.
+    public var heldOutNatsPerDim: Double
+    public var heldOutPairs: Int
+    /// Fraction of decoded samples the classifier assigns to the class they were conditioned on
+    /// (`samples_per_condition` samples for each of the 20 classes).
+    public var conditionalAccuracy: Double
+    public var samplesPerCondition: Int
+    /// FID-F of one sample per test condition against the test images, and of two halves of the test images (the floor).
+    public var fid: Double
+    public var realHalvesFID: Double
+    /// Mean pairwise RMS pixel distance between samples of one condition, averaged over classes;
+    /// the same for real test images of one class.
+    public var diversity: Double
+    public var realDiversity: Double
+    /// Text: accuracy on held-out free-text prompts no template produces.
+    public var promptAccuracy: Double?
+    /// Label: class swap v = τ⁻¹(z | a), z* = τ(v | b) against latent arithmetic z + μ_b − μ_a.
+    public var swap: SwapReport?
+
+    enum CodingKeys: String, CodingKey {
+        case experiment, heldOutNatsPerDim = "held_out_nats_per_dim", heldOutPairs = "held_out_pairs"
+        case conditionalAccuracy = "conditional_accuracy", samplesPerCondition = "samples_per_condition"
+        case fid = "fid_f", realHalvesFID = "real_halves_fid_f", diversity, realDiversity = "real_diversity"
+        case promptAccuracy = "prompt_accuracy", swap
+    }
+}
+
+public struct SwapReport: Codable, Sendable {
+    public var count: Int
+    public var targetAccuracy: Double
+    public var fid: Double
+    public var arithmeticTargetAccuracy: Double
+    public var arithmeticFID: Double
+
+    enum CodingKeys: String, CodingKey {
+        case count, targetAccuracy = "target_accuracy", fid = "fid_f"
+        case arithmeticTargetAccuracy = "arithmetic_target_accuracy", arithmeticFID = "arithmetic_fid_f"
+    }
+}
+
+/// Evaluates a trained experiment.
+public final class ExperimentEvaluation {
+    public let flow: ConditionalFlow
+    public let experts: ExperimentExperts
+    public let classifier: ImageClassifier
+    let progress: (String) -> Void
+
+    public init(flow: ConditionalFlow, experts: ExperimentExperts, classifier: ImageClassifier,
+                progress: @escaping (String) -> Void = { _ in }) {
+        self.flow = flow
+        self.experts = experts
+        self.classifier = classifier
+        self.progress = progress
+    }
+
+    /// Decoded samples `[N·K, 1, 28, 28]` for conditions `[N, Dc]`, condition-major.
+    public func samples(_ condition: Tensor, count: Int, seed: UInt64, temperature: Float = 1) throws -> Tensor {
+        let z = try Translation.sample(flow: flow, condition: condition, count: count, temperature: temperature, seed: seed)
+        return try experts.autoencoder.decode(z)
+    }
+
+    public func run(test: ImageDataset, train: ImageDataset, attributes: ImageAttributes?, samplesPerCondition: Int = 100,
+                    seed: UInt64 = 0) throws -> ExperimentReport {
+        progress("held-out pairs")
+        let data = try experts.pairs(test, attributes: attributes, seed: seed &+ 7)
+        let nll = Evaluation.natsPerDimension(flow: flow, target: data.pairs.target, condition: data.pairs.condition)
+
+        progress("conditional samples: \(samplesPerCondition) for each of the 20 classes")
+        let classes = Array(0..<ImageClassifier.classCount)
+        let (classConditions, _) = try experts.conditions(labels: classes, seed: seed &+ 11)
+        let perClass = try samples(classConditions, count: samplesPerCondition, seed: seed &+ 13)
+        let predicted = try classifier.predict(perClass)
+        var correct = 0
+        for (i, p) in predicted.enumerated() where p == i / samplesPerCondition { correct += 1 }
+        let diversity = ExperimentEvaluation.meanPairwiseDistance(perClass, groups: classes.count, groupSize: samplesPerCondition)
+
+        progress("FID-F: one sample per test condition")
+        let generated = try samples(data.pairs.condition, count: 1, seed: seed &+ 17)
+        let testFeatures = try classifier.evaluate(test.images).features
+        let fid = FrechetDistance.distance(try classifier.evaluate(generated).features, testFeatures)
+        var shuffler = SeededGenerator(seed: seed &+ 19)
+        let order = shuffler.permutation(test.count), half = test.count / 2
+        let floor = FrechetDistance.distance(testFeatures.gatherRows(Array(order[..<half])),
+                                             testFeatures.gatherRows(Array(order[half..<(2 * half)])))
+        let labels = ImageClassifier.labels(of: test)
+        var realGroups: [Int] = []
+        for c in classes {
+            let members = labels.indices.filter { labels[$0] == c }
+            realGroups += members.prefix(min(samplesPerCondition, members.count)).count == samplesPerCondition
+                ? Array(members.prefix(samplesPerCondition)) : []
+        }
+        let realDiversity = ExperimentEvaluation.meanPairwiseDistance(test.subset(realGroups).images,
+                                                                      groups: realGroups.count / samplesPerCondition,
+                                                                      groupSize: samplesPerCondition)
+        var report = ExperimentReport(experiment: experts.kind.rawValue, heldOutNatsPerDim: nll.natsPerDimension,
+                                      heldOutPairs: nll.count, conditionalAccuracy: Double(correct) / Double(predicted.count),
+                                      samplesPerCondition: samplesPerCondition, fid: fid, realHalvesFID: floor,
+                                      diversity: diversity, realDiversity: realDiversity, promptAccuracy: nil, swap: nil)
+        switch experts.kind {
+        case .textToImage:
+            progress("held-out prompts")
+            report.promptAccuracy = try promptAccuracy(samplesPerPrompt: 20, seed: seed &+ 23)
+        case .labelToImage:
+            progress("class swap")
+            report.swap = try swap(test: test, train: train, seed: seed &+ 29)
+        }
+        return report
+    }
+
+    /// Accuracy of samples for the held-out prompts (their expected class).
+    public func promptAccuracy(samplesPerPrompt: Int, seed: UInt64) throws -> Double {
+        let prompts = HeldOutPrompts.all
+        let condition = try experts.embed(prompts.map(\.text))
+        let predicted = try classifier.predict(try samples(condition, count: samplesPerPrompt, seed: seed))
+        var correct = 0
+        for (i, p) in predicted.enumerated() where p == prompts[i / samplesPerPrompt].label { correct += 1 }
+        return Double(correct) / Double(predicted.count)
+    }
+
+    /// The swap target of each 20-class label. Fashion classes go to a related
+    /// class (T-shirt → shirt, trouser → dress, pullover → coat, dress → trouser,
+    /// coat → pullover, sandal → sneaker, shirt → pullover, sneaker → ankle boot,
+    /// bag → sandal, ankle boot → sneaker); digit d goes to fashion class d
+    /// (unpaired digit → fashion translation through the label, paper Tab. 5).
+    public static let fashionSwaps = [6, 3, 4, 1, 2, 7, 2, 9, 5, 7]
+    public static func swapTarget(_ label: Int) -> Int { label < 10 ? fashionSwaps[label] : label - 10 }
+
+    /// Translates every test image to its swap target with τ and with latent arithmetic.
+    public func swap(test: ImageDataset, train: ImageDataset, seed: UInt64) throws -> SwapReport {
+        let labels = ImageClassifier.labels(of: test)
+        let targets = labels.map(ExperimentEvaluation.swapTarget)
+        let z = try experts.autoencoder.encode(test.images)
+        let (from, _) = try experts.conditions(labels: labels, seed: seed)
+        let (to, _) = try experts.conditions(labels: targets, seed: seed)
+        let swapped = try experts.autoencoder.decode(try Translation.translate(flow: flow, target: z, from: from, to: to))
+        // Latent arithmetic: class means of the training latents.
+        let trainLabels = ImageClassifier.labels(of: train)
+        let trainLatents = try experts.autoencoder.encode(train.images)
+        let Z = z.shape[1]
+        var means = [[Double]](repeating: [Double](repeating: 0, count: Z), count: ImageClassifier.classCount)
+        var counts = [Int](repeating: 0, count: ImageClassifier.classCount)
+        for (i, c) in trainLabels.enumerated() {
+            counts[c] += 1
+            for j in 0..<Z { means[c][j] += Double(trainLatents.scalars[i * Z + j]) }
+        }
+        var shifted = z
+        for (i, a) in labels.enumerated() {
+            let b = targets[i]
+            for j in 0..<Z {
+                shifted.scalars[i * Z + j] += Float(means[b][j] / Double(max(counts[b], 1)) - means[a][j] / Double(max(counts[a], 1)))
+            }
+        }
+        let arithmetic = try experts.autoencoder.decode(shifted)
+        // Reference: real test images with the same target-class histogram.
+        var pools = [[Int]](repeating: [], count: ImageClassifier.classCount)
+        for (i, c) in labels.enumerated() { pools[c].append(i) }
+        var generator = SeededGenerator(seed: seed)
+        let reference = targets.map { b in pools[b][Int(generator.next() % UInt64(pools[b].count))] }
+        let referenceFeatures = try classifier.evaluate(test.subset(reference).images).features
+        func score(_ images: Tensor) throws -> (accuracy: Double, fid: Double) {
+            let (probabilities, features) = try classifier.evaluate(images)
+            let K = ImageClassifier.classCount
+            var correct = 0
+            for (i, b) in targets.enumerated() {
+                let best = (0..<K).max { probabilities.scalars[i * K + $0] < probabilities.scalars[i * K + $1] }!
+                if best == b { correct += 1 }
+            }
+            return (Double(correct) / Double(targets.count), FrechetDistance.distance(features, referenceFeatures))
+        }
+        let ours = try score(swapped), baseline = try score(arithmetic)
+        return SwapReport(count: targets.count, targetAccuracy: ours.accuracy, fid: ours.fid,
+                          arithmeticTargetAccuracy: baseline.accuracy, arithmeticFID: baseline.fid)
+    }
+
+    /// Mean over groups of the mean pairwise RMS distance between the group's images.
+    static func meanPairwiseDistance(_ images: Tensor, groups: Int, groupSize: Int) -> Double {
+        let P = images.count / max(images.shape[0], 1)
+        var total = 0.0
+        for g in 0..<groups {
+            var sum = 0.0, pairs = 0
+            for a in 0..<groupSize {
+                for b in (a + 1)..<groupSize {
+                    var d = 0.0
+                    let ia = (g * groupSize + a) * P, ib = (g * groupSize + b) * P
+                    for p in 0..<P { let x = Double(images.scalars[ia + p] - images.scalars[ib + p]); d += x * x }
+                    sum += (d / Double(P)).squareRoot()
+                    pairs += 1
+                }
+            }
+            total += sum / Double(max(pairs, 1))
+        }
+        return total / Double(max(groups, 1))
+    }
+}

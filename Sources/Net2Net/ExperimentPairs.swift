@@ -1,0 +1,98 @@
+import Datasets
+import Experts
+import Foundation
+import TensorCore
+
+/// The pairs (z_Φ, z_Θ) of an experiment on a set of images: z_Θ is the
+/// autoencoder's posterior mean of the image, z_Φ the query expert's
+/// representation of the image's label or caption.
+public struct ExperimentData: Sendable {
+    public let pairs: PairDataset
+    /// The 20-class label of each pair's image.
+    public let labels: [Int]
+    /// Text experiments: the caption of each pair.
+    public let captions: [String]
+}
+
+/// Builds the pairs and conditions of an experiment. Experts are frozen:
+/// nothing here is trained.
+public final class ExperimentExperts {
+    public let kind: ExperimentKind
+    public let autoencoder: ConvolutionalVAE
+    let store: AssetStore
+    let progress: (String) -> Void
+    private var text: TextExpert?
+
+    public init(kind: ExperimentKind, autoencoder: ConvolutionalVAE, store: AssetStore = AssetStore(),
+                progress: @escaping (String) -> Void = { _ in }) {
+        self.kind = kind
+        self.autoencoder = autoencoder
+        self.store = store
+        self.progress = progress
+    }
+
+    /// The MiniLM sentence encoder (loaded once, on first use).
+    public func textExpert() throws -> TextExpert {
+        if let text { return text }
+        let loaded = try TextExpert(store: store, progress: { [progress] in progress("minilm: \($0)") })
+        text = loaded
+        return loaded
+    }
+
+    /// z_Φ of free-text prompts `[N, 384]`.
+    public func embed(_ sentences: [String]) throws -> Tensor {
+        let expert = try textExpert()
+        var rows: [Float] = []
+        var start = 0
+        while start < sentences.count {
+            let batch = Array(sentences[start..<min(sentences.count, start + 64)])
+            rows += expert.embed(batch).scalars
+            start += batch.count
+            if sentences.count > 256 && (start / 64) % 40 == 0 { progress("embedded \(start)/\(sentences.count) captions") }
+        }
+        return Tensor(shape: [sentences.count, TextExpert.dimension], scalars: rows)
+    }
+
+    /// z_Φ of 20-class labels: one-hot for the label expert; for text, the
+    /// embedding of one caption per label drawn from the caption generator.
+    public func conditions(labels: [Int], seed: UInt64) throws -> (condition: Tensor, captions: [String]) {
+        switch kind {
+        case .labelToImage:
+            return (try LabelExpert.oneHot(labels), [])
+        case .textToImage:
+            var generator = SeededGenerator(seed: seed)
+            let captions = labels.map { CaptionGenerator.caption(classIndex: $0, adjectives: [], using: &generator) }
+            return (try embed(captions), captions)
+        }
+    }
+
+    /// Pairs for every image of `images` (`captionsPerImage` pairs per image
+    /// for text, each with its own caption of the image's class and measured
+    /// properties).
+    public func pairs(_ images: ImageDataset, attributes: ImageAttributes?, captionsPerImage: Int = 1,
+                      seed: UInt64) throws -> ExperimentData {
+        progress("encoding \(images.count) images with the autoencoder")
+        let latents = try autoencoder.encode(images.images)
+        let labels = ImageClassifier.labels(of: images)
+        switch kind {
+        case .labelToImage:
+            return ExperimentData(pairs: try PairDataset(condition: try LabelExpert.oneHot(labels), target: latents),
+                                  labels: labels, captions: [])
+        case .textToImage:
+            guard let attributes else { throw Net2NetError.configuration("text-to-image needs fitted image attributes") }
+            var generator = SeededGenerator(seed: seed)
+            let adjectives = attributes.adjectives(images.images)
+            var captions: [String] = [], rows: [Int] = []
+            for i in 0..<images.count {
+                for _ in 0..<captionsPerImage {
+                    captions.append(CaptionGenerator.caption(classIndex: labels[i], adjectives: adjectives[i], using: &generator))
+                    rows.append(i)
+                }
+            }
+            progress("embedding \(captions.count) captions with MiniLM")
+            let condition = try embed(captions)
+            return ExperimentData(pairs: try PairDataset(condition: condition, target: latents.gatherRows(rows)),
+                                  labels: rows.map { labels[$0] }, captions: captions)
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import ArgumentParser
+import Datasets
+import Experts
+import Flow
+import Formats
+import Foundation
+import Net2Net
+import TensorCore
+
+struct Experiment: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run one of the paper's experiments from a recipe (configs/*.yaml).",
+        subcommands: [ExperimentTrain.self])
+}
+
+/// The data every experiment command needs.
+struct ExperimentContext {
+    let recipe: ExperimentRecipe
+    let autoencoder: ConvolutionalVAE
+    let train: ImageDataset
+    let test: ImageDataset
+    let experts: ExperimentExperts
+
+    init(recipe: ExperimentRecipe, autoencoder path: String?) throws {
+        self.recipe = recipe
+        autoencoder = try ConvolutionalVAE.load(path.map(fileURL) ?? ShippedModels.autoencoder).model
+        let store = AssetStore()
+        train = try ImageDataset.fashionAndDigits(.train, store: store, progress: { note($0) })
+        test = try ImageDataset.fashionAndDigits(.test, store: store, progress: { note($0) })
+        experts = ExperimentExperts(kind: recipe.kind, autoencoder: autoencoder, store: store, progress: { note($0) })
+    }
+
+    /// The recipe's training images: all, or a subset drawn by the flow seed.
+    var trainingImages: ImageDataset {
+        guard recipe.trainImages > 0 && recipe.trainImages < train.count else { return train }
+        var generator = SeededGenerator(seed: recipe.flow.seed &+ 0x51CE)
+        return train.subset(Array(generator.permutation(train.count).prefix(recipe.trainImages)).sorted())
+    }
+
+    /// The default output directory of a recipe file: runs/<its name without extension>.
+    static func defaultDirectory(_ recipePath: String) -> String {
+        "runs/" + URL(fileURLWithPath: recipePath).deletingPathExtension().lastPathComponent
+    }
+}
+
+struct ExperimentTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Build the pairs (z_Φ, z_Θ) of a recipe with the frozen experts and train τ on them.",
+        discussion: """
+        z_Θ is the shipped autoencoder's posterior mean of each training image; z_Φ is the \
+        one-hot class (label-to-image) or the MiniLM embedding of a caption made from the \
+        image's class and measured properties (text-to-image). The flow checkpoint, \
+        experiment.json (the experts and caption attributes) and a sample grid (samples.png) go \
+        to the output directory (default runs/<recipe name>). Keys: experiment, train_images, \
+        captions_per_image and every key of `net2net train`.
+
+        Example:
+          net2net experiment train configs/text-to-image.yaml
+        """)
+
+    @Argument(help: "The recipe (YAML).") var recipe: String
+    @Option(name: .customLong("set"), help: "Override a key: --set key=value (repeatable).") var overrides: [String] = []
+    @Option(name: .customLong("output-dir"), help: "Where the checkpoint goes (default runs/<recipe name>).") var outputDirectory: String?
+    @Option(help: "An autoencoder checkpoint other than the shipped one.") var autoencoder: String?
+    @Flag(help: "Continue from the checkpoint in the output directory.") var resume = false
+    @OptionGroup var compute: ComputeOptions
+
+    func run() throws {
+        try compute.apply()
+        let settings = try ExperimentRecipe.load(file: recipe, overrides: overrides)
+        let outputPath = outputDirectory ?? ExperimentContext.defaultDirectory(recipe)
+        let output = fileURL(outputPath)
+        if !resume, FileManager.default.fileExists(atPath: output.appendingPathComponent(FlowCheckpoint.flowFile).path) {
+            throw Net2NetError.configuration("\(outputPath) already holds a checkpoint; pass --resume to continue it, or choose another --output-dir")
+        }
+        let context = try ExperimentContext(recipe: settings, autoencoder: autoencoder)
+        let images = context.trainingImages
+        let attributes = settings.kind == .textToImage ? ImageAttributes(fitting: images) : nil
+        let data = try context.experts.pairs(images, attributes: attributes, captionsPerImage: settings.captionsPerImage,
+                                             seed: settings.flow.seed)
+        try ExperimentManifest(experiment: settings.kind, latentDimension: context.autoencoder.latentDimension,
+                               attributes: attributes).save(to: output)
+        let trainer = try Trainer(configuration: settings.flow, data: data.pairs, outputDirectory: output, resume: resume)
+        note("training τ for \(settings.kind.rawValue): \(data.pairs.count) pairs, condition \(data.pairs.conditionDimension)-d → "
+             + "latent \(data.pairs.dimension)-d, \(trainer.flow.parameterCount) parameters, \(settings.flow.steps) steps"
+             + (resume ? ", resuming at step \(trainer.step)" : ""))
+        try runFlowTraining(trainer, settings: settings.flow)
+        let grid = output.appendingPathComponent("samples.png")
+        try ExperimentGrids.classGrid(flow: trainer.flow, experts: context.experts, columns: 10, seed: 0, to: grid)
+        note("wrote \(grid.path)")
+    }
+}
+
+struct EvalExperiment: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval-experiment",
+        abstract: "Evaluate a trained experiment on the held-out images.",
+        discussion: """
+        Prints, for the recipe's τ: held-out NLL (nats/dim) of the test pairs; conditional accuracy \
+        of decoded samples under the evaluation classifier (--samples per class); FID-F of one \
+        sample per test condition against the test images (beside the FID-F of two halves of the \
+        test images, the floor); sample diversity (mean pairwise RMS pixel distance within a \
+        class, beside real images'); for text-to-image the accuracy on held-out free-text \
+        prompts; for label-to-image the class swap against latent arithmetic. Writes the same \
+        as JSON to CHECKPOINT/evaluation.json.
+
+        Example:
+          net2net eval-experiment configs/label-to-image.yaml --json
+        """)
+
+    @Argument(help: "The recipe (YAML) the checkpoint was trained with.") var recipe: String
+    @Option(help: "The experiment's checkpoint directory (default runs/<recipe name>).") var checkpoint: String?
+    @Option(help: "An autoencoder checkpoint other than the shipped one.") var autoencoder: String?
+    @Option(help: "A classifier checkpoint other than the shipped one.") var classifier: String?
+    @Option(help: "Samples per class condition.") var samples: Int = 100
+    @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Flag(help: "Print one JSON object on stdout.") var json = false
+    @OptionGroup var compute: ComputeOptions
+
+    func run() throws {
+        try compute.apply()
+        guard samples >= 2 else { throw ValidationError("--samples must be at least 2") }
+        let settings = try ExperimentRecipe.load(file: recipe)
+        let directory = fileURL(checkpoint ?? ExperimentContext.defaultDirectory(recipe))
+        guard let manifest = try ExperimentManifest.load(directory) else {
+            throw Net2NetError.checkpoint(path: directory.path, problem: "no \(ExperimentManifest.file); train it with `net2net experiment train \(recipe)`")
+        }
+        guard manifest.experiment == settings.kind else {
+            throw Net2NetError.checkpoint(path: directory.path, problem: "was trained for \(manifest.experiment.rawValue), the recipe is \(settings.kind.rawValue)")
+        }
+        let flow = try FlowCheckpoint.load(directory).flow
+        let context = try ExperimentContext(recipe: settings, autoencoder: autoencoder)
+        let classes = try ImageClassifier.load(classifier.map(fileURL) ?? ShippedModels.classifier).model
+        let evaluation = ExperimentEvaluation(flow: flow, experts: context.experts, classifier: classes, progress: { note($0) })
+        let report = try evaluation.run(test: context.test, train: context.train, attributes: manifest.attributes,
+                                        samplesPerCondition: samples, seed: seed)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(report)
+        try AtomicFile.write(data, to: directory.appendingPathComponent("evaluation.json"))
+        if json {
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print("experiment \(report.experiment) (\(directory.path))")
+        print(String(format: "held-out NLL           %.4f nats/dim (%d pairs)", report.heldOutNatsPerDim, report.heldOutPairs))
+        print(String(format: "conditional accuracy   %.3f (%d samples per class)", report.conditionalAccuracy, report.samplesPerCondition))
+        print(String(format: "FID-F                  %.2f (real test halves: %.2f)", report.fid, report.realHalvesFID))
+        print(String(format: "diversity              %.3f (real images of a class: %.3f)", report.diversity, report.realDiversity))
+        if let p = report.promptAccuracy { print(String(format: "held-out prompts       %.3f accuracy", p)) }
+        if let s = report.swap {
+            print(String(format: "class swap (%d images) τ: target accuracy %.3f, FID-F %.2f; latent arithmetic: %.3f, FID-F %.2f",
+                         s.count, s.targetAccuracy, s.fid, s.arithmeticTargetAccuracy, s.arithmeticFID))
+        }
+    }
+}
