@@ -76,13 +76,16 @@ public struct ImageMeasurements: Equatable, Sendable {
 ///                  adjacent pairs p, q that are both in I            (0 if none)
 ///     size       = |I| ÷ (H·W)
 ///
-/// `fit` sorts each property within each class and puts the thresholds
-/// between the thirds: `lower` halfway between the ⌊n/3⌉-th and the next
-/// value, `upper` likewise at ⌊2n/3⌉. An image whose value is below `lower`
-/// gets the property's low adjective (dark, narrow, plain, small), above
-/// `upper` its high adjective (light, wide, patterned, large), and none in
-/// the middle third, so each adjective covers about a third of its class
-/// (exactly, when the values are distinct). Texture is measured inside the
+/// Fitting sorts each property within each class (n values) and cuts the
+/// sorted list twice, each time between two different values, halfway
+/// between them: `lower` at the cut with k values below it, k closest to n/3,
+/// `upper` at the cut (not before `lower`) closest to 2n/3. An image whose
+/// value is below `lower` gets the property's low adjective (dark, narrow,
+/// plain, small), above `upper` its high adjective (light, wide, patterned,
+/// large), and none in the middle, so each adjective covers about a third of
+/// its class: exactly ⌊n/3⌉ when the values are distinct; equal values are
+/// never split, so ties (common for width, a ratio of pixel counts) make the
+/// thirds uneven, and a constant property gets no adjective. Texture is measured inside the
 /// ink only: a pattern of ink and background (say a checkerboard of ±1) has
 /// no adjacent ink pairs and reads as plain.
 ///
@@ -139,9 +142,13 @@ public struct ImageAttributes: Codable, Equatable, Sendable {
             func terciles(_ property: ImageProperty) -> Terciles {
                 let sorted = values.map { $0[property] }.sorted()
                 let n = sorted.count
+                // Cuts k (k values below) only between distinct values, so ties stay together.
+                let cuts = (1..<n).filter { sorted[$0 - 1] < sorted[$0] }
+                guard let k1 = cuts.min(by: { abs(3 * $0 - n) < abs(3 * $1 - n) }) else {
+                    return Terciles(lower: sorted[0], upper: sorted[0])
+                }
+                let k2 = cuts.filter { $0 >= k1 }.min { abs(3 * $0 - 2 * n) < abs(3 * $1 - 2 * n) }!
                 func boundary(_ k: Int) -> Float { (sorted[k - 1] + sorted[k]) / 2 }
-                let k1 = max(1, min(n - 1, Int((Double(n) / 3).rounded())))
-                let k2 = max(k1, min(n - 1, Int((2 * Double(n) / 3).rounded())))
                 return Terciles(lower: boundary(k1), upper: boundary(k2))
             }
             classes.append(ClassThresholds(label: label, count: values.count,

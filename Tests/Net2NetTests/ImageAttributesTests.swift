@@ -1,4 +1,5 @@
 import Datasets
+import Experts
 import Foundation
 import Net2Net
 import TensorCore
@@ -95,6 +96,19 @@ final class ImageAttributesTests: XCTestCase {
         XCTAssertEqual(attributes.adjectives(of: Tensor(shape: [1, 1, 28, 28], scalars: wideBar), labels: [3])[0], [])
     }
 
+    /// Equal values are never split between thirds, and a constant property gives no adjective.
+    func testTiesStayTogether() {
+        let sides = [2, 2, 2, 4, 4, 4, 4, 6, 6, 6]
+        let scalars = sides.flatMap { side in image(top: 3, left: 3, height: side, width: side) { _, _ in 0.5 } }
+        let images = Tensor(shape: [sides.count, 1, 28, 28], scalars: scalars)
+        let attributes = ImageAttributes(fitting: images, labels: Array(repeating: 0, count: sides.count))
+        let size = attributes.thresholds(of: 0)!.size
+        XCTAssertEqual(size.lower, (4 + 16) / 2 / 784, accuracy: 1e-7)
+        XCTAssertEqual(size.upper, (16 + 36) / 2 / 784, accuracy: 1e-7)
+        let adjectives = attributes.adjectives(of: images, labels: Array(repeating: 0, count: sides.count))
+        XCTAssertEqual(adjectives, sides.map { $0 == 2 ? [.small] : $0 == 6 ? [.large] : [] })
+    }
+
     func testClassesWithTooFewImagesAreNotFitted() {
         let images = syntheticImages(5, seed: 1)
         let attributes = ImageAttributes(fitting: images, labels: [0, 0, 0, 1, 1])
@@ -118,5 +132,40 @@ final class ImageAttributesTests: XCTestCase {
         XCTAssertEqual(decoded, attributes)
         let json = String(decoding: data, as: UTF8.self)
         XCTAssertTrue(json.contains("\"brightness\"") && json.contains("\"lower\""), json)
+    }
+
+    /// Fitted on the real training images, the thresholds split the held-out
+    /// Fashion-MNIST images of every class into roughly equal thirds too. Width
+    /// (a ratio of whole pixel counts) has many ties, which are never split, so
+    /// its thirds are less even. The digits' test split is only 50 per
+    /// class and is drawn differently from their training part (the last images
+    /// in file order); they are checked on their training images.
+    func testThresholdsFromRealTrainingImagesHoldOnTheTestImages() throws {
+        let store = AssetStore()
+        let train: ImageDataset, test: ImageDataset
+        do {
+            train = try ImageDataset.fashionAndDigits(.train, store: store)
+            test = try ImageDataset.fashionAndDigits(.test, store: store)
+        } catch ExpertError.fetchFailed(_, let reason) {
+            throw XCTSkip("data sets unavailable: \(reason)")
+        }
+        let attributes = ImageAttributes(fitting: train)
+        XCTAssertEqual(attributes.classes.map(\.label), Array(0..<20))
+        for (name, data) in [("test", test), ("train", train)] {
+            let labels = ImageClassifier.labels(of: data)
+            let adjectives = attributes.adjectives(of: data)
+            for label in name == "test" ? Array(0..<10) : Array(10..<20) {
+                let rows = labels.indices.filter { labels[$0] == label }
+                var shares: [String] = []
+                for adjective in ImageAdjective.allCases {
+                    let share = Double(rows.filter { adjectives[$0].contains(adjective) }.count) / Double(rows.count)
+                    shares.append(String(format: "%@ %.2f", adjective.rawValue, share))
+                    let (low, high) = adjective.property == .width ? (0.2, 0.45) : (0.28, 0.39)
+                    XCTAssertTrue((low...high).contains(share),
+                                  "\(name) class \(label) (\(ImageClassifier.classNames[label])), \(adjective): \(share)")
+                }
+                print("\(name) \(ImageClassifier.classNames[label]) (\(rows.count)): \(shares.joined(separator: ", "))")
+            }
+        }
     }
 }
