@@ -1,0 +1,156 @@
+import Datasets
+import Foundation
+import Net2Net
+import TensorCore
+import XCTest
+
+/// Seeded training captions, and the held-out prompts that must lie outside them.
+final class CaptionGeneratorTests: XCTestCase {
+    let generator = CaptionGenerator()
+    let everyProperty: [ImageAdjective] = [.dark, .wide, .patterned, .large]
+
+    func normalized(_ text: String) -> String { CaptionGenerator.words(of: text).joined(separator: " ") }
+
+    func testTheSameSeedGivesTheSameCaptions() {
+        func draw(_ seed: UInt64) -> [String] {
+            var g = SeededGenerator(seed: seed)
+            return (0..<200).map { generator.caption(class: $0 % 20, adjectives: everyProperty, using: &g) }
+        }
+        XCTAssertEqual(draw(42), draw(42))
+        XCTAssertNotEqual(draw(42), draw(43))
+        // Pinned captions: the drawing procedure must not change silently across platforms or releases.
+        var g = SeededGenerator(seed: 0)
+        let first = generator.caption(class: 7, adjectives: [.dark, .narrow], using: &g)
+        let rest = (0..<5).map { _ in generator.caption(class: 7, adjectives: [.dark, .narrow], using: &g) }
+        XCTAssertEqual([first] + rest, [
+            "a picture of a narrow black sneaker", "a grayscale photo of a pair of black slim trainers",
+            "this is a pair of deep-coloured trainers", "this is a pair of slim black trainers",
+            "a photo of slim running shoes", "an image of a sneaker",
+        ])
+    }
+
+    func testCaptionsVaryWithinEveryClass() {
+        var g = SeededGenerator(seed: 1)
+        for label in 0..<20 {
+            let captions = (0..<3000).map { _ in generator.caption(class: label, adjectives: everyProperty, using: &g) }
+            let distinct = Set(captions)
+            XCTAssertGreaterThan(distinct.count, 500, "class \(label)")
+            for noun in CaptionGenerator.nouns[label] {
+                XCTAssertTrue(captions.contains { $0.contains(noun.head) }, "class \(label) never says '\(noun.head)'")
+            }
+            for template in CaptionGenerator.templates where template != "{}" {
+                let fixed = template.replacingOccurrences(of: "{}", with: "")
+                XCTAssertTrue(captions.contains { $0.contains(fixed) }, "class \(label) never uses '\(template)'")
+            }
+            // 0, 1 and 2 adjectives all occur, never more.
+            let counts = Set(captions.map { caption in
+                everyProperty.filter { adjective in
+                    CaptionGenerator.synonyms(of: adjective).contains { synonym in
+                        CaptionGenerator.words(of: caption).contains(CaptionGenerator.words(of: synonym)[0])
+                    }
+                }.count
+            })
+            XCTAssertEqual(counts, [0, 1, 2], "class \(label)")
+        }
+    }
+
+    func testCaptionsUseOnlyTheImagesAdjectives() {
+        var g = SeededGenerator(seed: 2)
+        let others = ImageAdjective.allCases.filter { $0 != .light && $0 != .small }
+        let foreign = Set(others.flatMap { CaptionGenerator.synonyms(of: $0) }.flatMap(CaptionGenerator.words(of:)))
+        var used = Set<String>()
+        for _ in 0..<2000 {
+            let caption = generator.caption(class: 4, adjectives: [.light, .small], using: &g)
+            let words = Set(CaptionGenerator.words(of: caption))
+            XCTAssertTrue(words.isDisjoint(with: foreign), caption)
+            used.formUnion(words)
+        }
+        XCTAssertTrue(used.isSuperset(of: ["light", "pale", "bright", "small", "tiny"]))
+        var h = SeededGenerator(seed: 3)
+        for _ in 0..<200 {
+            let caption = generator.caption(class: 12, adjectives: [], using: &h)
+            XCTAssertTrue(Set(CaptionGenerator.words(of: caption)).isDisjoint(with: foreign.union(["light", "pale", "small"])))
+        }
+    }
+
+    func testArticlesAgreeWithTheNextWord() {
+        XCTAssertTrue(generator.allCaptions(class: 9).contains("an ankle boot"))
+        XCTAssertTrue(generator.allCaptions(class: 9).contains("a large ankle boot"))
+        XCTAssertTrue(generator.allCaptions(class: 4).contains("a photo of an overcoat"))
+        XCTAssertTrue(generator.allCaptions(class: 2).contains("an image of a pale pullover"))
+        XCTAssertTrue(generator.allCaptions(class: 17).contains("a handwritten 7"))
+        for label in 0..<20 {
+            for caption in generator.allCaptions(class: label) {
+                let words = CaptionGenerator.words(of: caption)
+                for (word, next) in zip(words, words.dropFirst()) {
+                    if word == "a" { XCTAssertFalse("aeiou".contains(next.first!), caption) }
+                    if word == "an" { XCTAssertTrue("aeiou".contains(next.first!), caption) }
+                }
+            }
+        }
+    }
+
+    func testEveryDrawnCaptionIsInTheEnumeratedSpace() {
+        var g = SeededGenerator(seed: 4)
+        let spaces = (0..<20).map { generator.allCaptions(class: $0) }
+        for i in 0..<20_000 {
+            let label = i % 20
+            let adjectives = ImageProperty.allCases.compactMap { property -> ImageAdjective? in
+                switch g.next() % 3 {
+                case 0: return property.adjectives.low
+                case 1: return property.adjectives.high
+                default: return nil
+                }
+            }
+            let caption = generator.caption(class: label, adjectives: adjectives, using: &g)
+            XCTAssertTrue(spaces[label].contains(caption), caption)
+        }
+    }
+
+    func testCaptionsOfADataSetDependOnlyOnSeedAndIndex() {
+        var g = SeededGenerator(seed: 9)
+        let images = g.normalTensor([12, 1, 28, 28]).scalars.map { max(-1, min(1, $0)) }
+        let data = ImageDataset(images: Tensor(shape: [12, 1, 28, 28], scalars: images),
+                                classLabels: (0..<12).map { $0 % 10 },
+                                domains: (0..<12).map { $0 < 6 ? .fashion : .digit })
+        let attributes = ImageAttributes(fitting: data)
+        let captions = generator.captions(for: data, attributes: attributes, seed: 5, perImage: 4)
+        XCTAssertEqual(captions.count, 12)
+        XCTAssertTrue(captions.allSatisfy { $0.count == 4 })
+        XCTAssertEqual(captions, generator.captions(for: data, attributes: attributes, seed: 5, perImage: 4))
+        XCTAssertNotEqual(captions, generator.captions(for: data, attributes: attributes, seed: 6, perImage: 4))
+        let longer = generator.captions(for: ImageDataset.union([data, data]), attributes: attributes, seed: 5, perImage: 4)
+        XCTAssertEqual(Array(longer.prefix(12)), captions)
+        // Digit 7 (index 7, a digit) is named as a digit.
+        XCTAssertTrue(captions[7].allSatisfy { $0.contains("seven") || $0.contains("7") }, "\(captions[7])")
+    }
+
+    // MARK: held-out prompts
+
+    func testHeldOutPromptsCoverEveryClass() {
+        let prompts = HeldOutPrompt.all
+        XCTAssertEqual(Set(prompts.map(\.text)).count, prompts.count, "duplicate prompts")
+        for label in 0..<20 {
+            let count = prompts.filter { $0.label == label }.count
+            XCTAssertGreaterThanOrEqual(count, label < 10 ? 3 : 2, "class \(label)")
+        }
+        XCTAssertTrue(prompts.allSatisfy { (0..<20).contains($0.label) })
+    }
+
+    /// No held-out prompt is (up to case and punctuation) a caption of any
+    /// class, over the generator's whole space, and each has a word the
+    /// generator never uses.
+    func testHeldOutPromptsLieOutsideTheGeneratorsCaptions() {
+        var space = Set<String>()
+        for label in 0..<20 { space.formUnion(generator.allCaptions(class: label).map(normalized)) }
+        XCTAssertGreaterThan(space.count, 100_000)
+        let vocabulary = generator.vocabulary()
+        // The vocabulary really is the generator's: the enumerated captions use exactly these words.
+        XCTAssertEqual(Set(space.flatMap { $0.split(separator: " ").map(String.init) }), vocabulary)
+        for prompt in HeldOutPrompt.all {
+            XCTAssertFalse(space.contains(normalized(prompt.text)), "'\(prompt.text)' is a training caption")
+            let novel = CaptionGenerator.words(of: prompt.text).filter { !vocabulary.contains($0) }
+            XCTAssertFalse(novel.isEmpty, "'\(prompt.text)' uses only the generator's words")
+        }
+    }
+}
