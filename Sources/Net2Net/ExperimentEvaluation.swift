@@ -26,12 +26,24 @@ public struct ExperimentReport: Codable, Sendable {
     public var promptAccuracy: Double?
     /// Label: class swap v = τ⁻¹(z | a), z* = τ(v | b) against latent arithmetic z + μ_b − μ_a.
     public var swap: SwapReport?
+    /// The deterministic MLP regressor z_Φ → z_Θ on the same pairs (when asked for).
+    public var regressor: RegressorReport?
 
     enum CodingKeys: String, CodingKey {
         case experiment, heldOutNatsPerDim = "held_out_nats_per_dim", heldOutPairs = "held_out_pairs"
         case conditionalAccuracy = "conditional_accuracy", samplesPerCondition = "samples_per_condition"
         case fid = "fid_f", realHalvesFID = "real_halves_fid_f", diversity, realDiversity = "real_diversity"
-        case promptAccuracy = "prompt_accuracy", swap
+        case promptAccuracy = "prompt_accuracy", swap, regressor
+    }
+}
+
+public struct RegressorReport: Codable, Sendable {
+    public var fid: Double
+    public var diversity: Double
+    public var conditionalAccuracy: Double
+
+    enum CodingKeys: String, CodingKey {
+        case fid = "fid_f", diversity, conditionalAccuracy = "conditional_accuracy"
     }
 }
 
@@ -105,7 +117,8 @@ public final class ExperimentEvaluation {
         var report = ExperimentReport(experiment: experts.kind.rawValue, heldOutNatsPerDim: nll.natsPerDimension,
                                       heldOutPairs: nll.count, conditionalAccuracy: Double(correct) / Double(predicted.count),
                                       samplesPerCondition: samplesPerCondition, fid: fid, realHalvesFID: floor,
-                                      diversity: diversity, realDiversity: realDiversity, promptAccuracy: nil, swap: nil)
+                                      diversity: diversity, realDiversity: realDiversity, promptAccuracy: nil, swap: nil,
+                                      regressor: nil)
         switch experts.kind {
         case .textToImage:
             progress("held-out prompts")
@@ -117,9 +130,36 @@ public final class ExperimentEvaluation {
         return report
     }
 
+    /// The MLP baseline, fitted on `trainingPairs`, scored like τ: its output for
+    /// every test condition (FID-F), and `samplesPerCondition` "samples" per class
+    /// (all identical: diversity 0).
+    public func regressor(trainingPairs: PairDataset, test: ImageDataset, attributes: ImageAttributes?,
+                          samplesPerCondition: Int, seed: UInt64) throws -> RegressorReport {
+        let mlp = MLPRegressor(conditionDimension: trainingPairs.conditionDimension, dimension: trainingPairs.dimension,
+                               seed: seed)
+        let mse = mlp.fit(trainingPairs, seed: seed) { [progress] step, loss in
+            progress(String(format: "regressor step %d: %.4f", step, loss))
+        }
+        progress(String(format: "regressor fitted: mean squared error %.4f per dimension", mse))
+        let data = try experts.pairs(test, attributes: attributes, seed: seed &+ 7)
+        let decoded = try experts.autoencoder.decode(mlp.predict(data.pairs.condition))
+        let testFeatures = try classifier.evaluate(test.images).features
+        let fid = FrechetDistance.distance(try classifier.evaluate(decoded).features, testFeatures)
+        let classes = Array(0..<ImageClassifier.classCount)
+        let (conditions, _) = try experts.conditions(labels: classes, seed: seed &+ 11)
+        let repeated = conditions.gatherRows(classes.flatMap { Array(repeating: $0, count: samplesPerCondition) })
+        let perClass = try experts.autoencoder.decode(mlp.predict(repeated))
+        let predicted = try classifier.predict(perClass)
+        let correct = predicted.enumerated().filter { $0.element == $0.offset / samplesPerCondition }.count
+        return RegressorReport(fid: fid,
+                               diversity: ExperimentEvaluation.meanPairwiseDistance(perClass, groups: classes.count,
+                                                                                   groupSize: samplesPerCondition),
+                               conditionalAccuracy: Double(correct) / Double(predicted.count))
+    }
+
     /// Accuracy of samples for the held-out prompts (their expected class).
     public func promptAccuracy(samplesPerPrompt: Int, seed: UInt64) throws -> Double {
-        let prompts = HeldOutPrompts.all
+        let prompts = HeldOutPrompt.all
         let condition = try experts.embed(prompts.map(\.text))
         let predicted = try classifier.predict(try samples(condition, count: samplesPerPrompt, seed: seed))
         var correct = 0

@@ -58,10 +58,10 @@ public final class ExperimentExperts {
     public func conditions(labels: [Int], seed: UInt64) throws -> (condition: Tensor, captions: [String]) {
         switch kind {
         case .labelToImage:
-            return (try LabelExpert.oneHot(labels), [])
+            return (try LabelExpert.encode(labels), [])
         case .textToImage:
             var generator = SeededGenerator(seed: seed)
-            let captions = labels.map { CaptionGenerator.caption(classIndex: $0, adjectives: [], using: &generator) }
+            let captions = labels.map { CaptionGenerator().caption(class: $0, adjectives: [], using: &generator) }
             return (try embed(captions), captions)
         }
     }
@@ -76,19 +76,13 @@ public final class ExperimentExperts {
         let labels = ImageClassifier.labels(of: images)
         switch kind {
         case .labelToImage:
-            return ExperimentData(pairs: try PairDataset(condition: try LabelExpert.oneHot(labels), target: latents),
+            return ExperimentData(pairs: try PairDataset(condition: try LabelExpert.encode(labels), target: latents),
                                   labels: labels, captions: [])
         case .textToImage:
             guard let attributes else { throw Net2NetError.configuration("text-to-image needs fitted image attributes") }
-            var generator = SeededGenerator(seed: seed)
-            let adjectives = attributes.adjectives(images.images)
-            var captions: [String] = [], rows: [Int] = []
-            for i in 0..<images.count {
-                for _ in 0..<captionsPerImage {
-                    captions.append(CaptionGenerator.caption(classIndex: labels[i], adjectives: adjectives[i], using: &generator))
-                    rows.append(i)
-                }
-            }
+            let perImage = CaptionGenerator().captions(for: images, attributes: attributes, seed: seed, perImage: captionsPerImage)
+            let captions = perImage.flatMap { $0 }
+            let rows = perImage.indices.flatMap { i in Array(repeating: i, count: captionsPerImage) }
             progress("embedding \(captions.count) captions with MiniLM")
             let condition = try embed(captions)
             return ExperimentData(pairs: try PairDataset(condition: condition, target: latents.gatherRows(rows)),

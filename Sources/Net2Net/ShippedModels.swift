@@ -12,8 +12,17 @@ public enum ShippedModels {
         if let path = ProcessInfo.processInfo.environment["NET2NET_MODELS"], !path.isEmpty {
             return URL(fileURLWithPath: path)
         }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("models")
+        return sourceRoot.appendingPathComponent("models")
+    }
+
+    /// The root of this source tree (where `models/` and `configs/` are).
+    public static var sourceRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    /// A recipe of `configs/` by file name.
+    public static func recipe(_ name: String) -> URL {
+        sourceRoot.appendingPathComponent("configs").appendingPathComponent(name)
     }
 
     public static var autoencoder: URL { directory.appendingPathComponent(autoencoderFile) }

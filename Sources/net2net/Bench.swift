@@ -30,6 +30,9 @@ struct Bench: ParsableCommand {
         64 and 128, images/s; the baseline is bench/vae_baseline.py (the same architecture and \
         loss in PyTorch CPU).
 
+        --suite text-to-image: the demo's path end to end with the models loaded (prompt → \
+        tokens → MiniLM → τ → decoder → PNG grid) for 1 and 64 prompts, with the time of each stage.
+
         Examples:
           net2net bench --threads 2 --baseline bench/flow_baseline.py
           net2net bench --cases train-small-b128 --json
@@ -39,7 +42,7 @@ struct Bench: ParsableCommand {
           net2net bench --suite vae --threads 2 --baseline bench/vae_baseline.py
         """)
 
-    @Option(help: "flow, text, gan, efficientnet or vae.") var suite: String = "flow"
+    @Option(help: "flow, text, gan, efficientnet, vae or text-to-image.") var suite: String = "flow"
 
     @Option(help: "Comma-separated case names (default: all).") var cases: String?
     @Option(help: "Path of the PyTorch baseline script to run alongside.") var baseline: String?
@@ -57,7 +60,8 @@ struct Bench: ParsableCommand {
         case "gan": try runGenerator()
         case "efficientnet": try runEfficientNet()
         case "vae": try runAutoencoder()
-        default: throw ValidationError("unknown suite '\(suite)'; suites: flow, text, gan, efficientnet, vae")
+        case "text-to-image": try runTextToImage()
+        default: throw ValidationError("unknown suite '\(suite)'; suites: flow, text, gan, efficientnet, vae, text-to-image")
         }
     }
 

@@ -1,4 +1,7 @@
 import ArgumentParser
+import Datasets
+import Experts
+import Flow
 import Formats
 import Foundation
 import Net2Net
@@ -6,101 +9,127 @@ import TensorCore
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The main job: train τ on data with a known answer and check it.",
+        abstract: "The main job: text → image with two experts that were never trained together.",
         discussion: """
-        Draws pairs from a conditional Gaussian z_Θ = A·z_Φ + b + L·ε, whose conditional entropy \
-        is known in closed form, trains a CPU-sized conditional INN on them, and compares the \
-        held-out NLL (nats/dim) with the analytic entropy and the samples' conditional mean and \
-        covariance with A·z_Φ + b and L·Lᵀ. Leaves the data, the checkpoint and a summary in \
-        --output-dir. (Real experts — text, images — come with later releases.)
+        MiniLM (a sentence encoder, Φ) and our autoencoder (Λ, 28×28 fashion items and digits) \
+        are fused by the conditional INN τ of models/text-to-image (or one trained here with \
+        --train). The demo writes, into --output-dir:
+          text-to-image.png   one row of --count samples per prompt (--prompt, repeatable)
+          attribute-swap.png  real test images (top) re-expressed under another caption \
+        (bottom): v = τ⁻¹(z | Φ(source caption)), z* = τ(v | Φ(target caption))
+        and with --train the checkpoint it trained (checkpoint/).
 
-        Example:
-          net2net demo --output-dir net2net-demo
+        --known-answer runs the older check instead: τ on a conditional Gaussian against its \
+        closed-form entropy.
+
+        Examples:
+          net2net demo
+          net2net demo --prompt "a pale summer dress" --prompt "footwear for jogging" --count 12
+          net2net demo --train --steps 1500
         """)
 
-    @Option(name: .customLong("output-dir"), help: "Where the data, checkpoint and summary go.")
+    @Option(name: .customLong("output-dir"), help: "Where the grids (and a trained checkpoint) go.")
     var outputDirectory: String = "net2net-demo"
-    @Option(help: "Training steps.") var steps: Int = 3000
+    @Option(name: .customLong("prompt"), help: "A text prompt (repeatable; default: six examples).") var prompts: [String] = []
+    @Option(help: "Samples per prompt.") var count: Int = 10
+    @Option(help: "The text → image checkpoint (default: the shipped models/text-to-image).") var checkpoint: String?
+    @Flag(help: "Train τ here (configs/text-to-image.yaml at a CPU size) instead of using the shipped one.") var train = false
+    @Option(help: "--train: training steps (default 1500); --known-answer: 3000.") var steps: Int?
+    @Option(help: "--train: training images (a seeded subset).") var trainImages: Int = 20_000
     @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Flag(help: "Run the known-answer check on a conditional Gaussian instead.") var knownAnswer = false
     @OptionGroup var compute: ComputeOptions
+
+    static let defaultPrompts = ["a pair of running shoes", "a dark handbag", "a light summer dress",
+                                 "a pair of trousers", "a patterned shirt", "the digit seven"]
 
     func run() throws {
         try compute.apply()
+        if knownAnswer { return try runKnownAnswer() }
+        guard count >= 1 && count <= 64 else { throw ValidationError("--count must be in 1...64") }
+        let started = Date()
         let directory = fileURL(outputDirectory)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let problem = ConditionalGaussian(dimension: 8, conditionDimension: 6, seed: seed)
-        let train = problem.pairs(100_000, seed: seed &+ 1)
-        let test = problem.pairs(4_000, seed: seed &+ 2)
-        for (name, tensor) in [("condition.npy", train.condition), ("target.npy", train.target),
-                               ("test_condition.npy", test.condition), ("test_target.npy", test.target)] {
-            try NPY.write(tensor, to: directory.appendingPathComponent(name))
-        }
-        note("[1/3] data: 100000 training and 4000 test pairs, z_Φ 6-d → z_Θ 8-d, in \(directory.path)")
+        let store = AssetStore()
 
-        var settings = TrainingConfiguration()
-        settings.hiddenDimension = 64
-        settings.blockCount = 8
-        settings.embeddingDimension = 32
-        settings.conditioningHiddenDimension = 64
-        settings.batchSize = 256
-        settings.baseLearningRate = 3e-6
-        settings.steps = steps
-        settings.seed = seed
-        settings.validationFraction = 0.05
-        settings.learningRateDecay = .cosine
-        settings.warmupSteps = 100
-        settings.logEvery = max(1, steps / 15)
-        settings.validateEvery = max(1, steps / 3)
-        settings.checkpointEvery = steps
-        let checkpoint = directory.appendingPathComponent("checkpoint")
-        try? FileManager.default.removeItem(at: checkpoint)
-        let data = try PairDataset(condition: train.condition, target: train.target)
-        let trainer = try Trainer(configuration: settings, data: data, outputDirectory: checkpoint)
-        note("[2/3] training τ (\(trainer.flow.parameterCount) parameters, \(steps) steps, batch \(settings.batchSize))")
+        note("[1/4] experts: the MiniLM text encoder, our autoencoder, and the held-out images")
+        let autoencoder = try ConvolutionalVAE.load(ShippedModels.autoencoder).model
+        let experts = ExperimentExperts(kind: .textToImage, autoencoder: autoencoder, store: store,
+                                        progress: { note("      \($0)") })
+        _ = try experts.textExpert()
+        let test = try ImageDataset.fashionAndDigits(.test, store: store, progress: { note("      \($0)") })
+
+        let flow: ConditionalFlow
+        if train {
+            note("[2/4] training τ on \(trainImages) captioned images (configs/text-to-image.yaml at a CPU size)")
+            flow = try trainHere(experts: experts, store: store, into: directory.appendingPathComponent("checkpoint"))
+        } else {
+            let location = checkpoint.map(fileURL) ?? ShippedModels.directory.appendingPathComponent("text-to-image")
+            guard try ExperimentManifest.load(location)?.experiment == .textToImage else {
+                throw Net2NetError.checkpoint(path: location.path, problem: "is not a text-to-image experiment (no experiment.json for text-to-image); train one with --train")
+            }
+            flow = try FlowCheckpoint.load(location).flow
+            note("[2/4] τ: \(location.path) (\(flow.parameterCount) parameters)")
+        }
+
+        let chosen = prompts.isEmpty ? Demo.defaultPrompts : prompts
+        note("[3/4] text → image: \(count) samples for each of \(chosen.count) prompts")
+        let grid = directory.appendingPathComponent("text-to-image.png")
+        try ExperimentGrids.promptGrid(flow: flow, experts: experts, prompts: chosen, columns: count, seed: seed, to: grid)
+        for (row, prompt) in chosen.enumerated() { note("      row \(row + 1): \(prompt)") }
+
+        note("[4/4] attribute swap: real test images re-expressed under another caption")
+        let swap = directory.appendingPathComponent("attribute-swap.png")
+        try writeSwapGrid(flow: flow, experts: experts, test: test, to: swap)
+
+        note(String(format: "done in %.0f s. Outputs:", Date().timeIntervalSince(started)))
+        print(grid.path)
+        print(swap.path)
+        if train { print(directory.appendingPathComponent("checkpoint").path) }
+    }
+
+    /// (source class, source caption, target caption) of the swap grid's columns.
+    static let swaps: [(label: Int, from: String, to: String)] = [
+        (6, "a shirt", "a pullover"), (0, "a t-shirt", "a dress"), (7, "a sneaker", "an ankle boot"),
+        (9, "an ankle boot", "a sandal"), (1, "trousers", "a dress"), (4, "a coat", "a shirt"),
+        (2, "a pullover", "a coat"), (8, "a bag", "a dark bag"), (13, "the digit three", "the digit eight"),
+        (17, "the digit seven", "the digit one"),
+    ]
+
+    func writeSwapGrid(flow: ConditionalFlow, experts: ExperimentExperts, test: ImageDataset, to url: URL) throws {
+        let labels = ImageClassifier.labels(of: test)
+        let rows = Demo.swaps.map { swap in labels.firstIndex(of: swap.label)! }
+        let images = test.subset(rows)
+        let z = try experts.autoencoder.encode(images.images)
+        let from = try experts.embed(Demo.swaps.map(\.from)), to = try experts.embed(Demo.swaps.map(\.to))
+        let swapped = try experts.autoencoder.decode(try Translation.translate(flow: flow, target: z, from: from, to: to))
+        for s in Demo.swaps { note("      \(s.from) → \(s.to)") }
+        let all = Tensor(shape: [2 * rows.count, 1, 28, 28], scalars: images.images.scalars + swapped.scalars)
+        try PNGImage.grid(all, columns: rows.count).write(to: url)
+    }
+
+    func trainHere(experts: ExperimentExperts, store: AssetStore, into output: URL) throws -> ConditionalFlow {
+        var recipe = try ExperimentRecipe.load(file: ShippedModels.recipe("text-to-image.yaml").path)
+        recipe.trainImages = trainImages
+        recipe.flow.steps = steps ?? 1500
+        recipe.flow.seed = seed
+        recipe.flow.logEvery = max(1, recipe.flow.steps / 10)
+        recipe.flow.validateEvery = recipe.flow.steps
+        recipe.flow.checkpointEvery = recipe.flow.steps
+        let all = try ImageDataset.fashionAndDigits(.train, store: store, progress: { note("      \($0)") })
+        var generator = SeededGenerator(seed: seed)
+        let images = all.subset(Array(generator.permutation(all.count).prefix(min(trainImages, all.count))).sorted())
+        let attributes = ImageAttributes(fitting: images)
+        let data = try experts.pairs(images, attributes: attributes, captionsPerImage: 1, seed: seed)
+        try? FileManager.default.removeItem(at: output)
+        try ExperimentManifest(experiment: .textToImage, latentDimension: experts.autoencoder.latentDimension,
+                               attributes: attributes).save(to: output)
+        let trainer = try Trainer(configuration: recipe.flow, data: data.pairs, outputDirectory: output)
         try trainer.run(onEvent: { event in
-            switch event {
-            case let .progress(step, total, loss, nats, rate, _):
-                note(String(format: "      step %5d/%d  loss %8.4f  %.4f nats/dim  %6.0f samples/s", step, total, loss, nats, rate))
-            case let .validation(step, nats, _):
-                note(String(format: "      step %5d  validation %.4f nats/dim (analytic entropy %.4f)", step, nats,
-                            problem.entropyPerDimension))
-            case .checkpoint: break
+            if case let .progress(step, total, _, nats, rate, _) = event {
+                note(String(format: "      step %5d/%d  %.4f nats/dim  %6.0f pairs/s", step, total, nats, rate))
             }
         })
-
-        note("[3/3] checking against the known answer")
-        let flow = trainer.flow
-        let heldOut = Evaluation.natsPerDimension(flow: flow, target: test.target, condition: test.condition)
-        let entropy = problem.entropyPerDimension
-        // Conditional moments of samples for a few test conditions.
-        let probes = test.condition.rows(0..<4)
-        let samples = try Translation.sample(flow: flow, condition: probes, count: 4000, seed: seed &+ 3)
-        let truth = problem.mean(probes)
-        let D = problem.dimension
-        var meanError: Float = 0, covarianceError: Float = 0
-        let covariance = matmul(problem.l, problem.l, transposeB: true)
-        for p in 0..<4 {
-            let block = samples.rows((p * 4000)..<((p + 1) * 4000))
-            var mean = [Float](repeating: 0, count: D)
-            for r in 0..<4000 { for j in 0..<D { mean[j] += block[r, j] / 4000 } }
-            for j in 0..<D { meanError = max(meanError, abs(mean[j] - truth[p, j])) }
-            for i in 0..<D {
-                for j in 0..<D {
-                    var s: Float = 0
-                    for r in 0..<4000 { s += (block[r, i] - mean[i]) * (block[r, j] - mean[j]) }
-                    covarianceError = max(covarianceError, abs(s / 3999 - covariance[i, j]))
-                }
-            }
-        }
-        let summary = String(format: """
-            held-out NLL      %.4f nats/dim (n = %d)
-            analytic entropy  %.4f nats/dim
-            gap               %.4f nats/dim
-            samples: max |mean − (A·c + b)| = %.3f, max |cov − L·Lᵀ| = %.3f (4 conditions × 4000 samples)
-            """, heldOut.natsPerDimension, heldOut.count, entropy, heldOut.natsPerDimension - entropy,
-            meanError, covarianceError)
-        print(summary)
-        try AtomicFile.write(Data((summary + "\n").utf8), to: directory.appendingPathComponent("summary.txt"))
-        note("outputs: \(directory.path)/{condition,target,test_condition,test_target}.npy, \(checkpoint.path)/, \(directory.path)/summary.txt")
+        return trainer.flow
     }
 }

@@ -102,8 +102,9 @@ struct EvalExperiment: ParsableCommand {
         sample per test condition against the test images (beside the FID-F of two halves of the \
         test images, the floor); sample diversity (mean pairwise RMS pixel distance within a \
         class, beside real images'); for text-to-image the accuracy on held-out free-text \
-        prompts; for label-to-image the class swap against latent arithmetic. Writes the same \
-        as JSON to CHECKPOINT/evaluation.json.
+        prompts; for label-to-image the class swap against latent arithmetic; with --regressor \
+        the same scores for a deterministic MLP z_Φ → z_Θ fitted on the same pairs. Writes the \
+        same as JSON to CHECKPOINT/evaluation.json.
 
         Example:
           net2net eval-experiment configs/label-to-image.yaml --json
@@ -114,7 +115,9 @@ struct EvalExperiment: ParsableCommand {
     @Option(help: "An autoencoder checkpoint other than the shipped one.") var autoencoder: String?
     @Option(help: "A classifier checkpoint other than the shipped one.") var classifier: String?
     @Option(help: "Samples per class condition.") var samples: Int = 100
+    @Option(help: "Evaluate on a seeded subset of this many test images (0: all 10 500).") var testImages: Int = 0
     @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Flag(help: "Also fit the deterministic MLP regressor z_Φ → z_Θ on the recipe's pairs and score it.") var regressor = false
     @Flag(help: "Print one JSON object on stdout.") var json = false
     @OptionGroup var compute: ComputeOptions
 
@@ -133,8 +136,20 @@ struct EvalExperiment: ParsableCommand {
         let context = try ExperimentContext(recipe: settings, autoencoder: autoencoder)
         let classes = try ImageClassifier.load(classifier.map(fileURL) ?? ShippedModels.classifier).model
         let evaluation = ExperimentEvaluation(flow: flow, experts: context.experts, classifier: classes, progress: { note($0) })
-        let report = try evaluation.run(test: context.test, train: context.train, attributes: manifest.attributes,
+        var test = context.test
+        if testImages > 0 && testImages < test.count {
+            var generator = SeededGenerator(seed: seed &+ 0x7E57)
+            test = test.subset(Array(generator.permutation(test.count).prefix(testImages)).sorted())
+        }
+        var report = try evaluation.run(test: test, train: context.train, attributes: manifest.attributes,
                                         samplesPerCondition: samples, seed: seed)
+        if regressor {
+            note("fitting the MLP regressor on the recipe's training pairs")
+            let pairs = try context.experts.pairs(context.trainingImages, attributes: manifest.attributes,
+                                                  captionsPerImage: settings.captionsPerImage, seed: settings.flow.seed)
+            report.regressor = try evaluation.regressor(trainingPairs: pairs.pairs, test: test, attributes: manifest.attributes,
+                                                        samplesPerCondition: samples, seed: seed)
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data = try encoder.encode(report)
@@ -149,6 +164,10 @@ struct EvalExperiment: ParsableCommand {
         print(String(format: "FID-F                  %.2f (real test halves: %.2f)", report.fid, report.realHalvesFID))
         print(String(format: "diversity              %.3f (real images of a class: %.3f)", report.diversity, report.realDiversity))
         if let p = report.promptAccuracy { print(String(format: "held-out prompts       %.3f accuracy", p)) }
+        if let r = report.regressor {
+            print(String(format: "MLP regressor          FID-F %.2f, diversity %.3f, conditional accuracy %.3f (τ: FID-F %.2f, diversity %.3f)",
+                         r.fid, r.diversity, r.conditionalAccuracy, report.fid, report.diversity))
+        }
         if let s = report.swap {
             print(String(format: "class swap (%d images) τ: target accuracy %.3f, FID-F %.2f; latent arithmetic: %.3f, FID-F %.2f",
                          s.count, s.targetAccuracy, s.fid, s.arithmeticTargetAccuracy, s.arithmeticFID))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Experts
 import Formats
 import Foundation
 import Net2Net
@@ -6,38 +7,79 @@ import TensorCore
 
 struct Sample: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Draw z_Θ = τ(v | z_Φ) for each condition.",
+        abstract: "Draw z_Θ = τ(v | z_Φ) for each condition (and decode it, for an experiment).",
         discussion: """
-        Writes [N·K, D] float32 (.npy), K = --count samples for each of the N condition rows, \
-        condition-major. --temperature scales v ~ N(0, T²I).
+        Conditions come from --condition (a .npy [N, Dc] of z_Φ), or for an experiment's \
+        checkpoint (one with experiment.json, written by `net2net experiment train`) from \
+        --text "…" (text-to-image: the prompt is embedded with MiniLM) or --label NAME \
+        (label-to-image: "sneaker", "digit 7", "17"…). K = --count samples per condition, \
+        condition-major; --temperature scales v ~ N(0, T²I).
 
-        Example:
-          net2net sample --checkpoint runs/g --condition c.npy --count 8 \\
-                         --output samples.npy
+        A plain flow checkpoint writes the latents [N·K, D] (.npy). An experiment's checkpoint \
+        decodes them with the autoencoder: images [N·K, 1, 28, 28] float32 in [-1, 1] (.npy) or \
+        a PNG grid with one row per condition (.png); --latents writes z_Θ instead.
+
+        Examples:
+          net2net sample --checkpoint runs/g --condition c.npy --count 8 --output samples.npy
+          net2net sample --checkpoint models/text-to-image --text "a pair of trainers" --count 16 --output shoes.png
         """)
 
     @Option(help: "Checkpoint directory (or its flow.safetensors).") var checkpoint: String
     @Option(help: "Conditions z_Φ, float32 .npy [N, Dc].") var condition: String?
-    @Option(help: "A text prompt (needs the text expert).") var text: String?
+    @Option(help: "A text prompt (text-to-image checkpoints).") var text: String?
+    @Option(help: "A class name or number 0–19 (label-to-image checkpoints).") var label: String?
     @Option(help: "Samples per condition.") var count: Int = 1
-    @Option(help: "Output file (.npy).") var output: String
+    @Option(help: "Output file: .npy, or .png for an experiment's decoded images.") var output: String
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "Scale of the Gaussian noise v.") var temperature: Float = 1
+    @Option(help: "An autoencoder checkpoint other than the shipped one.") var autoencoder: String?
+    @Flag(help: "Write the latents z_Θ even for an experiment's checkpoint.") var latents = false
     @OptionGroup var compute: ComputeOptions
 
     func run() throws {
         try compute.apply()
-        if text != nil {
-            throw Net2NetError.unsupported("--text needs the MiniLM text expert, which this build does not include yet; encode the prompt to a .npy and pass --condition")
+        let location = fileURL(checkpoint)
+        let flow = try FlowCheckpoint.load(location).flow
+        var isDirectory: ObjCBool = false
+        _ = FileManager.default.fileExists(atPath: location.path, isDirectory: &isDirectory)
+        let manifest = try ExperimentManifest.load(isDirectory.boolValue ? location : location.deletingLastPathComponent())
+        let given = [condition != nil, text != nil, label != nil].filter { $0 }.count
+        guard given <= 1 else { throw ValidationError("give one of --condition, --text and --label") }
+        let decode = manifest != nil && !latents
+        guard output.hasSuffix(".npy") || (output.hasSuffix(".png") && decode) else {
+            throw Net2NetError.unsupported(decode ? "\(output): the output must be .npy or .png"
+                                                  : "\(output): latents are written as .npy (PNG needs an experiment's checkpoint)")
         }
-        guard output.hasSuffix(".npy") else {
-            throw Net2NetError.unsupported("\(output): only .npy output is supported (image output needs a decoder expert)")
-        }
-        let flow = try FlowCheckpoint.load(fileURL(checkpoint)).flow
         var c: Tensor? = nil
-        if let condition { c = try PairDataset.loadMatrix(fileURL(condition)) }
+        if let condition {
+            c = try PairDataset.loadMatrix(fileURL(condition))
+        } else if let text {
+            guard manifest?.conditionExpert == "minilm" else {
+                throw Net2NetError.unsupported("\(checkpoint): --text needs a text-to-image checkpoint (its experiment.json names the minilm expert); encode the prompt with `net2net encode --expert minilm` and pass --condition")
+            }
+            c = try TextExpert(store: AssetStore(), progress: { note("minilm: \($0)") }).embed([text])
+        } else if let label {
+            guard manifest?.conditionExpert == "label" else {
+                throw Net2NetError.unsupported("\(checkpoint): --label needs a label-to-image checkpoint")
+            }
+            c = try LabelExpert.encode([try LabelExpert.label(named: label)])
+        }
         let samples = try Translation.sample(flow: flow, condition: c, count: count, temperature: temperature, seed: seed)
-        try NPY.write(samples, to: fileURL(output))
-        note("wrote \(samples.shape[0]) samples of dimension \(samples.shape[1]) → \(output)")
+        guard decode, let manifest else {
+            try NPY.write(samples, to: fileURL(output))
+            note("wrote \(samples.shape[0]) samples of dimension \(samples.shape[1]) → \(output)")
+            return
+        }
+        let vae = try ConvolutionalVAE.load(autoencoder.map(fileURL) ?? ShippedModels.autoencoder).model
+        guard vae.latentDimension == manifest.latentDimension, vae.latentDimension == flow.configuration.dimension else {
+            throw Net2NetError.checkpoint(path: checkpoint, problem: "τ maps to a \(flow.configuration.dimension)-d latent but the autoencoder's is \(vae.latentDimension)-d")
+        }
+        let images = try vae.decode(samples)
+        if output.hasSuffix(".png") {
+            try PNGImage.grid(images, columns: min(count, 16)).write(to: fileURL(output))
+        } else {
+            try NPY.write(images, to: fileURL(output))
+        }
+        note("wrote \(images.shape) → \(output)")
     }
 }

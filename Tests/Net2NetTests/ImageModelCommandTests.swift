@@ -64,3 +64,47 @@ final class ImageModelCommandTests: XCTestCase {
         XCTAssertTrue(noOutput.stderr.contains("--output-dir"), noOutput.stderr)
     }
 }
+
+/// The experiment commands end to end at a tiny size.
+final class ExperimentCommandTests: XCTestCase {
+    func testTrainSampleAndEvaluateTextToImage() throws {
+        guard FileManager.default.isExecutableFile(atPath: CLI.executable.path) else {
+            XCTFail("the net2net executable is not built at \(CLI.executable.path)")
+            return
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("experiment-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let recipe = ShippedModels.recipe("text-to-image.yaml").path
+        let trained = try CLI.run(["experiment", "train", recipe, "--output-dir", "run", "--set", "train_images=300",
+                                   "--set", "steps=6", "--set", "hidden_dim=16", "--set", "n_flows=2",
+                                   "--set", "batch_size=32", "--set", "log_every=3", "--set", "validate_every=3",
+                                   "--set", "checkpoint_every=3"], in: directory)
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        for file in ["flow.safetensors", "experiment.json", "samples.png"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("run/\(file)").path), file)
+        }
+        let again = try CLI.run(["experiment", "train", recipe, "--output-dir", "run"], in: directory)
+        XCTAssertNotEqual(again.status, 0)
+        XCTAssertTrue(again.stderr.contains("already holds a checkpoint"), again.stderr)
+
+        let sampled = try CLI.run(["sample", "--checkpoint", "run", "--text", "a pair of running shoes", "--count", "4",
+                                   "--output", "s.npy"], in: directory)
+        XCTAssertEqual(sampled.status, 0, sampled.stderr)
+        let images = try NPY.readFloat32(directory.appendingPathComponent("s.npy"))
+        XCTAssertEqual(images.shape, [4, 1, 28, 28])
+        XCTAssertTrue(images.scalars.allSatisfy { $0 >= -1 && $0 <= 1 })
+        let wrongExpert = try CLI.run(["sample", "--checkpoint", "run", "--label", "sneaker", "--output", "s.npy"], in: directory)
+        XCTAssertNotEqual(wrongExpert.status, 0)
+        XCTAssertTrue(wrongExpert.stderr.contains("label-to-image"), wrongExpert.stderr)
+
+        let evaluated = try CLI.run(["eval-experiment", recipe, "--checkpoint", "run", "--samples", "3", "--test-images", "200",
+                                     "--json"], in: directory)
+        XCTAssertEqual(evaluated.status, 0, evaluated.stderr)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(evaluated.stdout.utf8)) as? [String: Any])
+        for key in ["held_out_nats_per_dim", "conditional_accuracy", "fid_f", "diversity", "prompt_accuracy"] {
+            XCTAssertNotNil(report[key], key)
+        }
+        XCTAssertEqual(report["held_out_pairs"] as? Int, 200)
+    }
+}
