@@ -131,22 +131,14 @@ public final class ConvolutionalVAE: @unchecked Sendable {
     public func posterior(_ images: Tensor) -> (mean: Tensor, logVariance: Tensor) {
         let N = images.shape[0], Z = latentDimension
         var mean = Tensor(zeros: [N, Z]), logVariance = Tensor(zeros: [N, Z])
-        let chunk = 256
-        let workspace = encoder.makeWorkspace(batch: min(max(N, 1), chunk))
         images.scalars.withUnsafeBufferPointer { x in
-            var first = 0
-            while first < N {
-                let n = min(chunk, N - first)
-                let h = encoder.forward(x.baseAddress! + first * ConvolutionalVAE.pixelCount, batch: n,
-                                        parameters: parameters.pointer, buffers: buffers.pointer,
-                                        mode: .inference, workspace: workspace)
+            encoder.inferInChunks(x.baseAddress!, count: N, parameters: parameters.pointer, buffers: buffers.pointer) { first, n, h, _ in
                 for r in 0..<n {
                     for j in 0..<Z {
                         mean.scalars[(first + r) * Z + j] = h[r * 2 * Z + j]
                         logVariance.scalars[(first + r) * Z + j] = h[r * 2 * Z + Z + j]
                     }
                 }
-                first += n
             }
         }
         return (mean, logVariance)
@@ -160,17 +152,10 @@ public final class ConvolutionalVAE: @unchecked Sendable {
         guard latents.isFinite else { throw ExpertError.badInput("z contains NaN or infinite values") }
         let N = latents.shape[0], Z = latentDimension, P = ConvolutionalVAE.pixelCount
         var images = Tensor(zeros: [N, 1, 28, 28])
-        let chunk = 256
-        let workspace = decoder.makeWorkspace(batch: min(max(N, 1), chunk))
         latents.scalars.withUnsafeBufferPointer { z in
             images.scalars.withUnsafeMutableBufferPointer { out in
-                var first = 0
-                while first < N {
-                    let n = min(chunk, N - first)
-                    let y = decoder.forward(z.baseAddress! + first * Z, batch: n, parameters: parameters.pointer,
-                                            buffers: buffers.pointer, mode: .inference, workspace: workspace)
+                decoder.inferInChunks(z.baseAddress!, count: N, parameters: parameters.pointer, buffers: buffers.pointer) { first, n, y, _ in
                     (out.baseAddress! + first * P).update(from: y, count: n * P)
-                    first += n
                 }
             }
         }

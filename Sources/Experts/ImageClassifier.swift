@@ -62,20 +62,13 @@ public final class ImageClassifier: @unchecked Sendable {
         guard images.isFinite else { throw ExpertError.badInput("the images contain NaN or infinite values") }
         let N = images.shape[0], K = ImageClassifier.classCount, F = ImageClassifier.featureDimension
         var probabilities = Tensor(zeros: [N, K]), features = Tensor(zeros: [N, F])
-        let chunk = 256
-        let workspace = network.makeWorkspace(batch: min(max(N, 1), chunk))
         images.scalars.withUnsafeBufferPointer { x in
-            var first = 0
-            while first < N {
-                let n = min(chunk, N - first)
-                let logits = network.forward(x.baseAddress! + first * 784, batch: n, parameters: parameters.pointer,
-                                             buffers: buffers.pointer, mode: .inference, workspace: workspace)
+            network.inferInChunks(x.baseAddress!, count: N, parameters: parameters.pointer, buffers: buffers.pointer) { first, n, logits, workspace in
                 let f = network.output(ofLayer: featureLayer, in: workspace)
                 for r in 0..<n {
                     ImageClassifier.softmax(logits + r * K, count: K) { probabilities.scalars[(first + r) * K + $0] = $1 }
                     for j in 0..<F { features.scalars[(first + r) * F + j] = f[r * F + j] }
                 }
-                first += n
             }
         }
         return (probabilities, features)

@@ -195,6 +195,24 @@ public struct Sequential: Sendable, Equatable {
         return workspace.outputs.last ?? UnsafeMutablePointer(mutating: x)
     }
 
+    /// Inference on `count` samples `x` in chunks of at most `chunk`: for each,
+    /// `body(first, n, output, workspace)` gets the chunk's first sample index,
+    /// its size and its output (valid during the call; the workspace gives
+    /// access to other layers' outputs).
+    public func inferInChunks(_ x: UnsafePointer<Float>, count: Int, parameters: UnsafePointer<Float>,
+                              buffers: UnsafeMutablePointer<Float>, chunk: Int = 256,
+                              _ body: (_ first: Int, _ n: Int, _ output: UnsafePointer<Float>, _ workspace: SequentialWorkspace) -> Void) {
+        let workspace = makeWorkspace(batch: min(max(count, 1), chunk))
+        var first = 0
+        while first < count {
+            let n = min(chunk, count - first)
+            let y = forward(x + first * inputCount, batch: n, parameters: parameters, buffers: buffers, mode: .inference,
+                            workspace: workspace)
+            body(first, n, UnsafePointer(y), workspace)
+            first += n
+        }
+    }
+
     /// The output of layer `index` from the last `forward` (e.g. penultimate features).
     public func output(ofLayer index: Int, in workspace: SequentialWorkspace) -> UnsafePointer<Float> {
         UnsafePointer(workspace.outputs[index])

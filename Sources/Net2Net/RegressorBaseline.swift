@@ -74,16 +74,9 @@ public final class MLPRegressor: @unchecked Sendable {
     public func predict(_ condition: Tensor) -> Tensor {
         let N = condition.shape[0], D = network.outputCount
         var out = Tensor(zeros: [N, D])
-        let chunk = 512
-        let workspace = network.makeWorkspace(batch: min(max(N, 1), chunk))
         condition.scalars.withUnsafeBufferPointer { c in
-            var first = 0
-            while first < N {
-                let n = min(chunk, N - first)
-                let y = network.forward(c.baseAddress! + first * network.inputCount, batch: n, parameters: parameters.pointer,
-                                        buffers: buffers.pointer, mode: .inference, workspace: workspace)
+            network.inferInChunks(c.baseAddress!, count: N, parameters: parameters.pointer, buffers: buffers.pointer) { first, n, y, _ in
                 for i in 0..<(n * D) { out.scalars[first * D + i] = y[i] }
-                first += n
             }
         }
         return out
