@@ -105,15 +105,12 @@ public final class ExperimentEvaluation {
         let floor = FrechetDistance.distance(testFeatures.gatherRows(Array(order[..<half])),
                                              testFeatures.gatherRows(Array(order[half..<(2 * half)])))
         let labels = ImageClassifier.labels(of: test)
-        var realGroups: [Int] = []
-        for c in classes {
-            let members = labels.indices.filter { labels[$0] == c }
-            realGroups += members.prefix(min(samplesPerCondition, members.count)).count == samplesPerCondition
-                ? Array(members.prefix(samplesPerCondition)) : []
-        }
-        let realDiversity = ExperimentEvaluation.meanPairwiseDistance(test.subset(realGroups).images,
-                                                                      groups: realGroups.count / samplesPerCondition,
-                                                                      groupSize: samplesPerCondition)
+        // Real images: the same number of each class (as many as the rarest class has, up to samplesPerCondition).
+        let members = classes.map { c in labels.indices.filter { labels[$0] == c } }
+        let realGroupSize = min(samplesPerCondition, members.map(\.count).min() ?? 0)
+        let realDiversity = realGroupSize < 2 ? Double.nan
+            : ExperimentEvaluation.meanPairwiseDistance(test.subset(members.flatMap { $0.prefix(realGroupSize) }).images,
+                                                        groups: classes.count, groupSize: realGroupSize)
         var report = ExperimentReport(experiment: experts.kind.rawValue, heldOutNatsPerDim: nll.natsPerDimension,
                                       heldOutPairs: nll.count, conditionalAccuracy: Double(correct) / Double(predicted.count),
                                       samplesPerCondition: samplesPerCondition, fid: fid, realHalvesFID: floor,
