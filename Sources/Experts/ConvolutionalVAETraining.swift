@@ -53,65 +53,68 @@ extension ConvolutionalVAE {
     public func lossAndGradient(_ x: UnsafePointer<Float>, batch B: Int, beta: Float,
                                 generator: inout SeededGenerator, gradients: FloatBuffer,
                                 workspace: VAETrainingWorkspace) -> VAELoss {
-        precondition(B <= workspace.batch && B > 1, "batch \(B) must be in 2...\(workspace.batch)")
-        let Z = latentDimension, D = ConvolutionalVAE.pixelCount
-        let p = parameters.pointer
-        gradients.zero()
-        let h = encoder.forward(x, batch: B, parameters: p, buffers: buffers.pointer, mode: .training,
-                                workspace: workspace.encoder)
-        let eps = workspace.noise.pointer, z = workspace.latent.pointer
-        generator.fillNormal(UnsafeMutableBufferPointer(start: eps, count: B * Z))
-        var kl = 0.0
-        for r in 0..<B {
-            for j in 0..<Z {
-                let mu = h[r * 2 * Z + j]
-                let lv = min(max(h[r * 2 * Z + Z + j], ConvolutionalVAE.logVarianceRange.lowerBound),
-                             ConvolutionalVAE.logVarianceRange.upperBound)
-                let variance = Foundation.exp(lv)
-                z[r * Z + j] = mu + variance.squareRoot() * eps[r * Z + j]
-                kl += 0.5 * Double(mu * mu + variance - 1 - lv)
+        // Every layer splits its batch over the cores itself (single-threaded GEMMs).
+        ComputeThreads.withSingleThreadedBLAS {
+            precondition(B <= workspace.batch && B > 1, "batch \(B) must be in 2...\(workspace.batch)")
+            let Z = latentDimension, D = ConvolutionalVAE.pixelCount
+            let p = parameters.pointer
+            gradients.zero()
+            let h = encoder.forward(x, batch: B, parameters: p, buffers: buffers.pointer, mode: .training,
+                                    workspace: workspace.encoder)
+            let eps = workspace.noise.pointer, z = workspace.latent.pointer
+            generator.fillNormal(UnsafeMutableBufferPointer(start: eps, count: B * Z))
+            var kl = 0.0
+            for r in 0..<B {
+                for j in 0..<Z {
+                    let mu = h[r * 2 * Z + j]
+                    let lv = min(max(h[r * 2 * Z + Z + j], ConvolutionalVAE.logVarianceRange.lowerBound),
+                                 ConvolutionalVAE.logVarianceRange.upperBound)
+                    let variance = Foundation.exp(lv)
+                    z[r * Z + j] = mu + variance.squareRoot() * eps[r * Z + j]
+                    kl += 0.5 * Double(mu * mu + variance - 1 - lv)
+                }
             }
-        }
-        let xHat = decoder.forward(z, batch: B, parameters: p, buffers: buffers.pointer, mode: .training,
-                                   workspace: workspace.decoder)
-        let logGamma = p[logGammaOffset]
-        let inverseVariance = Foundation.exp(-2 * logGamma)
-        let dxHat = workspace.outputGradient.pointer
-        let scale = inverseVariance / Float(B)
-        var squaredError = 0.0
-        Parallel.forEachChunk(count: B, minimumChunk: 16) { rows in
-            for r in rows {
-                let o = r * D
-                for i in 0..<D { dxHat[o + i] = (xHat[o + i] - x[o + i]) * scale }
+            let xHat = decoder.forward(z, batch: B, parameters: p, buffers: buffers.pointer, mode: .training,
+                                       workspace: workspace.decoder)
+            let logGamma = p[logGammaOffset]
+            let inverseVariance = Foundation.exp(-2 * logGamma)
+            let dxHat = workspace.outputGradient.pointer
+            let scale = inverseVariance / Float(B)
+            var squaredError = 0.0
+            Parallel.forEachChunk(count: B, minimumChunk: 16) { rows in
+                for r in rows {
+                    let o = r * D
+                    for i in 0..<D { dxHat[o + i] = (xHat[o + i] - x[o + i]) * scale }
+                }
             }
-        }
-        for i in 0..<(B * D) { let d = Double(xHat[i] - x[i]); squaredError += d * d }
-        let meanSquaredError = squaredError / Double(B)
-        let reconstruction = meanSquaredError * Double(inverseVariance) / 2 + Double(D) * Double(logGamma)
-            + Double(D) / 2 * Foundation.log(2 * Double.pi)
-        // ∂/∂log γ of mean_i [sse_i·e^{−2 log γ}/2 + D·log γ]
-        gradients.pointer[logGammaOffset] = Float(-meanSquaredError * Double(inverseVariance) + Double(D))
+            for i in 0..<(B * D) { let d = Double(xHat[i] - x[i]); squaredError += d * d }
+            let meanSquaredError = squaredError / Double(B)
+            let reconstruction = meanSquaredError * Double(inverseVariance) / 2 + Double(D) * Double(logGamma)
+                + Double(D) / 2 * Foundation.log(2 * Double.pi)
+            // ∂/∂log γ of mean_i [sse_i·e^{−2 log γ}/2 + D·log γ]
+            gradients.pointer[logGammaOffset] = Float(-meanSquaredError * Double(inverseVariance) + Double(D))
 
-        decoder.backward(z, batch: B, dy: dxHat, parameters: p, gradients: gradients.pointer,
-                         workspace: workspace.decoder, dx: workspace.latentGradient.pointer)
-        let dz = workspace.latentGradient.pointer, dh = workspace.posteriorGradient.pointer
-        let klScale = beta / Float(B)
-        for r in 0..<B {
-            for j in 0..<Z {
-                let mu = h[r * 2 * Z + j], raw = h[r * 2 * Z + Z + j]
-                let inside = ConvolutionalVAE.logVarianceRange.contains(raw)
-                let lv = min(max(raw, ConvolutionalVAE.logVarianceRange.lowerBound), ConvolutionalVAE.logVarianceRange.upperBound)
-                let sigma = Foundation.exp(0.5 * lv)
-                dh[r * 2 * Z + j] = dz[r * Z + j] + klScale * mu
-                dh[r * 2 * Z + Z + j] = inside
-                    ? dz[r * Z + j] * eps[r * Z + j] * 0.5 * sigma + klScale * 0.5 * (sigma * sigma - 1) : 0
+            decoder.backward(z, batch: B, dy: dxHat, parameters: p, gradients: gradients.pointer,
+                             workspace: workspace.decoder, dx: workspace.latentGradient.pointer)
+            let dz = workspace.latentGradient.pointer, dh = workspace.posteriorGradient.pointer
+            let klScale = beta / Float(B)
+            for r in 0..<B {
+                for j in 0..<Z {
+                    let mu = h[r * 2 * Z + j], raw = h[r * 2 * Z + Z + j]
+                    let inside = ConvolutionalVAE.logVarianceRange.contains(raw)
+                    let lv = min(max(raw, ConvolutionalVAE.logVarianceRange.lowerBound), ConvolutionalVAE.logVarianceRange.upperBound)
+                    let sigma = Foundation.exp(0.5 * lv)
+                    dh[r * 2 * Z + j] = dz[r * Z + j] + klScale * mu
+                    dh[r * 2 * Z + Z + j] = inside
+                        ? dz[r * Z + j] * eps[r * Z + j] * 0.5 * sigma + klScale * 0.5 * (sigma * sigma - 1) : 0
+                }
             }
+            encoder.backward(x, batch: B, dy: dh, parameters: p, gradients: gradients.pointer,
+                             workspace: workspace.encoder, dx: nil)
+            let meanKL = kl / Double(B)
+            return VAELoss(loss: reconstruction + Double(beta) * meanKL, reconstruction: reconstruction, kl: meanKL,
+                           meanSquaredError: meanSquaredError / Double(D))
         }
-        encoder.backward(x, batch: B, dy: dh, parameters: p, gradients: gradients.pointer,
-                         workspace: workspace.encoder, dx: nil)
-        let meanKL = kl / Double(B)
-        return VAELoss(loss: reconstruction + Double(beta) * meanKL, reconstruction: reconstruction, kl: meanKL,
-                       meanSquaredError: meanSquaredError / Double(D))
     }
 
     /// The loss on held-out images in inference mode, with z = μ (so the

@@ -103,27 +103,30 @@ public final class ImageClassifier: @unchecked Sendable {
     /// number of correct top-1 predictions.
     public func lossAndGradient(_ x: UnsafePointer<Float>, labels: [Int], gradients: FloatBuffer,
                                 workspace: ClassifierTrainingWorkspace) -> (loss: Double, correct: Int) {
-        let B = labels.count, K = ImageClassifier.classCount
-        precondition(B > 1 && B <= workspace.batch, "batch \(B) must be in 2...\(workspace.batch)")
-        gradients.zero()
-        let logits = network.forward(x, batch: B, parameters: parameters.pointer, buffers: buffers.pointer,
-                                     mode: .training, workspace: workspace.network)
-        let dLogits = workspace.logitGradient.pointer
-        var loss = 0.0, correct = 0
-        for r in 0..<B {
-            let label = labels[r]
-            precondition(label >= 0 && label < K, "label \(label) outside 0..<\(K)")
-            var best = 0
-            ImageClassifier.softmax(logits + r * K, count: K) { k, p in
-                dLogits[r * K + k] = (p - (k == label ? 1 : 0)) / Float(B)
-                if k == label { loss -= Foundation.log(max(Double(p), 1e-30)) }
+        // Every layer splits its batch over the cores itself (single-threaded GEMMs).
+        ComputeThreads.withSingleThreadedBLAS {
+            let B = labels.count, K = ImageClassifier.classCount
+            precondition(B > 1 && B <= workspace.batch, "batch \(B) must be in 2...\(workspace.batch)")
+            gradients.zero()
+            let logits = network.forward(x, batch: B, parameters: parameters.pointer, buffers: buffers.pointer,
+                                         mode: .training, workspace: workspace.network)
+            let dLogits = workspace.logitGradient.pointer
+            var loss = 0.0, correct = 0
+            for r in 0..<B {
+                let label = labels[r]
+                precondition(label >= 0 && label < K, "label \(label) outside 0..<\(K)")
+                var best = 0
+                ImageClassifier.softmax(logits + r * K, count: K) { k, p in
+                    dLogits[r * K + k] = (p - (k == label ? 1 : 0)) / Float(B)
+                    if k == label { loss -= Foundation.log(max(Double(p), 1e-30)) }
+                }
+                for k in 1..<K where logits[r * K + k] > logits[r * K + best] { best = k }
+                if best == label { correct += 1 }
             }
-            for k in 1..<K where logits[r * K + k] > logits[r * K + best] { best = k }
-            if best == label { correct += 1 }
+            network.backward(x, batch: B, dy: dLogits, parameters: parameters.pointer, gradients: gradients.pointer,
+                             workspace: workspace.network, dx: nil)
+            return (loss / Double(B), correct)
         }
-        network.backward(x, batch: B, dy: dLogits, parameters: parameters.pointer, gradients: gradients.pointer,
-                         workspace: workspace.network, dx: nil)
-        return (loss / Double(B), correct)
     }
 }
 

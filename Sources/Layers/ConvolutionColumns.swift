@@ -32,12 +32,27 @@ struct ConvolutionGeometry {
     /// columns `n·Ho·Wo ..< (n + 1)·Ho·Wo`.
     func im2col(_ x: UnsafePointer<Float>, images: Int, channels: Int, into columns: UnsafeMutablePointer<Float>) {
         let P = outputPlane, rowStride = images * P
+        let ranges = tapRanges()
         Parallel.forEachChunk(count: images * channels, minimumChunk: max(1, 16384 / (taps * P))) { planes in
             for plane in planes {
                 let n = plane / channels, c = plane % channels
-                im2col(x + plane * imagePlane, into: columns + c * taps * rowStride + n * P, rowStride: rowStride)
+                im2col(x + plane * imagePlane, into: columns + c * taps * rowStride + n * P, rowStride: rowStride,
+                       ranges: ranges)
             }
         }
+    }
+
+    /// For each tap `(u, v)`: the window rows and columns that land inside the image.
+    func tapRanges() -> [(rows: Range<Int>, cols: Range<Int>)] {
+        var ranges: [(rows: Range<Int>, cols: Range<Int>)] = []
+        ranges.reserveCapacity(taps)
+        for u in 0..<kernelHeight {
+            let rows = validOutputRange(outputs: outputHeight, inputs: height, stride: stride, offset: u - top)
+            for v in 0..<kernelWidth {
+                ranges.append((rows, validOutputRange(outputs: outputWidth, inputs: width, stride: stride, offset: v - left)))
+            }
+        }
+        return ranges
     }
 
     /// The adjoint of `im2col`: every image is overwritten with the sum of
@@ -53,30 +68,30 @@ struct ConvolutionGeometry {
     }
 
     /// One channel: `columns[(u·kW + v)·rowStride + i·Wo + j] = x[i·s − top + u, j·s − left + v]` (0 outside).
-    func im2col(_ x: UnsafePointer<Float>, into columns: UnsafeMutablePointer<Float>, rowStride: Int) {
-        let kH = kernelHeight, kW = kernelWidth, s = stride, H = height, W = width
+    func im2col(_ x: UnsafePointer<Float>, into columns: UnsafeMutablePointer<Float>, rowStride: Int,
+                ranges: [(rows: Range<Int>, cols: Range<Int>)]? = nil) {
+        let kW = kernelWidth, s = stride, W = width
         let ho = outputHeight, wo = outputWidth
-        for u in 0..<kH {
-            let rows = validOutputRange(outputs: ho, inputs: H, stride: s, offset: u - top)
-            for v in 0..<kW {
-                let offset = v - left
-                let cols = validOutputRange(outputs: wo, inputs: W, stride: s, offset: offset)
-                let out = columns + (u * kW + v) * rowStride
-                for i in 0..<ho {
-                    let dst = out + i * wo
-                    guard rows.contains(i), !cols.isEmpty else {
-                        dst.update(repeating: 0, count: wo)
-                        continue
-                    }
-                    let src = x + (i * s - top + u) * W + offset
-                    dst.update(repeating: 0, count: cols.lowerBound)
-                    if s == 1 {
-                        (dst + cols.lowerBound).update(from: src + cols.lowerBound, count: cols.count)
-                    } else {
-                        for j in cols { dst[j] = src[j * s] }
-                    }
-                    (dst + cols.upperBound).update(repeating: 0, count: wo - cols.upperBound)
+        let ranges = ranges ?? tapRanges()
+        for tap in 0..<taps {
+            let (u, v) = (tap / kW, tap % kW)
+            let (rows, cols) = ranges[tap]
+            let offset = v - left
+            let out = columns + tap * rowStride
+            for i in 0..<ho {
+                let dst = out + i * wo
+                guard rows.contains(i), !cols.isEmpty else {
+                    for j in 0..<wo { dst[j] = 0 }
+                    continue
                 }
+                let src = x + (i * s - top + u) * W + offset
+                for j in 0..<cols.lowerBound { dst[j] = 0 }
+                if s == 1 {
+                    for j in cols { dst[j] = src[j] }
+                } else {
+                    for j in cols { dst[j] = src[j * s] }
+                }
+                for j in cols.upperBound..<wo { dst[j] = 0 }
             }
         }
     }

@@ -166,13 +166,22 @@ public struct Sequential: Sendable, Equatable {
             let count = batch * stage.outputCount
             switch stage.kind {
             case let .convolution(conv, w, b):
-                conv.forward(input, batch: batch, height: stage.inputShape[1], width: stage.inputShape[2],
-                             weight: parameters + w, bias: parameters + b, workspace: workspace.convolution[i], into: y)
+                workspace.forEachShare(batch) { share, first, n in
+                    conv.forward(input + first * stage.inputCount, batch: n, height: stage.inputShape[1],
+                                 width: stage.inputShape[2], weight: parameters + w, bias: parameters + b,
+                                 workspace: workspace.convolution[share][i], into: y + first * stage.outputCount)
+                }
             case let .transposedConvolution(conv, w, b):
-                conv.forward(input, batch: batch, height: stage.inputShape[1], width: stage.inputShape[2],
-                             weight: parameters + w, bias: parameters + b, workspace: workspace.convolution[i], into: y)
+                workspace.forEachShare(batch) { share, first, n in
+                    conv.forward(input + first * stage.inputCount, batch: n, height: stage.inputShape[1],
+                                 width: stage.inputShape[2], weight: parameters + w, bias: parameters + b,
+                                 workspace: workspace.convolution[share][i], into: y + first * stage.outputCount)
+                }
             case let .linear(linear):
-                linear.forward(input, ldx: stage.inputCount, batch: batch, parameters: parameters, into: y, ldy: stage.outputCount)
+                workspace.forEachShare(batch) { _, first, n in
+                    linear.forward(input + first * stage.inputCount, ldx: stage.inputCount, batch: n, parameters: parameters,
+                                   into: y + first * stage.outputCount, ldy: stage.outputCount)
+                }
             case let .batchNorm(norm):
                 let spatial = stage.inputCount / norm.channels
                 if mode == .training {
@@ -238,19 +247,35 @@ public struct Sequential: Sendable, Equatable {
             let count = batch * stage.inputCount
             switch stage.kind {
             case let .convolution(conv, w, b):
-                conv.backward(input, batch: batch, height: stage.inputShape[1], width: stage.inputShape[2],
-                              weight: parameters + w, dy: upstream, weightGradient: gradients + w,
-                              biasGradient: gradients + b, accumulateParameters: true,
-                              dx: wantsInput ? target : nil, workspace: workspace.convolution[i])
+                backwardInShares(batch: batch, stage: i, weightCount: conv.weightShape.reduce(1, *), channels: conv.outputChannels,
+                                 weight: w, bias: b, gradients: gradients, workspace: workspace) { share, first, n, dW, db, accumulate in
+                    conv.backward(input + first * stage.inputCount, batch: n, height: stage.inputShape[1],
+                                  width: stage.inputShape[2], weight: parameters + w, dy: upstream + first * stage.outputCount,
+                                  weightGradient: dW, biasGradient: db, accumulateParameters: accumulate,
+                                  dx: wantsInput ? target.map { $0 + first * stage.inputCount } : nil,
+                                  workspace: workspace.convolution[share][i])
+                }
             case let .transposedConvolution(conv, w, b):
-                conv.backward(input, batch: batch, height: stage.inputShape[1], width: stage.inputShape[2],
-                              weight: parameters + w, dy: upstream, weightGradient: gradients + w,
-                              biasGradient: gradients + b, accumulateParameters: true,
-                              dx: wantsInput ? target : nil, workspace: workspace.convolution[i])
+                backwardInShares(batch: batch, stage: i, weightCount: conv.weightShape.reduce(1, *), channels: conv.outputChannels,
+                                 weight: w, bias: b, gradients: gradients, workspace: workspace) { share, first, n, dW, db, accumulate in
+                    conv.backward(input + first * stage.inputCount, batch: n, height: stage.inputShape[1],
+                                  width: stage.inputShape[2], weight: parameters + w, dy: upstream + first * stage.outputCount,
+                                  weightGradient: dW, biasGradient: db, accumulateParameters: accumulate,
+                                  dx: wantsInput ? target.map { $0 + first * stage.inputCount } : nil,
+                                  workspace: workspace.convolution[share][i])
+                }
             case let .linear(linear):
-                linear.backward(input, ldx: stage.inputCount, batch: batch, dy: upstream, lddy: stage.outputCount,
-                                parameters: parameters, gradients: gradients, accumulateParameters: true,
-                                dx: wantsInput ? target : nil, lddx: stage.inputCount)
+                backwardInShares(batch: batch, stage: i, weightCount: linear.inputDimension * linear.outputDimension,
+                                 channels: linear.outputDimension, weight: linear.weightOffset, bias: linear.biasOffset,
+                                 gradients: gradients, workspace: workspace) { _, first, n, dW, db, accumulate in
+                    Linear.affineBackward(input + first * stage.inputCount, ldx: stage.inputCount, batch: n,
+                                          dy: upstream + first * stage.outputCount, lddy: stage.outputCount,
+                                          weight: parameters + linear.weightOffset, weightGradient: dW, biasGradient: db,
+                                          inputDimension: linear.inputDimension, outputDimension: linear.outputDimension,
+                                          storedTransposed: linear.storedTransposed, accumulateParameters: accumulate,
+                                          dx: wantsInput ? target.map { $0 + first * stage.inputCount } : nil,
+                                          lddx: stage.inputCount, accumulateInput: false)
+                }
             case let .batchNorm(norm):
                 if let target {
                     norm.backward(dy: upstream, batch: batch, spatial: stage.inputCount / norm.channels,
@@ -267,6 +292,29 @@ public struct Sequential: Sendable, Equatable {
             guard let target else { return }
             upstream = UnsafePointer(target)
             flip.toggle()
+        }
+    }
+
+    /// A convolution's backward over the shares of the batch: the first share
+    /// accumulates into `gradients`, the second writes its own buffer, which is
+    /// then added (so the result does not depend on which share finishes first).
+    func backwardInShares(batch: Int, stage: Int, weightCount: Int, channels: Int, weight w: Int, bias b: Int,
+                          gradients: UnsafeMutablePointer<Float>, workspace: SequentialWorkspace,
+                          _ body: (_ share: Int, _ first: Int, _ n: Int, _ dW: UnsafeMutablePointer<Float>,
+                                   _ db: UnsafeMutablePointer<Float>, _ accumulate: Bool) -> Void) {
+        let scratch = workspace.shareGradients[stage]!.pointer
+        var split = false
+        workspace.forEachShare(batch) { share, first, n in
+            if share == 0 {
+                body(0, first, n, gradients + w, gradients + b, true)
+            } else {
+                split = true
+                body(1, first, n, scratch, scratch + weightCount, false)
+            }
+        }
+        if split {
+            Vector.axpy(1, scratch, gradients + w, count: weightCount)
+            Vector.axpy(1, scratch + weightCount, gradients + b, count: channels)
         }
     }
 }

@@ -10,8 +10,11 @@ public final class SequentialWorkspace: @unchecked Sendable {
     var inverseStd: [UnsafeMutablePointer<Float>] = []
     var gradientA: UnsafeMutablePointer<Float>
     var gradientB: UnsafeMutablePointer<Float>
-    /// Per convolution layer (nil elsewhere), sized for its images per GEMM.
-    var convolution: [FloatBuffer?] = []
+    /// Per share of the batch (see `shares`) and convolution layer (nil
+    /// elsewhere), sized for its images per GEMM.
+    var convolution: [[FloatBuffer?]] = []
+    /// Per convolution or linear layer: the second share's weight and bias gradients, added after the backward.
+    var shareGradients: [FloatBuffer?] = []
     private var storage: [FloatBuffer] = []
 
     init(_ network: Sequential, capacity: Int) {
@@ -46,21 +49,46 @@ public final class SequentialWorkspace: @unchecked Sendable {
         gradientB = buffer(batch * largest)
         // Images per GEMM: up to 64 (wider GEMMs stop paying off and the workspace
         // grows); one for single-channel layers, where batching measured no faster.
-        convolution = network.stages.map { stage -> FloatBuffer? in
-            let (H, W) = stage.inputShape.count == 3 ? (stage.inputShape[1], stage.inputShape[2]) : (0, 0)
-            switch stage.kind {
-            case let .convolution(conv, _, _):
-                let images = conv.inputChannels == 1 || conv.outputChannels == 1 ? 1 : min(batch, 64)
-                let count = max(conv.workspaceCount(height: H, width: W, images: images),
-                                conv.backwardWorkspaceCount(height: H, width: W, images: images))
-                return count > 0 ? FloatBuffer(count: count) : nil
-            case let .transposedConvolution(conv, _, _):
-                let images = conv.inputChannels == 1 || conv.outputChannels == 1 ? 1 : min(batch, 64)
-                let count = conv.workspaceCount(height: H, width: W, images: images)
-                return count > 0 ? FloatBuffer(count: count) : nil
-            default:
-                return nil
+        let share = (batch + 1) / 2
+        convolution = (0..<2).map { _ in
+            network.stages.map { stage -> FloatBuffer? in
+                let (H, W) = stage.inputShape.count == 3 ? (stage.inputShape[1], stage.inputShape[2]) : (0, 0)
+                switch stage.kind {
+                case let .convolution(conv, _, _):
+                    let images = conv.inputChannels == 1 || conv.outputChannels == 1 ? 1 : min(share, 64)
+                    let count = max(conv.workspaceCount(height: H, width: W, images: images),
+                                    conv.backwardWorkspaceCount(height: H, width: W, images: images))
+                    return count > 0 ? FloatBuffer(count: count) : nil
+                case let .transposedConvolution(conv, _, _):
+                    let images = conv.inputChannels == 1 || conv.outputChannels == 1 ? 1 : min(share, 64)
+                    let count = conv.workspaceCount(height: H, width: W, images: images)
+                    return count > 0 ? FloatBuffer(count: count) : nil
+                default:
+                    return nil
+                }
             }
+        }
+        shareGradients = network.stages.map { stage -> FloatBuffer? in
+            switch stage.kind {
+            case let .convolution(conv, _, _): return FloatBuffer(count: conv.weightShape.reduce(1, *) + conv.outputChannels)
+            case let .transposedConvolution(conv, _, _): return FloatBuffer(count: conv.weightShape.reduce(1, *) + conv.outputChannels)
+            case let .linear(linear): return FloatBuffer(count: (linear.inputDimension + 1) * linear.outputDimension)
+            default: return nil
+            }
+        }
+    }
+
+    /// Runs `body(share, first, count)` for the two halves of a batch
+    /// concurrently (each on its own core, with single-threaded BLAS), or once
+    /// for the whole batch when that is not worth it: convolutions are
+    /// independent per image, and OpenBLAS scales poorly inside their
+    /// small GEMMs on 2 cores. (Callers that run many such layers in a row
+    /// wrap them in `ComputeThreads.withSingleThreadedBLAS` once.)
+    func forEachShare(_ batch: Int, _ body: (_ share: Int, _ first: Int, _ count: Int) -> Void) {
+        guard batch >= 8 else { body(0, 0, batch); return }
+        let half = (batch + 1) / 2
+        ComputeThreads.forEachIndependentTask(2) { share in
+            body(share, share * half, share == 0 ? half : batch - half)
         }
     }
 }

@@ -106,6 +106,17 @@ final class SequentialTests: XCTestCase {
         ], batch: 4, seed: 20))
     }
 
+    /// Batches of 8 or more are split over two shares (convolutions and linears each
+    /// run on half the batch; the second share's parameter gradients are added).
+    func testGradientsWhenTheBatchIsSplitOverTheCores() {
+        check(make([1, 8, 8], [
+            .convolution(outputChannels: 3, kernelSize: 4, stride: 2, padding: 1), .batchNorm(), .leakyReLU(slope: 0.2),
+            .flatten, .linear(outputDimension: 6), .leakyReLU(slope: 0.2), .linear(outputDimension: 2 * 2 * 2),
+            .unflatten(channels: 2, height: 2, width: 2),
+            .transposedConvolution(outputChannels: 1, kernelSize: 4, stride: 2, padding: 1), .tanh,
+        ], batch: 11, seed: 40))
+    }
+
     func testShapesAndParameterNames() {
         var layout = ParameterLayout(), buffers = ParameterLayout()
         let network = Sequential("encoder", inputShape: [1, 28, 28], layers: [
