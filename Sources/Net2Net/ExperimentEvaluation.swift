@@ -105,12 +105,13 @@ public final class ExperimentEvaluation {
         let floor = FrechetDistance.distance(testFeatures.gatherRows(Array(order[..<half])),
                                              testFeatures.gatherRows(Array(order[half..<(2 * half)])))
         let labels = ImageClassifier.labels(of: test)
-        // Real images: the same number of each class (as many as the rarest class has, up to samplesPerCondition).
-        let members = classes.map { c in labels.indices.filter { labels[$0] == c } }
+        // Real images: the same number of each class that has two or more (as many as the
+        // rarest of those has, up to samplesPerCondition); 0 when no class has two.
+        let members = classes.map { c in labels.indices.filter { labels[$0] == c } }.filter { $0.count >= 2 }
         let realGroupSize = min(samplesPerCondition, members.map(\.count).min() ?? 0)
-        let realDiversity = realGroupSize < 2 ? Double.nan
+        let realDiversity = realGroupSize < 2 ? 0
             : ExperimentEvaluation.meanPairwiseDistance(test.subset(members.flatMap { $0.prefix(realGroupSize) }).images,
-                                                        groups: classes.count, groupSize: realGroupSize)
+                                                        groups: members.count, groupSize: realGroupSize)
         var report = ExperimentReport(experiment: experts.kind.rawValue, heldOutNatsPerDim: nll.natsPerDimension,
                                       heldOutPairs: nll.count, conditionalAccuracy: Double(correct) / Double(predicted.count),
                                       samplesPerCondition: samplesPerCondition, fid: fid, realHalvesFID: floor,

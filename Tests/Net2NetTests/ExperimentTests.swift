@@ -92,9 +92,10 @@ final class ExperimentTests: XCTestCase {
             let swap = try XCTUnwrap(report.swap)
             XCTAssertEqual(swap.count, test.count)
             XCTAssertTrue(swap.fid.isFinite && swap.arithmeticFID.isFinite)
-            // The deterministic baseline has no diversity at all.
+            // The deterministic baseline has no diversity at all (up to the rounding of
+            // GEMMs over different batch shares).
             let mlp = try evaluation.regressor(trainingPairs: data.pairs, test: test, attributes: nil, samplesPerCondition: 3, seed: 1)
-            XCTAssertEqual(mlp.diversity, 0)
+            XCTAssertLessThan(mlp.diversity, 1e-5)
             XCTAssertTrue(mlp.fid.isFinite)
         }
         // The manifest round-trips.
