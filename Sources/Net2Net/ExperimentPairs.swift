@@ -99,10 +99,10 @@ public final class ExperimentExperts {
     /// properties).
     public func pairs(_ images: ImageDataset, attributes: ImageAttributes?, captionsPerImage: Int = 1,
                       seed: UInt64) throws -> ExperimentData {
-        progress("encoding \(images.count) images with the autoencoder")
         guard kind.usesImageData else {
             throw Net2NetError.unsupported("\(kind.rawValue) samples its pairs (facePairs), it has no image data set")
         }
+        progress("encoding \(images.count) images with the autoencoder")
         let latents = try autoencoder.encode(images.images)
         let labels = ImageClassifier.labels(of: images)
         switch kind {
