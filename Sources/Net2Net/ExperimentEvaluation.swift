@@ -181,16 +181,15 @@ public final class ExperimentEvaluation {
                                         features.gatherRows(Array(order[half..<(2 * half)])))
     }
 
-    /// Diversity of real images: `meanPairwiseDistance` over the first `groupSize`
-    /// test images of each class that has that many.
+    /// Diversity of real images: `meanPairwiseDistance` over the same number of
+    /// test images of each class (as many as the rarest class has, up to
+    /// `groupSize`); NaN when that is fewer than two.
     static func realDiversity(_ test: ImageDataset, groupSize: Int) -> Double {
         let labels = ImageClassifier.labels(of: test)
-        var groups: [Int] = []
-        for c in 0..<ImageClassifier.classCount {
-            let members = labels.indices.filter { labels[$0] == c }
-            if members.count >= groupSize { groups += members.prefix(groupSize) }
-        }
-        return meanPairwiseDistance(test.subset(groups).images, groups: groups.count / groupSize, groupSize: groupSize)
+        let members = (0..<ImageClassifier.classCount).map { c in labels.indices.filter { labels[$0] == c } }
+        let size = min(groupSize, members.map(\.count).min() ?? 0)
+        guard size >= 2 else { return .nan }
+        return meanPairwiseDistance(test.subset(members.flatMap { $0.prefix(size) }).images, groups: members.count, groupSize: size)
     }
 
     /// The MLP baseline, fitted on `trainingPairs`, scored like τ: its output for
