@@ -119,7 +119,7 @@ struct ExperimentTrain: ParsableCommand {
             try ExperimentGrids.queryGrid(flow: trainer.flow, experts: context.experts, images: context.oneTestImagePerClass,
                                           columns: 8, seed: 0, to: grid)
         case .ganTranslation:
-            try ExperimentGrids.faceGrid(flow: trainer.flow, experts: context.experts, faces: 4, columns: 7,
+            try ExperimentGrids.faceGrid(flow: trainer.flow, experts: context.experts, faces: 2, columns: 6,
                                          seed: 0xF0CE, to: grid)
         }
         note("wrote \(grid.path)")
@@ -217,9 +217,22 @@ struct EvalExperiment: ParsableCommand {
         }
         print("experiment \(report.experiment) (\(directory.path))")
         print(String(format: "held-out NLL           %.4f nats/dim (%d pairs)", report.heldOutNatsPerDim, report.heldOutPairs))
-        print(String(format: "conditional accuracy   %.3f (%d samples per class)", report.conditionalAccuracy, report.samplesPerCondition))
-        print(String(format: "FID-F                  %.2f (real test halves: %.2f)", report.fid, report.realHalvesFID))
-        print(String(format: "diversity              %.3f (real images of a class: %.3f)", report.diversity, report.realDiversity))
+        switch settings.kind {
+        case .ganTranslation:
+            print(String(format: "τ face nearer in Φ     %.3f of the face queries (than a random DCGAN face)", report.conditionalAccuracy))
+            print(String(format: "FID, EfficientNet      %.2f (random DCGAN faces: %.2f)", report.fid, report.realHalvesFID))
+            print(String(format: "diversity              %.3f (%d samples per query; random DCGAN faces: %.3f)",
+                         report.diversity, report.samplesPerCondition, report.realDiversity))
+        case .edgesToImage, .inpainting:
+            print(String(format: "conditional accuracy   %.3f (one sample per test image, its class against the source's)", report.conditionalAccuracy))
+            print(String(format: "FID-F                  %.2f (real test halves: %.2f)", report.fid, report.realHalvesFID))
+            print(String(format: "diversity              %.3f (%d samples per test image; real images of a class: %.3f)",
+                         report.diversity, report.samplesPerCondition, report.realDiversity))
+        case .labelToImage, .textToImage:
+            print(String(format: "conditional accuracy   %.3f (%d samples per class)", report.conditionalAccuracy, report.samplesPerCondition))
+            print(String(format: "FID-F                  %.2f (real test halves: %.2f)", report.fid, report.realHalvesFID))
+            print(String(format: "diversity              %.3f (real images of a class: %.3f)", report.diversity, report.realDiversity))
+        }
         if let p = report.promptAccuracy { print(String(format: "held-out prompts       %.3f accuracy", p)) }
         if let prior = report.priorNatsPerDim { print(String(format: "prior N(0, I) NLL      %.4f nats/dim", prior)) }
         for q in report.faceQueries ?? [] {
