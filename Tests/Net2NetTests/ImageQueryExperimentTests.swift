@@ -219,5 +219,14 @@ final class SampleImageCommandTests: XCTestCase {
         let decoded = try NPY.readFloat32(directory.appendingPathComponent("faces.npy"))
         XCTAssertEqual(decoded.shape, [2, 3, 64, 64])
         XCTAssertTrue(decoded.scalars.allSatisfy { $0.isFinite && abs($0) <= 1 })
+        // Edges-to-image and inpainting decode with the shipped autoencoder.
+        guard FileManager.default.fileExists(atPath: ShippedModels.autoencoder.path) else { return }
+        for kind in [ExperimentKind.edgesToImage, .inpainting] {
+            let name = try checkpoint(kind, conditionDimension: EfficientNetLite.featureDimension, dimension: 64, in: directory)
+            let result = try CLI.run(["sample", "--checkpoint", name, "--image", "query.png", "--count", "3",
+                                      "--output", "\(name).npy"], in: directory)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertEqual(try NPY.readFloat32(directory.appendingPathComponent("\(name).npy")).shape, [3, 1, 28, 28])
+        }
     }
 }
