@@ -10,6 +10,9 @@ public struct ClassifierTrainingConfiguration: ImageTrainingSettings, Equatable 
     public var epochs = 8
     /// Random translations of up to ± this many pixels (augmentation; 0 turns it off).
     public var shift = 2
+    /// Each digit image appears this many times per epoch (the 4 500 training digits
+    /// are outnumbered 13:1 by the fashion images otherwise).
+    public var digitRepeats = 4
     public var seed: UInt64 = 0
     public var logEvery = 50
     public var checkpointEvery = 1000
@@ -21,6 +24,7 @@ public struct ClassifierTrainingConfiguration: ImageTrainingSettings, Equatable 
         case batchSize = "batch_size"
         case learningRate = "learning_rate"
         case epochs, shift, seed
+        case digitRepeats = "digit_repeats"
         case logEvery = "log_every"
         case checkpointEvery = "checkpoint_every"
         case outputDirectory = "output_dir"
@@ -34,6 +38,7 @@ public struct ClassifierTrainingConfiguration: ImageTrainingSettings, Equatable 
         if !(learningRate > 0) || !learningRate.isFinite { p.append("learning_rate must be a positive number") }
         if epochs < 1 { p.append("epochs must be at least 1") }
         if shift < 0 || shift > 8 { p.append("shift must be in 0...8 pixels") }
+        if digitRepeats < 1 { p.append("digit_repeats must be at least 1") }
         if logEvery < 1 { p.append("log_every must be at least 1") }
         if checkpointEvery < 1 { p.append("checkpoint_every must be at least 1") }
         return p

@@ -40,11 +40,15 @@ struct ImageTrainingOptions: ParsableArguments {
 
     /// Loads Fashion-MNIST + MNIST-5k, builds the task (given the output
     /// directory and the test set; returns it and a description) and trains it.
-    func train<S: ImageTrainingSettings>(_ settings: S, modelFile: String,
+    func train<S: ImageTrainingSettings>(_ settings: S, modelFile: String, digitRepeats: Int = 1,
                                          makeTask: (URL, ImageDataset) throws -> (ImageTrainingTask, String)) throws {
         let output = try output(settings.outputDirectory, modelFile: modelFile)
         let store = AssetStore()
-        let train = try ImageDataset.fashionAndDigits(.train, store: store, progress: { note($0) })
+        var train = try ImageDataset.fashionAndDigits(.train, store: store, progress: { note($0) })
+        if digitRepeats > 1 {
+            let digits = train.domains.indices.filter { train.domains[$0] == .digit }
+            train = train.subset(Array(train.domains.indices) + Array(repeating: digits, count: digitRepeats - 1).flatMap { $0 })
+        }
         let test = try ImageDataset.fashionAndDigits(.test, store: store, progress: { note($0) })
         let (task, description) = try makeTask(output, test)
         let trainer = try ImageModelTrainer(task: task, images: train.images, labels: ImageClassifier.labels(of: train),
@@ -140,8 +144,9 @@ struct ClassifierTrain: ParsableCommand {
         commandName: "train",
         abstract: "Train the evaluation classifier on Fashion-MNIST train + MNIST-5k train.",
         discussion: """
-        20 classes: 0–9 the Fashion-MNIST classes, 10–19 the digits 0–9. Held-out accuracy after \
-        every epoch is on Fashion-MNIST test + the MNIST-5k test split. Keys: \
+        20 classes: 0–9 the Fashion-MNIST classes, 10–19 the digits 0–9; each digit image is \
+        seen digit_repeats times per epoch. Held-out accuracy after every epoch is on \
+        Fashion-MNIST test + the MNIST-5k test split. Keys: \
         \(ClassifierTrainingConfiguration.keys.joined(separator: ", ")).
 
         Example:
@@ -154,7 +159,7 @@ struct ClassifierTrain: ParsableCommand {
     func run() throws {
         try compute.apply()
         let settings = try options.settings(ClassifierTrainingConfiguration.self)
-        try options.train(settings, modelFile: ClassifierTrainingTask.modelFile) { output, test in
+        try options.train(settings, modelFile: ClassifierTrainingTask.modelFile, digitRepeats: settings.digitRepeats) { output, test in
             let model = options.resume
                 ? try ImageClassifier.load(output.appendingPathComponent(ClassifierTrainingTask.modelFile)).model
                 : ImageClassifier(seed: settings.seed)

