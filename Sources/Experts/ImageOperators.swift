@@ -120,31 +120,47 @@ public enum ImageOperators {
         return output
     }
 
-    /// EfficientNet-Lite0's input `[N, 3, 224, 224]` for gray images `[N, 1, h, w]`
-    /// in [-1, 1], exactly as if each image were saved as an 8-bit PNG and
-    /// read back with `ImageInput.load` + `ImageInput.modelInput`:
+    /// EfficientNet-Lite0's input `[N, 3, 224, 224]` for gray `[N, 1, h, w]` or
+    /// RGB `[N, 3, h, w]` images in [-1, 1], exactly as if each image were saved
+    /// as an 8-bit PNG (`PNGImage.grid` rounding) and read back with
+    /// `ImageInput.load` + `ImageInput.modelInput`:
     ///
     ///     u8 = clamp(round((x + 1)·127.5), 0, 255)
-    ///     v  = clamp(round(resizeBilinear(u8 → 224×224)), 0, 255)   (ImageInput.resizeBilinear)
-    ///     y  = (v − 127)/128, replicated to R, G and B
-    public static func efficientNetInput(_ gray: Tensor, side: Int = EfficientNetLite.imageSize) -> Tensor {
-        precondition(gray.rank == 4 && gray.shape[1] == 1, "EfficientNet input takes gray images [N, 1, H, W], got \(gray.shape)")
-        precondition(gray.isFinite, "EfficientNet input: the images contain NaN or infinite values")
-        let N = gray.shape[0], h = gray.shape[2], w = gray.shape[3]
-        let plane = side * side
+    ///     v  = clamp(round(resizeBilinear(u8 → 224×224)), 0, 255)   (ImageInput.resizeBilinear, per channel)
+    ///     y  = (v − 127)/128; gray is replicated to R, G and B
+    public static func efficientNetInput(_ images: Tensor, side: Int = EfficientNetLite.imageSize) -> Tensor {
+        precondition(images.rank == 4 && (images.shape[1] == 1 || images.shape[1] == 3),
+                     "EfficientNet input takes gray or RGB images [N, 1 or 3, H, W], got \(images.shape)")
+        precondition(images.isFinite, "EfficientNet input: the images contain NaN or infinite values")
+        let N = images.shape[0], C = images.shape[1], h = images.shape[2], w = images.shape[3]
+        let plane = side * side, size = C * h * w
         var output = Tensor(zeros: [N, 3, side, side])
-        gray.withUnsafeBufferPointer { x in
+        images.withUnsafeBufferPointer { x in
             output.withUnsafeMutableBufferPointer { y in
                 for n in 0..<N {
-                    let bytes = (0..<(h * w)).map { Float(byte((x[n * h * w + $0] + 1) * 127.5)) }
+                    let bytes = (0..<size).map { Float(byte((x[n * size + $0] + 1) * 127.5)) }
                     let resized = h == side && w == side
                         ? bytes
-                        : ImageInput.resizeBilinear(bytes, channels: 1, height: h, width: w, toHeight: side, toWidth: side)
-                    for p in 0..<plane {
-                        let value = (Float(byte(resized[p])) - 127) / 128
-                        for c in 0..<3 { y[(n * 3 + c) * plane + p] = value }
+                        : ImageInput.resizeBilinear(bytes, channels: C, height: h, width: w, toHeight: side, toWidth: side)
+                    for c in 0..<3 {
+                        let source = min(c, C - 1) * plane
+                        for p in 0..<plane { y[(n * 3 + c) * plane + p] = (Float(byte(resized[source + p])) - 127) / 128 }
                     }
                 }
+            }
+        }
+        return output
+    }
+
+    /// Gray versions `[N, 1, H, W]` of RGB images `[N, 3, H, W]`: the mean of R, G and B.
+    public static func gray(_ images: Tensor) -> Tensor {
+        precondition(images.rank == 4 && images.shape[1] == 3, "gray takes RGB images [N, 3, H, W], got \(images.shape)")
+        let N = images.shape[0], plane = images.shape[2] * images.shape[3]
+        var output = Tensor(zeros: [N, 1, images.shape[2], images.shape[3]])
+        for n in 0..<N {
+            for p in 0..<plane {
+                let o = n * 3 * plane + p
+                output.scalars[n * plane + p] = (images.scalars[o] + images.scalars[o + plane] + images.scalars[o + 2 * plane]) / 3
             }
         }
         return output

@@ -6,6 +6,20 @@ import TensorCore
 
 /// The numbers `net2net eval-experiment` reports for a trained τ (all on the
 /// held-out images: Fashion-MNIST test + the MNIST-5k test split).
+///
+/// Edges-to-image and inpainting condition on one test image each: conditional
+/// accuracy is the fraction of samples (one per test condition) the classifier
+/// puts in the source image's class, and diversity is measured on
+/// `samples_per_condition` samples for one test image of each class.
+///
+/// GAN translation has no data set and no classes; its fields are measured on
+/// DCGAN faces (see `ExperimentEvaluation.runFaceTranslation`): held-out pairs
+/// are freshly sampled; conditional accuracy is the fraction of query faces
+/// whose τ sample is nearer the query in EfficientNet features (cosine) than a
+/// random DCGAN face; `fid_f` is the Fréchet distance on EfficientNet features
+/// between the τ samples and the query faces, `real_halves_fid_f` the same for
+/// random DCGAN faces (the floor); diversity is the mean pairwise RMS pixel
+/// distance of the faces sampled for one query, beside random faces'.
 public struct ExperimentReport: Codable, Sendable {
     public var experiment: String
     /// Held-out negative log-likelihood of z_Θ given z_Φ, nats per dimension, and the pair count.
@@ -28,12 +42,40 @@ public struct ExperimentReport: Codable, Sendable {
     public var swap: SwapReport?
     /// The deterministic MLP regressor z_Φ → z_Θ on the same pairs (when asked for).
     public var regressor: RegressorReport?
+    /// GAN translation: the NLL of the held-out z under the prior N(0, I), nats per
+    /// dimension (what τ must beat by using the condition).
+    public var priorNatsPerDim: Double?
+    /// GAN translation: Φ-similarity of τ's faces to each kind of query.
+    public var faceQueries: [FaceQueryReport]?
 
     enum CodingKeys: String, CodingKey {
         case experiment, heldOutNatsPerDim = "held_out_nats_per_dim", heldOutPairs = "held_out_pairs"
         case conditionalAccuracy = "conditional_accuracy", samplesPerCondition = "samples_per_condition"
         case fid = "fid_f", realHalvesFID = "real_halves_fid_f", diversity, realDiversity = "real_diversity"
         case promptAccuracy = "prompt_accuracy", swap, regressor
+        case priorNatsPerDim = "prior_nats_per_dim", faceQueries = "face_queries"
+    }
+}
+
+/// GAN translation, for one kind of query made from held-out DCGAN faces (the
+/// face itself, its Sobel edge map, or the face with the mask hidden): mean
+/// cosine similarities of EfficientNet features, over `count` queries with
+/// one τ sample each. q = query, f = the face it was made from,
+/// y = DCGAN(τ(v | Φ(q))), r = a random DCGAN face (the baseline).
+public struct FaceQueryReport: Codable, Sendable {
+    /// "face", "edges" or "masked".
+    public var query: String
+    public var count: Int
+    /// cos(Φ(q), Φ(y)) and the baseline cos(Φ(q), Φ(r)).
+    public var similarity: Double
+    public var randomSimilarity: Double
+    /// cos(Φ(f), Φ(y)) and the baseline cos(Φ(f), Φ(r)): how much of the source face comes back.
+    public var faceSimilarity: Double
+    public var randomFaceSimilarity: Double
+
+    enum CodingKeys: String, CodingKey {
+        case query, count, similarity, randomSimilarity = "random_similarity"
+        case faceSimilarity = "face_similarity", randomFaceSimilarity = "random_face_similarity"
     }
 }
 
@@ -75,14 +117,25 @@ public final class ExperimentEvaluation {
         self.progress = progress
     }
 
-    /// Decoded samples `[N·K, 1, 28, 28]` for conditions `[N, Dc]`, condition-major.
+    /// Decoded samples `[N·K, 1, 28, 28]` (GAN translation: faces `[N·K, 3, 64, 64]`)
+    /// for conditions `[N, Dc]`, condition-major.
     public func samples(_ condition: Tensor, count: Int, seed: UInt64, temperature: Float = 1) throws -> Tensor {
         let z = try Translation.sample(flow: flow, condition: condition, count: count, temperature: temperature, seed: seed)
-        return try experts.autoencoder.decode(z)
+        return try experts.decode(z)
     }
 
+    /// The report for label- and text-to-image, edges-to-image and inpainting
+    /// (GAN translation: `runFaceTranslation`).
     public func run(test: ImageDataset, train: ImageDataset, attributes: ImageAttributes?, samplesPerCondition: Int = 100,
                     seed: UInt64 = 0) throws -> ExperimentReport {
+        switch experts.kind {
+        case .edgesToImage, .inpainting:
+            return try runImageQueries(test: test, samplesPerCondition: samplesPerCondition, seed: seed)
+        case .ganTranslation:
+            throw Net2NetError.unsupported("gan-translation has no image data set: use runFaceTranslation")
+        case .labelToImage, .textToImage:
+            break
+        }
         progress("held-out pairs")
         let data = try experts.pairs(test, attributes: attributes, seed: seed &+ 7)
         let nll = Evaluation.natsPerDimension(flow: flow, target: data.pairs.target, condition: data.pairs.condition)
@@ -100,18 +153,8 @@ public final class ExperimentEvaluation {
         let generated = try samples(data.pairs.condition, count: 1, seed: seed &+ 17)
         let testFeatures = try classifier.evaluate(test.images).features
         let fid = FrechetDistance.distance(try classifier.evaluate(generated).features, testFeatures)
-        var shuffler = SeededGenerator(seed: seed &+ 19)
-        let order = shuffler.permutation(test.count), half = test.count / 2
-        let floor = FrechetDistance.distance(testFeatures.gatherRows(Array(order[..<half])),
-                                             testFeatures.gatherRows(Array(order[half..<(2 * half)])))
-        let labels = ImageClassifier.labels(of: test)
-        // Real images: the same number of each class that has two or more (as many as the
-        // rarest of those has, up to samplesPerCondition); 0 when no class has two.
-        let members = classes.map { c in labels.indices.filter { labels[$0] == c } }.filter { $0.count >= 2 }
-        let realGroupSize = min(samplesPerCondition, members.map(\.count).min() ?? 0)
-        let realDiversity = realGroupSize < 2 ? 0
-            : ExperimentEvaluation.meanPairwiseDistance(test.subset(members.flatMap { $0.prefix(realGroupSize) }).images,
-                                                        groups: members.count, groupSize: realGroupSize)
+        let floor = ExperimentEvaluation.halvesFID(testFeatures, seed: seed &+ 19)
+        let realDiversity = ExperimentEvaluation.realDiversity(test, groupSize: samplesPerCondition)
         var report = ExperimentReport(experiment: experts.kind.rawValue, heldOutNatsPerDim: nll.natsPerDimension,
                                       heldOutPairs: nll.count, conditionalAccuracy: Double(correct) / Double(predicted.count),
                                       samplesPerCondition: samplesPerCondition, fid: fid, realHalvesFID: floor,
@@ -124,8 +167,33 @@ public final class ExperimentEvaluation {
         case .labelToImage:
             progress("class swap")
             report.swap = try swap(test: test, train: train, seed: seed &+ 29)
+        case .edgesToImage, .inpainting, .ganTranslation:
+            break
         }
         return report
+    }
+
+    /// FID-F between two random halves of `features` (the floor of FID-F on a set of that size).
+    static func halvesFID(_ features: Tensor, seed: UInt64) -> Double {
+        var shuffler = SeededGenerator(seed: seed)
+        let N = features.shape[0], order = shuffler.permutation(N), half = N / 2
+        return FrechetDistance.distance(features.gatherRows(Array(order[..<half])),
+                                        features.gatherRows(Array(order[half..<(2 * half)])))
+    }
+
+    /// Diversity of real images: `meanPairwiseDistance` over the same number of
+    /// test images of each class (as many as the rarest class has, up to
+    /// `groupSize`); NaN when that is fewer than two.
+    /// Mean pairwise distance of real images within a class: the same number of each
+    /// class that has two or more (as many as the rarest of those has, up to
+    /// `groupSize`); 0 when no class has two (JSON has no NaN).
+    static func realDiversity(_ test: ImageDataset, groupSize: Int) -> Double {
+        let labels = ImageClassifier.labels(of: test)
+        let members = (0..<ImageClassifier.classCount).map { c in labels.indices.filter { labels[$0] == c } }
+            .filter { $0.count >= 2 }
+        let size = min(groupSize, members.map(\.count).min() ?? 0)
+        guard size >= 2 else { return 0 }
+        return meanPairwiseDistance(test.subset(members.flatMap { $0.prefix(size) }).images, groups: members.count, groupSize: size)
     }
 
     /// The MLP baseline, fitted on `trainingPairs`, scored like τ: its output for

@@ -35,4 +35,51 @@ public enum ExperimentGrids {
         let all = Tensor(shape: [2 * images.count, 1, 28, 28], scalars: images.images.scalars + swapped.scalars)
         try PNGImage.grid(all, columns: images.count).write(to: url)
     }
+
+    /// Edges-to-image and inpainting: one row per image of `images` — the
+    /// image, its query (edge map or masked image), then `columns` samples.
+    public static func queryGrid(flow: ConditionalFlow, experts: ExperimentExperts, images: ImageDataset, columns: Int,
+                                 seed: UInt64, to url: URL) throws {
+        let queries = experts.queryImages(images.images)
+        let z = try Translation.sample(flow: flow, condition: try experts.imageFeatures(queries), count: columns, seed: seed)
+        let samples = try experts.autoencoder.decode(z)
+        let P = 28 * 28
+        var scalars: [Float] = []
+        for n in 0..<images.count {
+            scalars += images.images.scalars[(n * P)..<((n + 1) * P)]
+            scalars += queries.scalars[(n * P)..<((n + 1) * P)]
+            scalars += samples.scalars[(n * columns * P)..<((n + 1) * columns * P)]
+        }
+        let all = Tensor(shape: [images.count * (columns + 2), 1, 28, 28], scalars: scalars)
+        try PNGImage.grid(all, columns: columns + 2).write(to: url)
+    }
+
+    /// GAN translation: for each of `faces` fresh DCGAN faces three rows — the
+    /// face, its edge map and its masked version, each followed by `columns`
+    /// faces τ samples for that query.
+    public static func faceGrid(flow: ConditionalFlow, experts: ExperimentExperts, faces count: Int, columns: Int,
+                                seed: UInt64, to url: URL) throws {
+        var generator = SeededGenerator(seed: seed)
+        let faces = try experts.generateFaces(generator.normalTensor([count, FaceGenerator.latentDimension]))
+        let edges = ImageOperators.sobelEdges(ImageOperators.gray(faces))
+        let P = 64 * 64
+        let edgesRGB = Tensor(shape: faces.shape, scalars: (0..<count).flatMap { n in
+            Array(repeating: Array(edges.scalars[(n * P)..<((n + 1) * P)]), count: 3).flatMap { $0 }
+        })
+        let queries = [faces, edgesRGB, ImageOperators.masked(faces, region: experts.mask)]
+        let outputs = try queries.map { query in
+            try experts.generateFaces(try Translation.sample(flow: flow, condition: try experts.imageFeatures(query),
+                                                             count: columns, seed: seed &+ 1))
+        }
+        let F = 3 * P
+        var scalars: [Float] = []
+        for n in 0..<count {
+            for (query, output) in zip(queries, outputs) {
+                scalars += query.scalars[(n * F)..<((n + 1) * F)]
+                scalars += output.scalars[(n * columns * F)..<((n + 1) * columns * F)]
+            }
+        }
+        let all = Tensor(shape: [3 * count * (columns + 1), 3, 64, 64], scalars: scalars)
+        try PNGImage.grid(all, columns: columns + 1).write(to: url)
+    }
 }

@@ -1,32 +1,51 @@
+import Experts
 import Formats
 import Foundation
 
 /// `experiment.json` beside an experiment's flow checkpoint: which experts
-/// τ was trained between, so that `sample --text` / `--label` can encode the
-/// query and decode the result. Written atomically.
+/// τ was trained between, so that `sample --text` / `--label` / `--image` can
+/// encode the query and decode the result. Written atomically.
 public struct ExperimentManifest: Codable, Sendable, Equatable {
     public static let file = "experiment.json"
 
     public var experiment: ExperimentKind
-    /// "label" or "minilm".
+    /// "label", "minilm" or "efficientnet-lite0".
     public var conditionExpert: String
-    /// Always "autoencoder": z_Θ is our VAE's latent.
+    /// "autoencoder" (z_Θ is our VAE's latent) or "dcgan-faces" (the DCGAN's latent).
     public var targetExpert: String
     public var latentDimension: Int
     /// Text experiments: the attribute thresholds the captions were made with.
     public var attributes: ImageAttributes?
+    /// Inpainting: the masked region's name (`MaskRegion.names`) and the seed of random boxes.
+    public var mask: String?
+    public var maskSeed: UInt64?
 
-    public init(experiment: ExperimentKind, latentDimension: Int, attributes: ImageAttributes?) {
+    public init(experiment: ExperimentKind, latentDimension: Int, attributes: ImageAttributes?,
+                mask: String? = nil, maskSeed: UInt64? = nil) {
         self.experiment = experiment
         conditionExpert = experiment.conditionExpert
-        targetExpert = "autoencoder"
+        targetExpert = experiment.targetExpert
         self.latentDimension = latentDimension
         self.attributes = attributes
+        self.mask = mask
+        self.maskSeed = maskSeed
+    }
+
+    /// The manifest of a checkpoint trained with `recipe`.
+    public init(recipe: ExperimentRecipe, latentDimension: Int, attributes: ImageAttributes?) {
+        let inpainting = recipe.kind == .inpainting
+        self.init(experiment: recipe.kind, latentDimension: latentDimension, attributes: attributes,
+                  mask: inpainting ? recipe.mask : nil, maskSeed: inpainting ? recipe.flow.seed : nil)
+    }
+
+    /// Inpainting's masked region (lower half when the manifest names none).
+    public var maskRegion: MaskRegion {
+        MaskRegion.named(mask ?? "lower-half", seed: maskSeed ?? 0) ?? .lowerHalf
     }
 
     enum CodingKeys: String, CodingKey {
         case experiment, conditionExpert = "condition_expert", targetExpert = "target_expert"
-        case latentDimension = "latent_dim", attributes
+        case latentDimension = "latent_dim", attributes, mask, maskSeed = "mask_seed"
     }
 
     public func save(to directory: URL) throws {

@@ -1,35 +1,60 @@
+import Experts
 import Foundation
 
-/// The query expert Φ of an experiment; the target is always our autoencoder's latent.
+/// The experts of an experiment: the query expert Φ and the target z_Θ, our
+/// autoencoder's latent, or for `ganTranslation` the DCGAN's latent itself.
 public enum ExperimentKind: String, Codable, CaseIterable, Sendable {
     /// Φ = one-hot class (10 fashion classes + 10 digits), paper §4.3 / Tab. 5.
     case labelToImage = "label-to-image"
     /// Φ = MiniLM sentence embedding of a caption, paper §4.1.1.
     case textToImage = "text-to-image"
+    /// Φ = EfficientNet-Lite0 features of the image's Sobel edge map, paper §4.2 / Tab. 3c.
+    case edgesToImage = "edges-to-image"
+    /// Φ = EfficientNet-Lite0 features of the image with a region masked out, paper §4.2 / Tab. 3d.
+    case inpainting
+    /// Φ = EfficientNet-Lite0 features of a DCGAN face, z_Θ = the DCGAN latent
+    /// that made it (Θ = identity, pairs sampled from z ~ N(0, I)), paper §4.1.2.
+    case ganTranslation = "gan-translation"
 
     /// The condition expert's name as stored in checkpoints.
     public var conditionExpert: String {
         switch self {
         case .labelToImage: return "label"
         case .textToImage: return "minilm"
+        case .edgesToImage, .inpainting, .ganTranslation: return "efficientnet-lite0"
         }
     }
+
+    /// The target expert's name: "autoencoder", or "dcgan-faces" for `ganTranslation`.
+    public var targetExpert: String { self == .ganTranslation ? "dcgan-faces" : "autoencoder" }
+
+    /// Whether the pairs come from the 28×28 data sets (all but `ganTranslation`).
+    public var usesImageData: Bool { self != .ganTranslation }
 }
 
 /// A YAML recipe for one experiment: the recipe keys below plus every flow
 /// training key of `TrainingConfiguration` (`hidden_dim`, `n_flows`, `steps`…).
 ///
-///     experiment: text-to-image    # or label-to-image
+///     experiment: text-to-image    # label-to-image, edges-to-image, inpainting, gan-translation
 ///     train_images: 20000          # a seeded subset of the 64 500 training images (0: all)
 ///     captions_per_image: 1        # text-to-image: captions drawn per image
+///     mask: lower-half             # inpainting: lower-half, upper-half or random-box
+///     pairs: 8000                  # gan-translation: pairs sampled from z ~ N(0, I)
 public struct ExperimentRecipe: Sendable, Equatable {
     public var kind: ExperimentKind = .labelToImage
     public var trainImages = 0
     public var captionsPerImage = 1
+    /// Inpainting: the masked region (`MaskRegion.named`).
+    public var mask = "lower-half"
+    /// GAN translation: the number of sampled pairs.
+    public var pairs = 8000
     /// The flow and its training loop.
     public var flow = TrainingConfiguration()
 
-    public static let recipeKeys = ["experiment", "train_images", "captions_per_image"]
+    public static let recipeKeys = ["experiment", "train_images", "captions_per_image", "mask", "pairs"]
+
+    /// Inpainting's mask; random boxes are drawn from the flow seed.
+    public var maskRegion: MaskRegion { MaskRegion.named(mask, seed: flow.seed)! }
 
     public init() {}
 
@@ -52,6 +77,13 @@ public struct ExperimentRecipe: Sendable, Equatable {
         }
         recipe.trainImages = try count("train_images", minimum: 0) ?? recipe.trainImages
         recipe.captionsPerImage = try count("captions_per_image", minimum: 1) ?? recipe.captionsPerImage
+        recipe.pairs = try count("pairs", minimum: 2) ?? recipe.pairs
+        if let value = values.removeValue(forKey: "mask") {
+            guard MaskRegion.named("\(value)", seed: 0) != nil else {
+                throw Net2NetError.configuration("\(source): 'mask' must be one of \(MaskRegion.names.joined(separator: ", ")), got \(value)")
+            }
+            recipe.mask = "\(value)"
+        }
         do {
             recipe.flow = try TrainingConfiguration.from(values, source: source)
         } catch Net2NetError.configuration(let message) where message.contains("unknown key") {
@@ -70,7 +102,25 @@ public struct ExperimentRecipe: Sendable, Equatable {
 
     /// The recipe keys as checkpoint metadata.
     public var metadata: [String: String] {
-        ["experiment": kind.rawValue, "condition_expert": kind.conditionExpert, "target_expert": "autoencoder",
-         "train_images": String(trainImages), "captions_per_image": String(captionsPerImage)]
+        var keys = ["experiment": kind.rawValue, "condition_expert": kind.conditionExpert, "target_expert": kind.targetExpert,
+                    "train_images": String(trainImages), "captions_per_image": String(captionsPerImage)]
+        if kind == .inpainting { keys["mask"] = mask }
+        if kind == .ganTranslation { keys["pairs"] = String(pairs) }
+        return keys
+    }
+}
+
+extension MaskRegion {
+    /// The names a recipe and an experiment's manifest use.
+    public static let names = ["lower-half", "upper-half", "random-box"]
+
+    /// The region called `name` (random boxes drawn from `seed`), nil for an unknown name.
+    public static func named(_ name: String, seed: UInt64) -> MaskRegion? {
+        switch name {
+        case "lower-half": return .lowerHalf
+        case "upper-half": return .upperHalf
+        case "random-box": return .randomBox(seed: seed)
+        default: return nil
+        }
     }
 }

@@ -13,21 +13,37 @@ struct Experiment: ParsableCommand {
         subcommands: [ExperimentTrain.self])
 }
 
-/// The data every experiment command needs.
+/// The data every experiment command needs. GAN translation has no image
+/// data set and no autoencoder: its pairs are sampled.
 struct ExperimentContext {
     let recipe: ExperimentRecipe
-    let autoencoder: ConvolutionalVAE
+    let autoencoder: ConvolutionalVAE?
     let train: ImageDataset
     let test: ImageDataset
     let experts: ExperimentExperts
 
     init(recipe: ExperimentRecipe, autoencoder path: String?) throws {
         self.recipe = recipe
-        autoencoder = try ConvolutionalVAE.load(path.map(fileURL) ?? ShippedModels.autoencoder).model
         let store = AssetStore()
+        guard recipe.kind.usesImageData else {
+            autoencoder = nil
+            train = ImageDataset(images: Tensor(zeros: [0, 1, 28, 28]), classLabels: [], domains: [])
+            test = train
+            experts = ExperimentExperts(imageQueries: .ganTranslation, mask: recipe.maskRegion, store: store, progress: { note($0) })
+            return
+        }
+        let model = try ConvolutionalVAE.load(path.map(fileURL) ?? ShippedModels.autoencoder).model
+        autoencoder = model
         train = try ImageDataset.fashionAndDigits(.train, store: store, progress: { note($0) })
         test = try ImageDataset.fashionAndDigits(.test, store: store, progress: { note($0) })
-        experts = ExperimentExperts(kind: recipe.kind, autoencoder: autoencoder, store: store, progress: { note($0) })
+        experts = ExperimentExperts(kind: recipe.kind, autoencoder: model, mask: recipe.maskRegion, store: store,
+                                    progress: { note($0) })
+    }
+
+    /// The first test image of each of the 20 classes.
+    var oneTestImagePerClass: ImageDataset {
+        let labels = ImageClassifier.labels(of: test)
+        return test.subset((0..<ImageClassifier.classCount).compactMap { labels.firstIndex(of: $0) })
     }
 
     /// The recipe's training images: all, or a subset drawn by the flow seed.
@@ -49,11 +65,14 @@ struct ExperimentTrain: ParsableCommand {
         abstract: "Build the pairs (z_Φ, z_Θ) of a recipe with the frozen experts and train τ on them.",
         discussion: """
         z_Θ is the shipped autoencoder's posterior mean of each training image; z_Φ is the \
-        one-hot class (label-to-image) or the MiniLM embedding of a caption made from the \
-        image's class and measured properties (text-to-image). The flow checkpoint, \
-        experiment.json (the experts and caption attributes) and a sample grid (samples.png) go \
-        to the output directory (default runs/<recipe name>). Keys: experiment, train_images, \
-        captions_per_image and every key of `net2net train`.
+        one-hot class (label-to-image), the MiniLM embedding of a caption made from the \
+        image's class and measured properties (text-to-image), or the EfficientNet-Lite0 \
+        features of the image's Sobel edge map (edges-to-image) or of the image with a region \
+        masked (inpainting). gan-translation samples its pairs: z_Θ = z ~ N(0, I), the DCGAN's \
+        latent, and z_Φ the EfficientNet features of the face DCGAN(z). The flow checkpoint, \
+        experiment.json (the experts, caption attributes, mask) and a sample grid (samples.png) \
+        go to the output directory (default runs/<recipe name>). Keys: experiment, train_images, \
+        captions_per_image, mask, pairs and every key of `net2net train`.
 
         Example:
           net2net experiment train configs/text-to-image.yaml
@@ -75,19 +94,34 @@ struct ExperimentTrain: ParsableCommand {
             throw Net2NetError.configuration("\(outputPath) already holds a checkpoint; pass --resume to continue it, or choose another --output-dir")
         }
         let context = try ExperimentContext(recipe: settings, autoencoder: autoencoder)
-        let images = context.trainingImages
-        let attributes = settings.kind == .textToImage ? ImageAttributes(fitting: images) : nil
-        let data = try context.experts.pairs(images, attributes: attributes, captionsPerImage: settings.captionsPerImage,
-                                             seed: settings.flow.seed)
-        try ExperimentManifest(experiment: settings.kind, latentDimension: context.autoencoder.latentDimension,
-                               attributes: attributes).save(to: output)
-        let trainer = try Trainer(configuration: settings.flow, data: data.pairs, outputDirectory: output, resume: resume)
-        note("training τ for \(settings.kind.rawValue): \(data.pairs.count) pairs, condition \(data.pairs.conditionDimension)-d → "
-             + "latent \(data.pairs.dimension)-d, \(trainer.flow.parameterCount) parameters, \(settings.flow.steps) steps"
+        let data: PairDataset
+        var attributes: ImageAttributes? = nil
+        if settings.kind.usesImageData {
+            let images = context.trainingImages
+            attributes = settings.kind == .textToImage ? ImageAttributes(fitting: images) : nil
+            data = try context.experts.pairs(images, attributes: attributes, captionsPerImage: settings.captionsPerImage,
+                                             seed: settings.flow.seed).pairs
+        } else {
+            note("sampling \(settings.pairs) pairs: z ~ N(0, I), the DCGAN's face, its EfficientNet features")
+            data = try context.experts.facePairs(count: settings.pairs, seed: settings.flow.seed).pairs
+        }
+        try ExperimentManifest(recipe: settings, latentDimension: data.dimension, attributes: attributes).save(to: output)
+        let trainer = try Trainer(configuration: settings.flow, data: data, outputDirectory: output, resume: resume)
+        note("training τ for \(settings.kind.rawValue): \(data.count) pairs, condition \(data.conditionDimension)-d → "
+             + "latent \(data.dimension)-d, \(trainer.flow.parameterCount) parameters, \(settings.flow.steps) steps"
              + (resume ? ", resuming at step \(trainer.step)" : ""))
         try runFlowTraining(trainer, settings: settings.flow)
         let grid = output.appendingPathComponent("samples.png")
-        try ExperimentGrids.classGrid(flow: trainer.flow, experts: context.experts, columns: 10, seed: 0, to: grid)
+        switch settings.kind {
+        case .labelToImage, .textToImage:
+            try ExperimentGrids.classGrid(flow: trainer.flow, experts: context.experts, columns: 10, seed: 0, to: grid)
+        case .edgesToImage, .inpainting:
+            try ExperimentGrids.queryGrid(flow: trainer.flow, experts: context.experts, images: context.oneTestImagePerClass,
+                                          columns: 8, seed: 0, to: grid)
+        case .ganTranslation:
+            try ExperimentGrids.faceGrid(flow: trainer.flow, experts: context.experts, faces: 2, columns: 6,
+                                         seed: 0xF0CE, to: grid)
+        }
         note("wrote \(grid.path)")
     }
 }
@@ -103,8 +137,14 @@ struct EvalExperiment: ParsableCommand {
         test images, the floor); sample diversity (mean pairwise RMS pixel distance within a \
         class, beside real images'); for text-to-image the accuracy on held-out free-text \
         prompts; for label-to-image the class swap against latent arithmetic; with --regressor \
-        the same scores for a deterministic MLP z_Φ → z_Θ fitted on the same pairs. Writes the \
-        same as JSON to CHECKPOINT/evaluation.json.
+        the same scores for a deterministic MLP z_Φ → z_Θ fitted on the same pairs. \
+        Edges-to-image and inpainting: one sample per test image for FID-F and conditional \
+        accuracy (the sample's class against the source image's), --samples samples for one \
+        test image per class for diversity. gan-translation: NLL of freshly sampled pairs \
+        (beside the prior's), and for --test-images held-out DCGAN faces used as queries (the \
+        face, its edge map, its masked version) the EfficientNet cosine similarity of the query \
+        to the DCGAN face of a τ sample, against a random DCGAN face. Writes the same as JSON to \
+        CHECKPOINT/evaluation.json.
 
         Example:
           net2net eval-experiment configs/label-to-image.yaml --json
@@ -115,7 +155,8 @@ struct EvalExperiment: ParsableCommand {
     @Option(help: "An autoencoder checkpoint other than the shipped one.") var autoencoder: String?
     @Option(help: "A classifier checkpoint other than the shipped one.") var classifier: String?
     @Option(help: "Samples per class condition.") var samples: Int = 100
-    @Option(help: "Evaluate on a seeded subset of this many test images (0: all 10 500).") var testImages: Int = 0
+    @Option(help: "Evaluate on a seeded subset of this many test images (0: all 10 500); gan-translation: the number of query faces (0: 500).") var testImages: Int = 0
+    @Option(help: "gan-translation: freshly sampled pairs for the held-out NLL.") var heldOutPairs: Int = 2000
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Flag(help: "Also fit the deterministic MLP regressor z_Φ → z_Θ on the recipe's pairs and score it.") var regressor = false
     @Flag(help: "Print one JSON object on stdout.") var json = false
@@ -124,6 +165,8 @@ struct EvalExperiment: ParsableCommand {
     func run() throws {
         try compute.apply()
         guard samples >= 2 else { throw ValidationError("--samples must be at least 2") }
+        guard heldOutPairs >= 1 else { throw ValidationError("--held-out-pairs must be at least 1") }
+        guard testImages != 1 else { throw ValidationError("--test-images must be 0 or at least 2") }
         let settings = try ExperimentRecipe.load(file: recipe)
         let directory = fileURL(checkpoint ?? ExperimentContext.defaultDirectory(recipe))
         guard let manifest = try ExperimentManifest.load(directory) else {
@@ -132,23 +175,37 @@ struct EvalExperiment: ParsableCommand {
         guard manifest.experiment == settings.kind else {
             throw Net2NetError.checkpoint(path: directory.path, problem: "was trained for \(manifest.experiment.rawValue), the recipe is \(settings.kind.rawValue)")
         }
+        if settings.kind == .inpainting, (manifest.mask ?? "lower-half") != settings.mask {
+            throw Net2NetError.checkpoint(path: directory.path, problem: "was trained with mask \(manifest.mask ?? "lower-half"), the recipe says \(settings.mask)")
+        }
+        guard !regressor || [.labelToImage, .textToImage].contains(settings.kind) else {
+            throw ValidationError("--regressor is for label-to-image and text-to-image")
+        }
         let flow = try FlowCheckpoint.load(directory).flow
         let context = try ExperimentContext(recipe: settings, autoencoder: autoencoder)
-        let classes = try ImageClassifier.load(classifier.map(fileURL) ?? ShippedModels.classifier).model
-        let evaluation = ExperimentEvaluation(flow: flow, experts: context.experts, classifier: classes, progress: { note($0) })
-        var test = context.test
-        if testImages > 0 && testImages < test.count {
-            var generator = SeededGenerator(seed: seed &+ 0x7E57)
-            test = test.subset(Array(generator.permutation(test.count).prefix(testImages)).sorted())
-        }
-        var report = try evaluation.run(test: test, train: context.train, attributes: manifest.attributes,
+        var report: ExperimentReport
+        if settings.kind == .ganTranslation {
+            let evaluation = ExperimentEvaluation(flow: flow, experts: context.experts, classifier: ImageClassifier(),
+                                                  progress: { note($0) })
+            report = try evaluation.runFaceTranslation(queries: testImages > 0 ? testImages : 500, heldOutPairs: heldOutPairs,
+                                                       samplesPerQuery: samples, seed: seed)
+        } else {
+            let classes = try ImageClassifier.load(classifier.map(fileURL) ?? ShippedModels.classifier).model
+            let evaluation = ExperimentEvaluation(flow: flow, experts: context.experts, classifier: classes, progress: { note($0) })
+            var test = context.test
+            if testImages > 0 && testImages < test.count {
+                var generator = SeededGenerator(seed: seed &+ 0x7E57)
+                test = test.subset(Array(generator.permutation(test.count).prefix(testImages)).sorted())
+            }
+            report = try evaluation.run(test: test, train: context.train, attributes: manifest.attributes,
                                         samplesPerCondition: samples, seed: seed)
-        if regressor {
-            note("fitting the MLP regressor on the recipe's training pairs")
-            let pairs = try context.experts.pairs(context.trainingImages, attributes: manifest.attributes,
-                                                  captionsPerImage: settings.captionsPerImage, seed: settings.flow.seed)
-            report.regressor = try evaluation.regressor(trainingPairs: pairs.pairs, test: test, attributes: manifest.attributes,
-                                                        samplesPerCondition: samples, seed: seed)
+            if regressor {
+                note("fitting the MLP regressor on the recipe's training pairs")
+                let pairs = try context.experts.pairs(context.trainingImages, attributes: manifest.attributes,
+                                                      captionsPerImage: settings.captionsPerImage, seed: settings.flow.seed)
+                report.regressor = try evaluation.regressor(trainingPairs: pairs.pairs, test: test, attributes: manifest.attributes,
+                                                            samplesPerCondition: samples, seed: seed)
+            }
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -160,10 +217,29 @@ struct EvalExperiment: ParsableCommand {
         }
         print("experiment \(report.experiment) (\(directory.path))")
         print(String(format: "held-out NLL           %.4f nats/dim (%d pairs)", report.heldOutNatsPerDim, report.heldOutPairs))
-        print(String(format: "conditional accuracy   %.3f (%d samples per class)", report.conditionalAccuracy, report.samplesPerCondition))
-        print(String(format: "FID-F                  %.2f (real test halves: %.2f)", report.fid, report.realHalvesFID))
-        print(String(format: "diversity              %.3f (real images of a class: %.3f)", report.diversity, report.realDiversity))
+        switch settings.kind {
+        case .ganTranslation:
+            print(String(format: "τ face nearer in Φ     %.3f of the face queries (than a random DCGAN face)", report.conditionalAccuracy))
+            print(String(format: "FID, EfficientNet      %.2f (random DCGAN faces: %.2f)", report.fid, report.realHalvesFID))
+            print(String(format: "diversity              %.3f (%d samples per query; random DCGAN faces: %.3f)",
+                         report.diversity, report.samplesPerCondition, report.realDiversity))
+        case .edgesToImage, .inpainting:
+            print(String(format: "conditional accuracy   %.3f (one sample per test image, its class against the source's)", report.conditionalAccuracy))
+            print(String(format: "FID-F                  %.2f (real test halves: %.2f)", report.fid, report.realHalvesFID))
+            print(String(format: "diversity              %.3f (%d samples per test image; real images of a class: %.3f)",
+                         report.diversity, report.samplesPerCondition, report.realDiversity))
+        case .labelToImage, .textToImage:
+            print(String(format: "conditional accuracy   %.3f (%d samples per class)", report.conditionalAccuracy, report.samplesPerCondition))
+            print(String(format: "FID-F                  %.2f (real test halves: %.2f)", report.fid, report.realHalvesFID))
+            print(String(format: "diversity              %.3f (real images of a class: %.3f)", report.diversity, report.realDiversity))
+        }
         if let p = report.promptAccuracy { print(String(format: "held-out prompts       %.3f accuracy", p)) }
+        if let prior = report.priorNatsPerDim { print(String(format: "prior N(0, I) NLL      %.4f nats/dim", prior)) }
+        for q in report.faceQueries ?? [] {
+            print(q.query.padding(toLength: 7, withPad: " ", startingAt: 0)
+                  + String(format: "queries (%d): cos(Φ(query), Φ(τ face)) %.3f (random face %.3f); cos(Φ(source face), Φ(τ face)) %.3f (random face %.3f)",
+                           q.count, q.similarity, q.randomSimilarity, q.faceSimilarity, q.randomFaceSimilarity))
+        }
         if let r = report.regressor {
             print(String(format: "MLP regressor          FID-F %.2f, diversity %.3f, conditional accuracy %.3f (τ: FID-F %.2f, diversity %.3f)",
                          r.fid, r.diversity, r.conditionalAccuracy, report.fid, report.diversity))

@@ -125,4 +125,29 @@ final class ImageOperatorsTests: XCTestCase {
         let full = ImageOperators.efficientNetInput(Tensor(repeating: 1, shape: [1, 1, 28, 28]))
         XCTAssertTrue(full.scalars.allSatisfy { $0 == 1 })
     }
+
+    /// RGB images (a DCGAN face is [N, 3, 64, 64]) take the same PNG route, channel by channel.
+    func testEfficientNetInputOfRGBEqualsThePNGRoute() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("net2net-operators-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var g = SeededGenerator(seed: 5)
+        let side = 64, plane = side * side
+        let rgb = Tensor(shape: [2, 3, side, side], scalars: (0..<(2 * 3 * plane)).map { _ in 2 * g.nextUniform() - 1 })
+        let url = directory.appendingPathComponent("faces.png")
+        // One face per PNG: a one-image grid without a border is the image itself.
+        var expected: [Float] = []
+        for n in 0..<2 {
+            try PNGImage.grid(Tensor(shape: [1, 3, side, side], scalars: Array(rgb.scalars[(n * 3 * plane)..<((n + 1) * 3 * plane)])),
+                              columns: 1, border: 0).write(to: url)
+            expected += ImageInput.modelInput(try ImageInput.load([url.path])).scalars
+        }
+        let direct = ImageOperators.efficientNetInput(rgb)
+        XCTAssertEqual(direct.shape, [2, 3, 224, 224])
+        XCTAssertEqual(zip(direct.scalars, expected).filter { $0 != $1 }.count, 0)
+        // Gray is the mean of the channels.
+        let gray = ImageOperators.gray(rgb)
+        XCTAssertEqual(gray.shape, [2, 1, side, side])
+        XCTAssertEqual(gray.scalars[7], (rgb.scalars[7] + rgb.scalars[plane + 7] + rgb.scalars[2 * plane + 7]) / 3, accuracy: 1e-6)
+    }
 }

@@ -12,7 +12,9 @@ import TensorCore
 final class ExperimentTests: XCTestCase {
     nonisolated(unsafe) static var data: (train: ImageDataset, test: ImageDataset)?
 
-    func datasets() throws -> (train: ImageDataset, test: ImageDataset) {
+    func datasets() throws -> (train: ImageDataset, test: ImageDataset) { try ExperimentTests.datasets() }
+
+    static func datasets() throws -> (train: ImageDataset, test: ImageDataset) {
         if let data = ExperimentTests.data { return data }
         let store = AssetStore()
         do {
