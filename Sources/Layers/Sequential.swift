@@ -166,17 +166,11 @@ public struct Sequential: Sendable, Equatable {
             let count = batch * stage.outputCount
             switch stage.kind {
             case let .convolution(conv, w, b):
-                workspace.forEachShare(batch) { share, first, n in
-                    conv.forward(input + first * stage.inputCount, batch: n, height: stage.inputShape[1],
-                                 width: stage.inputShape[2], weight: parameters + w, bias: parameters + b,
-                                 workspace: workspace.convolution[share][i], into: y + first * stage.outputCount)
-                }
+                convolutionForward(conv, stage: i, input: input, batch: batch, weight: parameters + w, bias: parameters + b,
+                                   workspace: workspace, into: y)
             case let .transposedConvolution(conv, w, b):
-                workspace.forEachShare(batch) { share, first, n in
-                    conv.forward(input + first * stage.inputCount, batch: n, height: stage.inputShape[1],
-                                 width: stage.inputShape[2], weight: parameters + w, bias: parameters + b,
-                                 workspace: workspace.convolution[share][i], into: y + first * stage.outputCount)
-                }
+                convolutionForward(conv, stage: i, input: input, batch: batch, weight: parameters + w, bias: parameters + b,
+                                   workspace: workspace, into: y)
             case let .linear(linear):
                 workspace.forEachShare(batch) { _, first, n in
                     linear.forward(input + first * stage.inputCount, ldx: stage.inputCount, batch: n, parameters: parameters,
@@ -247,23 +241,13 @@ public struct Sequential: Sendable, Equatable {
             let count = batch * stage.inputCount
             switch stage.kind {
             case let .convolution(conv, w, b):
-                backwardInShares(batch: batch, stage: i, weightCount: conv.weightShape.reduce(1, *), channels: conv.outputChannels,
-                                 weight: w, bias: b, gradients: gradients, workspace: workspace) { share, first, n, dW, db, accumulate in
-                    conv.backward(input + first * stage.inputCount, batch: n, height: stage.inputShape[1],
-                                  width: stage.inputShape[2], weight: parameters + w, dy: upstream + first * stage.outputCount,
-                                  weightGradient: dW, biasGradient: db, accumulateParameters: accumulate,
-                                  dx: wantsInput ? target.map { $0 + first * stage.inputCount } : nil,
-                                  workspace: workspace.convolution[share][i])
-                }
+                convolutionBackward(conv, stage: i, input: input, batch: batch, dy: upstream, parameters: parameters,
+                                    weight: w, bias: b, gradients: gradients, workspace: workspace,
+                                    dx: wantsInput ? target : nil)
             case let .transposedConvolution(conv, w, b):
-                backwardInShares(batch: batch, stage: i, weightCount: conv.weightShape.reduce(1, *), channels: conv.outputChannels,
-                                 weight: w, bias: b, gradients: gradients, workspace: workspace) { share, first, n, dW, db, accumulate in
-                    conv.backward(input + first * stage.inputCount, batch: n, height: stage.inputShape[1],
-                                  width: stage.inputShape[2], weight: parameters + w, dy: upstream + first * stage.outputCount,
-                                  weightGradient: dW, biasGradient: db, accumulateParameters: accumulate,
-                                  dx: wantsInput ? target.map { $0 + first * stage.inputCount } : nil,
-                                  workspace: workspace.convolution[share][i])
-                }
+                convolutionBackward(conv, stage: i, input: input, batch: batch, dy: upstream, parameters: parameters,
+                                    weight: w, bias: b, gradients: gradients, workspace: workspace,
+                                    dx: wantsInput ? target : nil)
             case let .linear(linear):
                 backwardInShares(batch: batch, stage: i, weightCount: linear.inputDimension * linear.outputDimension,
                                  channels: linear.outputDimension, weight: linear.weightOffset, bias: linear.biasOffset,
@@ -292,29 +276,6 @@ public struct Sequential: Sendable, Equatable {
             guard let target else { return }
             upstream = UnsafePointer(target)
             flip.toggle()
-        }
-    }
-
-    /// A convolution's backward over the shares of the batch: the first share
-    /// accumulates into `gradients`, the second writes its own buffer, which is
-    /// then added (so the result does not depend on which share finishes first).
-    func backwardInShares(batch: Int, stage: Int, weightCount: Int, channels: Int, weight w: Int, bias b: Int,
-                          gradients: UnsafeMutablePointer<Float>, workspace: SequentialWorkspace,
-                          _ body: (_ share: Int, _ first: Int, _ n: Int, _ dW: UnsafeMutablePointer<Float>,
-                                   _ db: UnsafeMutablePointer<Float>, _ accumulate: Bool) -> Void) {
-        let scratch = workspace.shareGradients[stage]!.pointer
-        var split = false
-        workspace.forEachShare(batch) { share, first, n in
-            if share == 0 {
-                body(0, first, n, gradients + w, gradients + b, true)
-            } else {
-                split = true
-                body(1, first, n, scratch, scratch + weightCount, false)
-            }
-        }
-        if split {
-            Vector.axpy(1, scratch, gradients + w, count: weightCount)
-            Vector.axpy(1, scratch + weightCount, gradients + b, count: channels)
         }
     }
 }
