@@ -150,7 +150,7 @@ public final class ConvolutionalVAE: @unchecked Sendable {
             throw ExpertError.badInput("the autoencoder decodes z of shape [N, \(latentDimension)], got \(latents.shape)")
         }
         guard latents.isFinite else { throw ExpertError.badInput("z contains NaN or infinite values") }
-        let N = latents.shape[0], Z = latentDimension, P = ConvolutionalVAE.pixelCount
+        let N = latents.shape[0], P = ConvolutionalVAE.pixelCount
         var images = Tensor(zeros: [N, 1, 28, 28])
         latents.scalars.withUnsafeBufferPointer { z in
             images.scalars.withUnsafeMutableBufferPointer { out in

@@ -48,10 +48,10 @@ final class ImageModelTrainerTests: XCTestCase {
         let whole = directory.appendingPathComponent("whole"), split = directory.appendingPathComponent("split")
         let (trainer, model) = try makeTrainer(resume: false, output: whole)
         var losses: [Double] = [], validations: [[(String, Double)]] = []
-        try trainer.run { event in
+        try trainer.run(onEvent: { event in
             if case let .progress(_, _, _, loss, _, _) = event { losses.append(loss) }
             if case let .validation(_, _, metrics) = event { validations.append(metrics) }
-        }
+        })
         XCTAssertEqual(trainer.step, 18)
         XCTAssertEqual(validations.count, 3)
         XCTAssertLessThan(losses.last!, losses.first!)
