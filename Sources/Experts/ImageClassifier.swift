@@ -76,10 +76,14 @@ public final class ImageClassifier: @unchecked Sendable {
 
     /// The most probable class of each image.
     public func predict(_ images: Tensor) throws -> [Int] {
-        let p = try evaluate(images).probabilities
-        let K = ImageClassifier.classCount
-        return (0..<images.shape[0]).map { r in
-            (0..<K).max { p.scalars[r * K + $0] < p.scalars[r * K + $1] }!
+        ImageClassifier.predictions(try evaluate(images).probabilities)
+    }
+
+    /// The most probable class of each row of `probabilities` `[N, K]`.
+    public static func predictions(_ probabilities: Tensor) -> [Int] {
+        let K = probabilities.shape[1]
+        return (0..<probabilities.shape[0]).map { r in
+            (0..<K).max { probabilities.scalars[r * K + $0] < probabilities.scalars[r * K + $1] }!
         }
     }
 

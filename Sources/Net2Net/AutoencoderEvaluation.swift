@@ -57,33 +57,21 @@ public enum AutoencoderEvaluation {
         for r in 0..<priorSamples { confidence += Double((0..<K).map { sampleProbabilities.scalars[r * K + $0] }.max()!) }
         let labels = ImageClassifier.labels(of: test)
         var correct = [0, 0], total = [0, 0]
-        for r in 0..<test.count {
-            let predicted = (0..<K).max { testProbabilities.scalars[r * K + $0] < testProbabilities.scalars[r * K + $1] }!
+        for (r, predicted) in ImageClassifier.predictions(testProbabilities).enumerated() {
             let d = test.domains[r] == .digit ? 1 : 0
             total[d] += 1
             if predicted == labels[r] { correct[d] += 1 }
         }
         progress("Fréchet distances")
-        var shuffler = SeededGenerator(seed: seed &+ 1)
-        let order = shuffler.permutation(test.count)
-        let half = test.count / 2
-        let first = rows(testFeatures, Array(order[..<half])), second = rows(testFeatures, Array(order[half..<(2 * half)]))
         return AutoencoderReport(
             reconstructionMSE: squared / Double(test.images.count), pcaMSE: pca.reconstructionError(test.images),
             latentDimension: autoencoder.latentDimension,
             priorSampleConfidence: confidence / Double(priorSamples),
             priorSampleFID: FrechetDistance.distance(sampleFeatures, testFeatures),
             reconstructionFID: FrechetDistance.distance(reconstructionFeatures, testFeatures),
-            testHalvesFID: FrechetDistance.distance(first, second),
+            testHalvesFID: FrechetDistance.halves(testFeatures, seed: seed &+ 1),
             fashionAccuracy: Double(correct[0]) / Double(max(total[0], 1)),
             digitAccuracy: Double(correct[1]) / Double(max(total[1], 1)),
             priorSamples: priorSamples)
-    }
-
-    static func rows(_ t: Tensor, _ indices: [Int]) -> Tensor {
-        let D = t.shape[1]
-        var out = [Float](repeating: 0, count: indices.count * D)
-        for (i, r) in indices.enumerated() { for j in 0..<D { out[i * D + j] = t.scalars[r * D + j] } }
-        return Tensor(shape: [indices.count, D], scalars: out)
     }
 }

@@ -126,8 +126,9 @@ public final class ExperimentEvaluation {
 
     /// The report for label- and text-to-image, edges-to-image and inpainting
     /// (GAN translation: `runFaceTranslation`).
+    /// With `regressorTrainingPairs`, the report also scores the MLP baseline fitted on them.
     public func run(test: ImageDataset, train: ImageDataset, attributes: ImageAttributes?, samplesPerCondition: Int = 100,
-                    seed: UInt64 = 0) throws -> ExperimentReport {
+                    regressorTrainingPairs: PairDataset? = nil, seed: UInt64 = 0) throws -> ExperimentReport {
         switch experts.kind {
         case .edgesToImage, .inpainting:
             return try runImageQueries(test: test, samplesPerCondition: samplesPerCondition, seed: seed)
@@ -153,13 +154,17 @@ public final class ExperimentEvaluation {
         let generated = try samples(data.pairs.condition, count: 1, seed: seed &+ 17)
         let testFeatures = try classifier.evaluate(test.images).features
         let fid = FrechetDistance.distance(try classifier.evaluate(generated).features, testFeatures)
-        let floor = ExperimentEvaluation.halvesFID(testFeatures, seed: seed &+ 19)
+        let floor = FrechetDistance.halves(testFeatures, seed: seed &+ 19)
         let realDiversity = ExperimentEvaluation.realDiversity(test, groupSize: samplesPerCondition)
         var report = ExperimentReport(experiment: experts.kind.rawValue, heldOutNatsPerDim: nll.natsPerDimension,
                                       heldOutPairs: nll.count, conditionalAccuracy: Double(correct) / Double(predicted.count),
                                       samplesPerCondition: samplesPerCondition, fid: fid, realHalvesFID: floor,
                                       diversity: diversity, realDiversity: realDiversity, promptAccuracy: nil, swap: nil,
                                       regressor: nil)
+        if let regressorTrainingPairs {
+            report.regressor = try regressor(trainingPairs: regressorTrainingPairs, testConditions: data.pairs.condition,
+                                             testFeatures: testFeatures, samplesPerCondition: samplesPerCondition, seed: seed)
+        }
         switch experts.kind {
         case .textToImage:
             progress("held-out prompts")
@@ -173,17 +178,6 @@ public final class ExperimentEvaluation {
         return report
     }
 
-    /// FID-F between two random halves of `features` (the floor of FID-F on a set of that size).
-    static func halvesFID(_ features: Tensor, seed: UInt64) -> Double {
-        var shuffler = SeededGenerator(seed: seed)
-        let N = features.shape[0], order = shuffler.permutation(N), half = N / 2
-        return FrechetDistance.distance(features.gatherRows(Array(order[..<half])),
-                                        features.gatherRows(Array(order[half..<(2 * half)])))
-    }
-
-    /// Diversity of real images: `meanPairwiseDistance` over the same number of
-    /// test images of each class (as many as the rarest class has, up to
-    /// `groupSize`); NaN when that is fewer than two.
     /// Mean pairwise distance of real images within a class: the same number of each
     /// class that has two or more (as many as the rarest of those has, up to
     /// `groupSize`); 0 when no class has two (JSON has no NaN).
@@ -197,19 +191,17 @@ public final class ExperimentEvaluation {
     }
 
     /// The MLP baseline, fitted on `trainingPairs`, scored like τ: its output for
-    /// every test condition (FID-F), and `samplesPerCondition` "samples" per class
-    /// (all identical: diversity 0).
-    public func regressor(trainingPairs: PairDataset, test: ImageDataset, attributes: ImageAttributes?,
-                          samplesPerCondition: Int, seed: UInt64) throws -> RegressorReport {
+    /// every test condition against the test images' features (FID-F), and
+    /// `samplesPerCondition` "samples" per class (all identical: diversity 0).
+    func regressor(trainingPairs: PairDataset, testConditions: Tensor, testFeatures: Tensor,
+                   samplesPerCondition: Int, seed: UInt64) throws -> RegressorReport {
         let mlp = MLPRegressor(conditionDimension: trainingPairs.conditionDimension, dimension: trainingPairs.dimension,
                                seed: seed)
         let mse = mlp.fit(trainingPairs, seed: seed) { [progress] step, loss in
             progress(String(format: "regressor step %d: %.4f", step, loss))
         }
         progress(String(format: "regressor fitted: mean squared error %.4f per dimension", mse))
-        let data = try experts.pairs(test, attributes: attributes, seed: seed &+ 7)
-        let decoded = try experts.autoencoder.decode(mlp.predict(data.pairs.condition))
-        let testFeatures = try classifier.evaluate(test.images).features
+        let decoded = try experts.autoencoder.decode(mlp.predict(testConditions))
         let fid = FrechetDistance.distance(try classifier.evaluate(decoded).features, testFeatures)
         let classes = Array(0..<ImageClassifier.classCount)
         let (conditions, _) = try experts.conditions(labels: classes, seed: seed &+ 11)
@@ -275,12 +267,7 @@ public final class ExperimentEvaluation {
         let referenceFeatures = try classifier.evaluate(test.subset(reference).images).features
         func score(_ images: Tensor) throws -> (accuracy: Double, fid: Double) {
             let (probabilities, features) = try classifier.evaluate(images)
-            let K = ImageClassifier.classCount
-            var correct = 0
-            for (i, b) in targets.enumerated() {
-                let best = (0..<K).max { probabilities.scalars[i * K + $0] < probabilities.scalars[i * K + $1] }!
-                if best == b { correct += 1 }
-            }
+            let correct = zip(ImageClassifier.predictions(probabilities), targets).filter { $0 == $1 }.count
             return (Double(correct) / Double(targets.count), FrechetDistance.distance(features, referenceFeatures))
         }
         let ours = try score(swapped), baseline = try score(arithmetic)

@@ -22,16 +22,12 @@ public enum ExperimentGrids {
         try PNGImage.grid(try experts.autoencoder.decode(z), columns: columns).write(to: url)
     }
 
-    /// Class swap: for each source image a pair of rows — the originals, then
-    /// τ's translation to each image's swap target.
+    /// Attribute or class swap: the originals in the top row, below them each
+    /// re-expressed by v = τ⁻¹(z | source), z* = τ(v | target) (one condition row per image).
     public static func swapGrid(flow: ConditionalFlow, experts: ExperimentExperts, images: ImageDataset,
-                                to url: URL) throws {
-        let labels = ImageClassifier.labels(of: images)
-        let targets = labels.map(ExperimentEvaluation.swapTarget)
+                                source: Tensor, target: Tensor, to url: URL) throws {
         let z = try experts.autoencoder.encode(images.images)
-        let (from, _) = try experts.conditions(labels: labels, seed: 0)
-        let (to, _) = try experts.conditions(labels: targets, seed: 0)
-        let swapped = try experts.autoencoder.decode(try Translation.translate(flow: flow, target: z, from: from, to: to))
+        let swapped = try experts.autoencoder.decode(try Translation.translate(flow: flow, target: z, from: source, to: target))
         let all = Tensor(shape: [2 * images.count, 1, 28, 28], scalars: images.images.scalars + swapped.scalars)
         try PNGImage.grid(all, columns: images.count).write(to: url)
     }

@@ -19,23 +19,18 @@ extension ExperimentEvaluation {
         progress("FID-F and conditional accuracy: one sample per test condition")
         let generated = try samples(data.pairs.condition, count: 1, seed: seed &+ 17)
         let (probabilities, generatedFeatures) = try classifier.evaluate(generated)
-        let C = ImageClassifier.classCount
-        var correct = 0
-        for (i, label) in data.labels.enumerated() {
-            let best = (0..<C).max { probabilities.scalars[i * C + $0] < probabilities.scalars[i * C + $1] }!
-            if best == label { correct += 1 }
-        }
+        let correct = zip(ImageClassifier.predictions(probabilities), data.labels).filter { $0 == $1 }.count
         let testFeatures = try classifier.evaluate(test.images).features
         let fid = FrechetDistance.distance(generatedFeatures, testFeatures)
 
         progress("diversity: \(K) samples for one test image of each class")
-        let firstOfClass = (0..<C).compactMap { c in data.labels.firstIndex(of: c) }
+        let firstOfClass = (0..<ImageClassifier.classCount).compactMap { c in data.labels.firstIndex(of: c) }
         let perImage = try samples(data.pairs.condition.gatherRows(firstOfClass), count: K, seed: seed &+ 13)
         let diversity = ExperimentEvaluation.meanPairwiseDistance(perImage, groups: firstOfClass.count, groupSize: K)
         return ExperimentReport(experiment: experts.kind.rawValue, heldOutNatsPerDim: nll.natsPerDimension,
                                 heldOutPairs: nll.count, conditionalAccuracy: Double(correct) / Double(max(data.labels.count, 1)),
                                 samplesPerCondition: K, fid: fid,
-                                realHalvesFID: ExperimentEvaluation.halvesFID(testFeatures, seed: seed &+ 19),
+                                realHalvesFID: FrechetDistance.halves(testFeatures, seed: seed &+ 19),
                                 diversity: diversity, realDiversity: ExperimentEvaluation.realDiversity(test, groupSize: K),
                                 promptAccuracy: nil, swap: nil, regressor: nil)
     }

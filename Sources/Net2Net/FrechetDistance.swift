@@ -39,6 +39,14 @@ public enum FrechetDistance {
         return distance(mean1: m1, covariance1: c1, mean2: m2, covariance2: c2)
     }
 
+    /// d² between two random halves of `features` `[N, D]`: the floor that
+    /// sampling noise sets for FID-F on sets of about N/2.
+    public static func halves(_ features: Tensor, seed: UInt64) -> Double {
+        var shuffler = SeededGenerator(seed: seed)
+        let N = features.shape[0], order = shuffler.permutation(N), half = N / 2
+        return distance(features.gatherRows(Array(order[..<half])), features.gatherRows(Array(order[half..<(2 * half)])))
+    }
+
     /// d² between two Gaussians given by their statistics.
     public static func distance(mean1: [Double], covariance1: [Double], mean2: [Double], covariance2: [Double]) -> Double {
         let D = mean1.count

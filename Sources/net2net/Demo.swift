@@ -99,13 +99,10 @@ struct Demo: ParsableCommand {
     func writeSwapGrid(flow: ConditionalFlow, experts: ExperimentExperts, test: ImageDataset, to url: URL) throws {
         let labels = ImageClassifier.labels(of: test)
         let rows = Demo.swaps.map { swap in labels.firstIndex(of: swap.label)! }
-        let images = test.subset(rows)
-        let z = try experts.autoencoder.encode(images.images)
-        let from = try experts.embed(Demo.swaps.map(\.from)), to = try experts.embed(Demo.swaps.map(\.to))
-        let swapped = try experts.autoencoder.decode(try Translation.translate(flow: flow, target: z, from: from, to: to))
         for s in Demo.swaps { note("      \(s.from) → \(s.to)") }
-        let all = Tensor(shape: [2 * rows.count, 1, 28, 28], scalars: images.images.scalars + swapped.scalars)
-        try PNGImage.grid(all, columns: rows.count).write(to: url)
+        try ExperimentGrids.swapGrid(flow: flow, experts: experts, images: test.subset(rows),
+                                     source: try experts.embed(Demo.swaps.map(\.from)),
+                                     target: try experts.embed(Demo.swaps.map(\.to)), to: url)
     }
 
     func trainHere(experts: ExperimentExperts, store: AssetStore, into output: URL) throws -> ConditionalFlow {

@@ -197,15 +197,14 @@ struct EvalExperiment: ParsableCommand {
                 var generator = SeededGenerator(seed: seed &+ 0x7E57)
                 test = test.subset(Array(generator.permutation(test.count).prefix(testImages)).sorted())
             }
-            report = try evaluation.run(test: test, train: context.train, attributes: manifest.attributes,
-                                        samplesPerCondition: samples, seed: seed)
+            var regressorPairs: PairDataset? = nil
             if regressor {
-                note("fitting the MLP regressor on the recipe's training pairs")
-                let pairs = try context.experts.pairs(context.trainingImages, attributes: manifest.attributes,
-                                                      captionsPerImage: settings.captionsPerImage, seed: settings.flow.seed)
-                report.regressor = try evaluation.regressor(trainingPairs: pairs.pairs, test: test, attributes: manifest.attributes,
-                                                            samplesPerCondition: samples, seed: seed)
+                note("building the recipe's training pairs for the MLP regressor")
+                regressorPairs = try context.experts.pairs(context.trainingImages, attributes: manifest.attributes,
+                                                           captionsPerImage: settings.captionsPerImage, seed: settings.flow.seed).pairs
             }
+            report = try evaluation.run(test: test, train: context.train, attributes: manifest.attributes,
+                                        samplesPerCondition: samples, regressorTrainingPairs: regressorPairs, seed: seed)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

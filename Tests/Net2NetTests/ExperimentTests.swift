@@ -82,7 +82,8 @@ final class ExperimentTests: XCTestCase {
         let images = try evaluation.samples(conditions, count: 3, seed: 2)
         XCTAssertEqual(images.shape, [6, 1, 28, 28])
         XCTAssertTrue(images.scalars.allSatisfy { $0.isFinite && $0 >= -1 && $0 <= 1 })
-        let report = try evaluation.run(test: test, train: train, attributes: attributes, samplesPerCondition: 4, seed: 1)
+        let report = try evaluation.run(test: test, train: train, attributes: attributes, samplesPerCondition: 4,
+                                        regressorTrainingPairs: kind == .labelToImage ? data.pairs : nil, seed: 1)
         XCTAssertEqual(report.heldOutPairs, test.count)
         for value in [report.heldOutNatsPerDim, report.conditionalAccuracy, report.fid, report.diversity, report.realDiversity] {
             XCTAssertTrue(value.isFinite, "\(report)")
@@ -96,7 +97,7 @@ final class ExperimentTests: XCTestCase {
             XCTAssertTrue(swap.fid.isFinite && swap.arithmeticFID.isFinite)
             // The deterministic baseline has no diversity at all (up to the rounding of
             // GEMMs over different batch shares).
-            let mlp = try evaluation.regressor(trainingPairs: data.pairs, test: test, attributes: nil, samplesPerCondition: 3, seed: 1)
+            let mlp = try XCTUnwrap(report.regressor)
             XCTAssertLessThan(mlp.diversity, 1e-5)
             XCTAssertTrue(mlp.fid.isFinite)
         }
