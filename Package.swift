@@ -1,12 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-/// Numeric targets are always optimised, also in debug builds, so that
-/// `swift test` runs at full speed. The machines we target support x86-64-v3
-/// (AVX2 + FMA); SIMD code in TensorCore relies on it.
-let numericFlags: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-Xcc", "-march=x86-64-v3"]),
-]
+// No unsafe build flags anywhere: the package must build as a versioned
+// dependency of another package. The numeric kernels choose their instruction
+// set at run time (Sources/CKernels), and the BLAS is loaded at run time too.
+// Tests run in release mode (scripts/test) for speed.
 
 let package = Package(
     name: "Net2Net",
@@ -20,11 +18,7 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
     ],
     targets: [
-        .systemLibrary(
-            name: "CBLAS",
-            path: "Sources/CBLAS",
-            providers: [.apt(["libopenblas-dev"])]
-        ),
+        .target(name: "CKernels", path: "Sources/CKernels"),
         .systemLibrary(
             name: "CPNG",
             path: "Sources/CPNG",
@@ -35,36 +29,33 @@ let package = Package(
             path: "Sources/CZlibSystem",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: numericFlags),
-        .target(name: "Formats", dependencies: ["TensorCore", "CPNG", "CZlibSystem"], swiftSettings: numericFlags),
-        .target(name: "Layers", dependencies: ["TensorCore"], swiftSettings: numericFlags),
-        .target(name: "Flow", dependencies: ["TensorCore", "Layers"], swiftSettings: numericFlags),
-        .target(name: "Datasets", dependencies: ["TensorCore", "Formats"], swiftSettings: numericFlags),
+        .target(name: "TensorCore", dependencies: ["CKernels"]),
+        .target(name: "Formats", dependencies: ["TensorCore", "CPNG", "CZlibSystem"]),
+        .target(name: "Layers", dependencies: ["TensorCore"]),
+        .target(name: "Flow", dependencies: ["TensorCore", "Layers"]),
+        .target(name: "Datasets", dependencies: ["TensorCore", "Formats"]),
         .target(
             name: "Experts",
-            dependencies: ["TensorCore", "Formats", "Layers", "Datasets", "ZIPFoundation"],
-            swiftSettings: numericFlags
+            dependencies: ["TensorCore", "Formats", "Layers", "Datasets", "ZIPFoundation"]
         ),
         .target(
             name: "Net2Net",
-            dependencies: ["TensorCore", "Formats", "Layers", "Flow", "Datasets", "Experts", "Yams"],
-            swiftSettings: numericFlags
+            dependencies: ["TensorCore", "Formats", "Layers", "Flow", "Datasets", "Experts", "Yams"]
         ),
         .executableTarget(
             name: "net2net",
             dependencies: [
                 "Net2Net", "Flow", "Formats", "TensorCore", "Experts", "Datasets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            swiftSettings: numericFlags
+            ]
         ),
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], swiftSettings: numericFlags),
-        .testTarget(name: "FormatsTests", dependencies: ["Formats"], exclude: ["Fixtures"], swiftSettings: numericFlags),
-        .testTarget(name: "LayersTests", dependencies: ["Layers"], swiftSettings: numericFlags),
-        .testTarget(name: "FlowTests", dependencies: ["Flow"], swiftSettings: numericFlags),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Formats"], swiftSettings: numericFlags),
-        .testTarget(name: "ExpertsTests", dependencies: ["Experts", "Datasets"], exclude: ["Fixtures"], swiftSettings: numericFlags),
-        .testTarget(name: "Net2NetTests", dependencies: ["Net2Net", "Experts", "Datasets", "Formats", "Layers", "TensorCore"], swiftSettings: numericFlags),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "CKernels"]),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats"], exclude: ["Fixtures"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers"]),
+        .testTarget(name: "FlowTests", dependencies: ["Flow"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Formats"]),
+        .testTarget(name: "ExpertsTests", dependencies: ["Experts", "Datasets"], exclude: ["Fixtures"]),
+        .testTarget(name: "Net2NetTests", dependencies: ["Net2Net", "Experts", "Datasets", "Formats", "Layers", "TensorCore"]),
     ],
     swiftLanguageModes: [.v5]
 )

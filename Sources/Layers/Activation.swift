@@ -1,3 +1,4 @@
+import CKernels
 import TensorCore
 
 /// Elementwise activations with their derivatives, for training:
@@ -11,7 +12,7 @@ import TensorCore
 /// | sigmoid         | 1/(1 + e⁻ˣ)               | σ(x)(1 − σ(x))        | y(1 − y)             |
 ///
 /// The derivative at 0 is that of the negative side (PyTorch's convention
-/// for relu). Every kernel runs on 8 lanes, in parallel chunks for long
+/// for relu). Every kernel is a run-time-dispatched vector kernel (`InstructionSet`), in parallel chunks for long
 /// buffers; outputs may alias inputs (in place).
 public enum Activation: Sendable, Equatable {
     case identity
@@ -33,17 +34,13 @@ public enum Activation: Sendable, Equatable {
         case .identity:
             if UnsafePointer(y) != x { y.update(from: x, count: count) }
         case .relu: Activation.chunked(count) { r in
-            SIMDLoop.map(x + r.lowerBound, y + r.lowerBound, r.count) { $0.replacing(with: 0, where: $0 .< 0) }
+            n2n_affine_activation(x + r.lowerBound, y + r.lowerBound, r.count, 1, 0, nil, N2N_ACT_RELU)
         }
         case .leakyReLU(let a): Activation.chunked(count) { r in
-            SIMDLoop.map(x + r.lowerBound, y + r.lowerBound, r.count) { $0.replacing(with: $0 * a, where: $0 .< 0) }
+            n2n_leaky_relu(x + r.lowerBound, y + r.lowerBound, r.count, a)
         }
-        case .tanh: Activation.chunked(count) { r in
-            SIMDLoop.map(x + r.lowerBound, y + r.lowerBound, r.count) { Vector.tanh($0) }
-        }
-        case .sigmoid: Activation.chunked(count) { r in
-            SIMDLoop.map(x + r.lowerBound, y + r.lowerBound, r.count) { Vector.sigmoid($0) }
-        }
+        case .tanh: Activation.chunked(count) { r in n2n_tanh(x + r.lowerBound, y + r.lowerBound, r.count) }
+        case .sigmoid: Activation.chunked(count) { r in n2n_sigmoid(x + r.lowerBound, y + r.lowerBound, r.count) }
         }
     }
 
@@ -54,26 +51,16 @@ public enum Activation: Sendable, Equatable {
         case .identity:
             if UnsafePointer(dx) != dy { dx.update(from: dy, count: count) }
         case .relu: Activation.chunked(count) { r in
-            SIMDLoop.map2(x + r.lowerBound, dy + r.lowerBound, dx + r.lowerBound, r.count) { x, dy in
-                dy.replacing(with: 0, where: x .<= 0)
-            }
+            n2n_leaky_relu_backward(x + r.lowerBound, dy + r.lowerBound, dx + r.lowerBound, r.count, 0)
         }
         case .leakyReLU(let a): Activation.chunked(count) { r in
-            SIMDLoop.map2(x + r.lowerBound, dy + r.lowerBound, dx + r.lowerBound, r.count) { x, dy in
-                dy.replacing(with: dy * a, where: x .<= 0)
-            }
+            n2n_leaky_relu_backward(x + r.lowerBound, dy + r.lowerBound, dx + r.lowerBound, r.count, a)
         }
         case .tanh: Activation.chunked(count) { r in
-            SIMDLoop.map2(x + r.lowerBound, dy + r.lowerBound, dx + r.lowerBound, r.count) { x, dy in
-                let y = Vector.tanh(x)
-                return dy * (1 - y * y)
-            }
+            n2n_tanh_backward_from_input(x + r.lowerBound, dy + r.lowerBound, dx + r.lowerBound, r.count)
         }
         case .sigmoid: Activation.chunked(count) { r in
-            SIMDLoop.map2(x + r.lowerBound, dy + r.lowerBound, dx + r.lowerBound, r.count) { x, dy in
-                let y = Vector.sigmoid(x)
-                return dy * y * (1 - y)
-            }
+            n2n_sigmoid_backward_from_input(x + r.lowerBound, dy + r.lowerBound, dx + r.lowerBound, r.count)
         }
         }
     }
@@ -90,14 +77,10 @@ public enum Activation: Sendable, Equatable {
             // Leaky ReLU with a > 0 keeps the sign, so y ≤ 0 ⇔ x ≤ 0: the input formula applies.
             backward(input: y, dy: dy, into: dx, count: count)
         case .tanh: Activation.chunked(count) { r in
-            SIMDLoop.map2(y + r.lowerBound, dy + r.lowerBound, dx + r.lowerBound, r.count) { y, dy in
-                dy * (1 - y * y)
-            }
+            n2n_tanh_backward(y + r.lowerBound, dy + r.lowerBound, dx + r.lowerBound, r.count)
         }
         case .sigmoid: Activation.chunked(count) { r in
-            SIMDLoop.map2(y + r.lowerBound, dy + r.lowerBound, dx + r.lowerBound, r.count) { y, dy in
-                dy * y * (1 - y)
-            }
+            n2n_sigmoid_backward(y + r.lowerBound, dy + r.lowerBound, dx + r.lowerBound, r.count)
         }
         }
     }

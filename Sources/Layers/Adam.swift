@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import TensorCore
 
@@ -72,56 +73,17 @@ public final class Adam {
         }
     }
 
+    /// One update of `range`: `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`,
+    /// `v̂ ← max(v̂, v)` (AMSGrad), `p ← p − stepSize·m / (√v̂·inverseSqrtBias2 + ε)`,
+    /// with `g` the gradient times `scale`; returns Σ raw g² (a run-time-dispatched kernel).
     @inline(__always)
     static func kernel(p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>,
                        m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
                        vmax: UnsafeMutablePointer<Float>, range: Range<Int>,
                        b1: Float, b2: Float, eps: Float, stepSize: Float,
                        inverseSqrtBias2: Float, scale: Float, amsgrad: Bool) -> Double {
-        typealias V = SIMD8<Float>
-        var total = 0.0
-        var i = range.lowerBound
-        let end = range.upperBound
-        @inline(__always) func ld(_ q: UnsafeMutablePointer<Float>, _ i: Int) -> V {
-            UnsafeRawPointer(q + i).loadUnaligned(as: V.self)
-        }
-        @inline(__always) func st(_ x: V, _ q: UnsafeMutablePointer<Float>, _ i: Int) {
-            UnsafeMutableRawPointer(q + i).storeBytes(of: x, as: V.self)
-        }
-        while i < end {
-            let blockEnd = min(end, i + 4096)
-            var acc = V(repeating: 0)
-            while i + 8 <= blockEnd {
-                let raw = ld(g, i)
-                acc += raw * raw
-                let grad = raw * scale
-                let mi = b1 * ld(m, i) + (1 - b1) * grad
-                let vi = b2 * ld(v, i) + (1 - b2) * grad * grad
-                st(mi, m, i)
-                st(vi, v, i)
-                var vhat = vi
-                if amsgrad {
-                    let previous = ld(vmax, i)
-                    vhat.replace(with: previous, where: previous .> vi)
-                    st(vhat, vmax, i)
-                }
-                let denominator = vhat.squareRoot() * inverseSqrtBias2 + eps
-                st(ld(p, i) - stepSize * mi / denominator, p, i)
-                i += 8
-            }
-            while i < blockEnd {
-                let raw = g[i]
-                acc[0] += raw * raw
-                let grad = raw * scale
-                m[i] = b1 * m[i] + (1 - b1) * grad
-                v[i] = b2 * v[i] + (1 - b2) * grad * grad
-                var vhat = v[i]
-                if amsgrad { vhat = max(vmax[i], v[i]); vmax[i] = vhat }
-                p[i] -= stepSize * m[i] / (vhat.squareRoot() * inverseSqrtBias2 + eps)
-                i += 1
-            }
-            total += Double(acc.sum())
-        }
-        return total
+        let i = range.lowerBound
+        return n2n_adam(p + i, g + i, m + i, v + i, vmax + i, range.count, b1, b2, eps, stepSize,
+                        inverseSqrtBias2, scale, amsgrad ? 1 : 0)
     }
 }

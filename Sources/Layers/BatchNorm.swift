@@ -1,3 +1,4 @@
+import CKernels
 import TensorCore
 
 /// Batch normalisation per channel of `[B, C, S]` data: `[B, C]` features
@@ -63,19 +64,19 @@ public struct BatchNorm: Sendable, Equatable {
         precondition(count > 1, "BatchNorm in training needs more than one value per channel")
         forEachChannel(elements: count) { c in
             var total = 0.0
-            for b in 0..<B { total += Double(SIMDLoop.sum(x + (b * C + c) * S, S) { $0 }) }
+            for b in 0..<B { total += Double(Vector.sum(x + (b * C + c) * S, count: S)) }
             let mean = Float(total / Double(count))
             var squares = 0.0
             for b in 0..<B {
-                squares += Double(SIMDLoop.sum(x + (b * C + c) * S, S, fill: mean) { let d = $0 - mean; return d * d })
+                squares += Double(Vector.sumOfSquaredDeviations(x + (b * C + c) * S, count: S, mean: mean))
             }
             let istd = 1 / (Float(squares / Double(count)) + epsilon).squareRoot()
             inverseStd[c] = istd
             let gamma = parameters[weightOffset + c], beta = parameters[biasOffset + c]
             for b in 0..<B {
                 let offset = (b * C + c) * S
-                SIMDLoop.map(x + offset, normalized + offset, S) { ($0 - mean) * istd }
-                SIMDLoop.map(normalized + offset, y + offset, S) { $0 * gamma + beta }
+                Vector.normalize(x + offset, mean: mean, scale: istd, into: normalized + offset, count: S)
+                n2n_affine_activation(normalized + offset, y + offset, S, gamma, beta, nil, N2N_ACT_NONE)
             }
             if updateRunningStatistics {
                 let unbiased = Float(squares / Double(count - 1))
@@ -95,7 +96,7 @@ public struct BatchNorm: Sendable, Equatable {
             let shift = parameters[biasOffset + c] - buffers[runningMeanOffset + c] * scale
             for b in 0..<batch {
                 let offset = (b * C + c) * S
-                SIMDLoop.map(x + offset, y + offset, S) { $0 * scale + shift }
+                n2n_affine_activation(x + offset, y + offset, S, scale, shift, nil, N2N_ACT_NONE)
             }
         }
     }
@@ -113,8 +114,8 @@ public struct BatchNorm: Sendable, Equatable {
             var sumDy = 0.0, sumDyX = 0.0
             for b in 0..<B {
                 let offset = (b * C + c) * S
-                sumDy += Double(SIMDLoop.sum(dy + offset, S) { $0 })
-                sumDyX += Double(SIMDLoop.sum2(dy + offset, normalized + offset, S) { $0 * $1 })
+                sumDy += Double(Vector.sum(dy + offset, count: S))
+                sumDyX += Double(Vector.dot(dy + offset, normalized + offset, count: S))
             }
             gradients[weightOffset + c] += Float(sumDyX)
             gradients[biasOffset + c] += Float(sumDy)
@@ -124,9 +125,7 @@ public struct BatchNorm: Sendable, Equatable {
             let meanDyX = Float(sumDyX / Double(count)) * a
             for b in 0..<B {
                 let offset = (b * C + c) * S
-                SIMDLoop.map2(dy + offset, normalized + offset, dx + offset, S) { dy, xhat in
-                    a * dy - meanDy - xhat * meanDyX
-                }
+                n2n_scaled_difference(dy + offset, normalized + offset, dx + offset, S, a, meanDy, meanDyX)
             }
         }
     }

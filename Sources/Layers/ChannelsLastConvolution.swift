@@ -1,3 +1,4 @@
+import CKernels
 import TensorCore
 
 /// `Conv2d` on channels-last (NHWC) batches, inference only — the layout of
@@ -62,27 +63,19 @@ extension Conv2d {
         }
         s.withUnsafeBufferPointer { sp in
             t.withUnsafeBufferPointer { tp in
-                func run<A: LaneActivation>(_: A.Type) {
-                    let affine = ChannelsLastAffine<A>(scale: sp.baseAddress!, shift: tp.baseAddress!, channels: C,
-                                                       residual: epilogue.residual)
-                    forwardChannelsLast(x, batch: batch, height: height, width: width, outputHeight: ho, outputWidth: wo,
-                                        weight: weight, affine: affine, workspace: workspace, into: y)
-                }
-                switch epilogue.activation {
-                case .none: run(IdentityLanes.self)
-                case .relu: run(ReLULanes.self)
-                case .relu6: run(ReLU6Lanes.self)
-                case .tanh: run(TanhLanes.self)
-                }
+                let affine = ChannelsLastAffine(scale: sp.baseAddress!, shift: tp.baseAddress!, channels: C,
+                                                residual: epilogue.residual, activation: epilogue.activation.kernelCode)
+                forwardChannelsLast(x, batch: batch, height: height, width: width, outputHeight: ho, outputWidth: wo,
+                                    weight: weight, affine: affine, workspace: workspace, into: y)
             }
         }
     }
 
-    /// `forwardChannelsLast` with the activation as a type, so each kernel is specialised for it.
-    func forwardChannelsLast<A: LaneActivation>(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
-                                                outputHeight ho: Int, outputWidth wo: Int, weight: UnsafePointer<Float>,
-                                                affine: ChannelsLastAffine<A>, workspace: FloatBuffer?,
-                                                into y: UnsafeMutablePointer<Float>) {
+    /// `forwardChannelsLast` with the epilogue's per-channel scale and shift combined.
+    func forwardChannelsLast(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
+                             outputHeight ho: Int, outputWidth wo: Int, weight: UnsafePointer<Float>,
+                             affine: ChannelsLastAffine, workspace: FloatBuffer?,
+                             into y: UnsafeMutablePointer<Float>) {
         let C = outputChannels
         if isDepthwise {
             depthwiseChannelsLast(x, batch: batch, height: height, width: width, outputHeight: ho,
@@ -153,64 +146,20 @@ extension Conv2d {
     }
 
     /// `y[n, i, j, c] = act(s[c]·Σ_{u,v} w[u, v, c]·x[n, i·s − top + u, j·s − left + v, c] + t[c] (+ r))`,
-    /// 32 channels (four 8-lane accumulators) at a time, taps outside the image skipped.
-    func depthwiseChannelsLast<A: LaneActivation>(_ x: UnsafePointer<Float>, batch: Int, height H: Int, width W: Int,
-                                                  outputHeight ho: Int, outputWidth wo: Int, weight: UnsafePointer<Float>,
-                                                  affine: ChannelsLastAffine<A>, into y: UnsafeMutablePointer<Float>) {
-        let kH = kernelHeight, kW = kernelWidth, s = stride, C = outputChannels
-        let top = padding.top, left = padding.left
-        let rowWork = wo * C * kH * kW
+    /// one output row per kernel call (`n2n_depthwise_row_nhwc`), taps outside the image skipped.
+    func depthwiseChannelsLast(_ x: UnsafePointer<Float>, batch: Int, height H: Int, width W: Int,
+                               outputHeight ho: Int, outputWidth wo: Int, weight: UnsafePointer<Float>,
+                               affine: ChannelsLastAffine, into y: UnsafeMutablePointer<Float>) {
+        let C = outputChannels
+        let rowWork = wo * C * kernelHeight * kernelWidth
         let parts = min(Parallel.threadCount, batch * ho * rowWork / 65536)
         balancedChunks(count: batch * ho, parts: parts) { _, outputRows in
             for outputRow in outputRows {
                 let n = outputRow / ho, i = outputRow % ho
-                let r0 = i * s - top
-                let uLow = max(0, -r0), uHigh = min(kH, H - r0)
-                let image = x + n * H * W * C
-                for j in 0..<wo {
-                    let q0 = j * s - left
-                    let vLow = max(0, -q0), vHigh = min(kW, W - q0)
-                    let pixel = outputRow * wo + j
-                    let out = y + pixel * C
-                    var c = 0
-                    while c + 32 <= C {
-                        var a0 = Lanes.V(repeating: 0), a1 = a0, a2 = a0, a3 = a0
-                        for u in uLow..<uHigh {
-                            let src = image + ((r0 + u) * W + q0) * C + c
-                            let w = weight + u * kW * C + c
-                            for v in vLow..<vHigh {
-                                let xs = src + v * C, ws = w + v * C
-                                a0 = a0.addingProduct(load(xs, 0), load(ws, 0))
-                                a1 = a1.addingProduct(load(xs, 8), load(ws, 8))
-                                a2 = a2.addingProduct(load(xs, 16), load(ws, 16))
-                                a3 = a3.addingProduct(load(xs, 24), load(ws, 24))
-                            }
-                        }
-                        affine.store(a0, out, pixel: pixel, channel: c)
-                        affine.store(a1, out, pixel: pixel, channel: c + 8)
-                        affine.store(a2, out, pixel: pixel, channel: c + 16)
-                        affine.store(a3, out, pixel: pixel, channel: c + 24)
-                        c += 32
-                    }
-                    while c < C {
-                        // 8 channels, or the last few through a zero-filled vector.
-                        let lanes = min(8, C - c)
-                        var a = Lanes.V(repeating: 0)
-                        for u in uLow..<uHigh {
-                            let src = image + ((r0 + u) * W + q0) * C + c
-                            let w = weight + u * kW * C + c
-                            for v in vLow..<vHigh {
-                                if lanes == 8 {
-                                    a = a.addingProduct(load(src + v * C, 0), load(w + v * C, 0))
-                                } else {
-                                    for l in 0..<lanes { a[l] += src[v * C + l] * w[v * C + l] }
-                                }
-                            }
-                        }
-                        affine.store(a, out, pixel: pixel, channel: c, lanes: lanes)
-                        c += lanes
-                    }
-                }
+                let first = outputRow * wo * C
+                n2n_depthwise_row_nhwc(x + n * H * W * C, H, W, C, weight, kernelHeight, kernelWidth, stride,
+                                       padding.top, padding.left, i, wo, affine.scale, affine.shift,
+                                       affine.residual.map { $0 + first }, affine.activation, y + first)
             }
         }
     }
@@ -225,68 +174,22 @@ func balancedChunks(count: Int, parts: Int, _ body: (Int, Range<Int>) -> Void) {
     Parallel.runTasks(parts) { part in body(part, (part * count / parts)..<((part + 1) * count / parts)) }
 }
 
-/// 8 floats at `p + i` (the kernels here inline it by hand; `Lanes.load` was left as a call).
-@inline(__always)
-private func load(_ p: UnsafePointer<Float>, _ i: Int) -> Lanes.V {
-    UnsafeRawPointer(p + i).loadUnaligned(as: Lanes.V.self)
-}
-
-/// An activation on 8 lanes, as a type so that kernels specialise on it.
-protocol LaneActivation { static func apply(_ v: Lanes.V) -> Lanes.V }
-enum IdentityLanes: LaneActivation { @inline(__always) static func apply(_ v: Lanes.V) -> Lanes.V { v } }
-enum ReLULanes: LaneActivation {
-    @inline(__always) static func apply(_ v: Lanes.V) -> Lanes.V { v.replacing(with: 0, where: v .< 0) }
-}
-enum ReLU6Lanes: LaneActivation {
-    @inline(__always) static func apply(_ v: Lanes.V) -> Lanes.V {
-        v.replacing(with: 0, where: v .< 0).replacing(with: 6, where: v .> 6)
-    }
-}
-enum TanhLanes: LaneActivation { @inline(__always) static func apply(_ v: Lanes.V) -> Lanes.V { Vector.tanh(v) } }
-
 /// The epilogue on channels-last rows: `y[p, c] = act(scale[c]·acc + shift[c] (+ residual[p, c]))`
 /// with bias, BatchNorm scale and shift already combined per channel.
-struct ChannelsLastAffine<A: LaneActivation> {
+struct ChannelsLastAffine {
     let scale: UnsafePointer<Float>
     let shift: UnsafePointer<Float>
     let channels: Int
     let residual: UnsafePointer<Float>?
-
-    @inline(__always)
-    func activate(_ v: Lanes.V) -> Lanes.V { A.apply(v) }
-
-    /// Finishes accumulator `a` (channels `channel..<channel + lanes` of `pixel`) into `out + (channel − c0)`.
-    @inline(__always)
-    func store(_ a: Lanes.V, _ out: UnsafeMutablePointer<Float>, pixel: Int, channel: Int, lanes: Int = 8) {
-        if lanes == 8 {
-            var v = a * load(scale, channel) + load(shift, channel)
-            if let residual { v += load(residual + pixel * channels, channel) }
-            UnsafeMutableRawPointer(out + channel).storeBytes(of: activate(v), as: Lanes.V.self)
-            return
-        }
-        var v = Lanes.V(repeating: 0)
-        for l in 0..<lanes {
-            v[l] = a[l] * scale[channel + l] + shift[channel + l] + (residual?[pixel * channels + channel + l] ?? 0)
-        }
-        v = activate(v)
-        for l in 0..<lanes { out[channel + l] = v[l] }
-    }
+    let activation: n2n_activation
 
     /// Applies the epilogue in place to rows (pixels) `rows` of `y [pixels, channels]`.
     func apply(_ y: UnsafeMutablePointer<Float>, rows: Range<Int>, parallel: Bool = true) {
         let C = channels
         Parallel.forEachChunk(count: rows.count, minimumChunk: parallel ? max(1, 32768 / C) : rows.count) { chunk in
-            for local in chunk {
-                let p = rows.lowerBound + local
-                let row = y + p * C
-                var c = 0
-                while c + 8 <= C { store(load(row, c), row, pixel: p, channel: c); c += 8 }
-                if c < C {
-                    var a = Lanes.V(repeating: 0)
-                    for l in 0..<(C - c) { a[l] = row[c + l] }
-                    store(a, row, pixel: p, channel: c, lanes: C - c)
-                }
-            }
+            let first = (rows.lowerBound + chunk.lowerBound) * C
+            n2n_affine_activation_rows(y + first, y + first, chunk.count, C, scale, shift,
+                                       residual.map { $0 + first }, activation)
         }
     }
 }

@@ -1,3 +1,4 @@
+import CKernels
 import TensorCore
 
 /// A 2-D convolution on NCHW float32 images (PyTorch `Conv2d`, no dilation):
@@ -208,8 +209,8 @@ public struct Conv2d: Sendable, Equatable {
     /// Depthwise: output channel o reads input channel o/m (m = Cout/Cin) with
     /// its own kH×kW filter. Each input plane is first copied into a small
     /// zero-bordered scratch plane (per thread, in L2), so that every output
-    /// row is computed with bounds-free SIMD: 8 outputs per vector, up to 4
-    /// vectors at once, all taps accumulated in registers (stride 2 reads 16
+    /// row is computed with bounds-free vectors (`n2n_depthwise_row`: 16
+    /// outputs per vector, all taps accumulated in registers; stride 2 reads 32
     /// inputs and keeps the even lanes). The row then gets the epilogue while in L1.
     func depthwise(_ x: UnsafePointer<Float>, batch: Int, height H: Int, width W: Int,
                    outputHeight ho: Int, outputWidth wo: Int,
@@ -219,16 +220,15 @@ public struct Conv2d: Sendable, Equatable {
         let multiplier = outputChannels / inputChannels
         let P = ho * wo
         let planes = batch * outputChannels
-        // Outputs are computed in whole vectors of 8 (the last one into `tail`),
-        // so the scratch row covers every tap of ⌈wo/8⌉·8 outputs (16 lanes read at stride 2).
-        let vectors = (wo + 7) / 8
-        let rowLength = max(padding.left + W, (vectors * 8 - 1) * s + kW + (s == 2 ? 8 : 0))
+        // Outputs are computed in whole vectors of 16, so the scratch row covers
+        // every tap of ⌈wo/16⌉·16 outputs (32 lanes read at stride 2).
+        let vectors = (wo + 15) / 16
+        let rowLength = max(padding.left + W, (vectors * 16 - 1) * s + kW + (s == 2 ? 16 : 0))
         let scratchRows = max(padding.top + H, (ho - 1) * s + kH)
         Parallel.forEachChunk(count: planes, minimumChunk: max(1, 8192 / (P * kH * kW))) { range in
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchRows * rowLength + 8)
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchRows * rowLength + 16)
             defer { scratch.deallocate() }
-            scratch.initialize(repeating: 0, count: scratchRows * rowLength + 8)
-            var tail = [Float](repeating: 0, count: 8)
+            scratch.initialize(repeating: 0, count: scratchRows * rowLength + 16)
             var copiedInput = -1
             for plane in range {
                 let n = plane / outputChannels, o = plane % outputChannels
@@ -247,64 +247,10 @@ public struct Conv2d: Sendable, Equatable {
                 for i in 0..<ho {
                     let dst = output + i * wo
                     let source = scratch + i * s * rowLength
-                    var j = 0
-                    while j + 32 <= wo { depthwiseVectors(4, source, rowLength, filter, j, dst); j += 32 }
-                    while j + 8 <= wo { depthwiseVectors(1, source, rowLength, filter, j, dst); j += 8 }
-                    if j < wo {
-                        tail.withUnsafeMutableBufferPointer { t in
-                            depthwiseVectors(1, source, rowLength, filter, j, t.baseAddress! - j)
-                            (dst + j).update(from: t.baseAddress!, count: wo - j)
-                        }
-                    }
+                    n2n_depthwise_row(source, rowLength, filter, kH, kW, s, wo, dst)
                     epilogue.apply(dst, count: wo, channel: o, bias: bias, residual: residual.map { $0 + i * wo })
                 }
             }
-        }
-    }
-
-    /// `count` (1 or 4) vectors of 8 depthwise outputs from column j of the
-    /// zero-bordered scratch rows starting at `source` (row stride `rowLength`).
-    @inline(__always)
-    func depthwiseVectors(_ count: Int, _ source: UnsafePointer<Float>, _ rowLength: Int,
-                          _ filter: UnsafePointer<Float>, _ j: Int, _ dst: UnsafeMutablePointer<Float>) {
-        typealias V = Lanes.V
-        let kW = kernelWidth, s = stride
-        var a0 = V(repeating: 0), a1 = a0, a2 = a0, a3 = a0
-        for u in 0..<kernelHeight {
-            let src = source + u * rowLength + j * s
-            for v in 0..<kW {
-                let w = V(repeating: filter[u * kW + v])
-                if s == 1 {
-                    a0 = a0.addingProduct(w, UnsafeRawPointer(src + v).loadUnaligned(as: V.self))
-                    if count == 4 {
-                        a1 = a1.addingProduct(w, UnsafeRawPointer(src + v + 8).loadUnaligned(as: V.self))
-                        a2 = a2.addingProduct(w, UnsafeRawPointer(src + v + 16).loadUnaligned(as: V.self))
-                        a3 = a3.addingProduct(w, UnsafeRawPointer(src + v + 24).loadUnaligned(as: V.self))
-                    }
-                } else if s == 2 {
-                    a0 = a0.addingProduct(w, UnsafeRawPointer(src + v).loadUnaligned(as: SIMD16<Float>.self).evenHalf)
-                    if count == 4 {
-                        a1 = a1.addingProduct(w, UnsafeRawPointer(src + v + 16).loadUnaligned(as: SIMD16<Float>.self).evenHalf)
-                        a2 = a2.addingProduct(w, UnsafeRawPointer(src + v + 32).loadUnaligned(as: SIMD16<Float>.self).evenHalf)
-                        a3 = a3.addingProduct(w, UnsafeRawPointer(src + v + 48).loadUnaligned(as: SIMD16<Float>.self).evenHalf)
-                    }
-                } else {
-                    for l in 0..<8 {
-                        a0[l] += filter[u * kW + v] * src[v + l * s]
-                        if count == 4 {
-                            a1[l] += filter[u * kW + v] * src[v + (l + 8) * s]
-                            a2[l] += filter[u * kW + v] * src[v + (l + 16) * s]
-                            a3[l] += filter[u * kW + v] * src[v + (l + 24) * s]
-                        }
-                    }
-                }
-            }
-        }
-        UnsafeMutableRawPointer(dst + j).storeBytes(of: a0, as: V.self)
-        if count == 4 {
-            UnsafeMutableRawPointer(dst + j + 8).storeBytes(of: a1, as: V.self)
-            UnsafeMutableRawPointer(dst + j + 16).storeBytes(of: a2, as: V.self)
-            UnsafeMutableRawPointer(dst + j + 24).storeBytes(of: a3, as: V.self)
         }
     }
 }

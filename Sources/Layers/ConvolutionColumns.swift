@@ -113,7 +113,7 @@ struct ConvolutionGeometry {
                     let src = tap + i * wo
                     let dst = x + (i * s - top + u) * W + offset
                     if s == 1 {
-                        Lanes.axpy(1, src + cols.lowerBound, dst + cols.lowerBound, cols.count)
+                        Vector.axpy(1, src + cols.lowerBound, dst + cols.lowerBound, count: cols.count)
                     } else {
                         for j in cols { dst[j * s] += src[j] }
                     }

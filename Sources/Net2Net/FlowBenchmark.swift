@@ -1,4 +1,3 @@
-import CBLAS
 import Flow
 import Foundation
 import Layers

@@ -1,4 +1,4 @@
-import CBLAS
+import CKernels
 import Dispatch
 
 /// Whether a GEMM operand is used as stored or transposed.
@@ -6,10 +6,10 @@ public enum Transpose: Sendable {
     case none
     case transposed
 
-    var cblas: CBLAS_TRANSPOSE { self == .none ? CblasNoTrans : CblasTrans }
+    var flag: Int32 { self == .none ? 0 : 1 }
 }
 
-/// General matrix multiply through OpenBLAS:
+/// General matrix multiply through the BLAS (see `BLAS`):
 /// `C ← alpha · op(A) · op(B) + beta · C`, all row-major.
 ///
 /// Shapes: op(A) is `[m, k]`, op(B) is `[k, n]`, C is `[m, n]`. `lda`, `ldb`
@@ -34,8 +34,8 @@ public func gemm(
         }
         return
     }
-    cblas_sgemm(
-        CblasRowMajor, transposeA.cblas, transposeB.cblas,
+    n2n_sgemm(
+        transposeA.flag, transposeB.flag,
         Int32(m), Int32(n), Int32(k),
         alpha, a, Int32(lda), b, Int32(ldb),
         beta, c, Int32(ldc))
@@ -70,20 +70,20 @@ public enum ComputeThreads {
     /// Sets the thread count for BLAS and elementwise loops.
     public static func set(_ count: Int) {
         precondition(count >= 1)
-        openblas_set_num_threads(Int32(count))
+        n2n_blas_set_threads(Int32(count))
         Parallel.threadCount = count
     }
 
     /// The number of threads BLAS currently uses.
-    public static var blasThreads: Int { Int(openblas_get_num_threads()) }
+    public static var blasThreads: Int { Int(n2n_blas_threads()) }
 
     /// Runs `body` with single-threaded BLAS, restoring the thread count
     /// after: for callers that spread their GEMMs over threads themselves
     /// (OpenBLAS's idle threads spin and compete with such loops).
     public static func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
-        let blas = openblas_get_num_threads()
-        if blas != 1 { openblas_set_num_threads(1) }
-        defer { if blas != 1 { openblas_set_num_threads(blas) } }
+        let blas = n2n_blas_threads()
+        if blas != 1 { n2n_blas_set_threads(1) }
+        defer { if blas != 1 { n2n_blas_set_threads(blas) } }
         return try body()
     }
 
@@ -98,9 +98,9 @@ public enum ComputeThreads {
             for i in 0..<count { body(i) }
             return
         }
-        let blas = openblas_get_num_threads()
-        if blas != 1 { openblas_set_num_threads(1) }
+        let blas = n2n_blas_threads()
+        if blas != 1 { n2n_blas_set_threads(1) }
         Parallel.runTasks(count, body)
-        if blas != 1 { openblas_set_num_threads(blas) }
+        if blas != 1 { n2n_blas_set_threads(blas) }
     }
 }

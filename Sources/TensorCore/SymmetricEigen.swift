@@ -1,7 +1,7 @@
-import CBLAS
+import CKernels
 
 /// Eigen-decomposition of a real symmetric matrix through LAPACK's `dsyevd`
-/// (OpenBLAS): `A = V·diag(λ)·Vᵀ` with λ ascending and V orthonormal.
+/// (from the BLAS library in use): `A = V·diag(λ)·Vᵀ` with λ ascending and V orthonormal.
 public struct SymmetricEigen: Sendable {
     /// Eigenvalues, ascending.
     public let values: [Double]
@@ -18,19 +18,22 @@ public struct SymmetricEigen: Sendable {
         // Row-major lower = column-major upper.
         var a = matrix
         var w = [Double](repeating: 0, count: n)
-        var jobz: CChar = wantVectors ? 86 : 78  // "V" / "N"
-        var uplo: CChar = 85  // "U"
-        var size = Int32(n), lda = Int32(n), info: Int32 = 0
+        let jobz: CChar = wantVectors ? 86 : 78  // "V" / "N"
+        let uplo: CChar = 85  // "U"
+        let size = Int32(n), lda = Int32(n)
+        var info: Int32 = 0
         var lwork: Int32 = -1, liwork: Int32 = -1
         var workQuery = 0.0
         var iworkQuery: Int32 = 0
-        dsyevd_(&jobz, &uplo, &size, &a, &lda, &w, &workQuery, &lwork, &iworkQuery, &liwork, &info)
+        guard n2n_dsyevd(jobz, uplo, size, &a, lda, &w, &workQuery, lwork, &iworkQuery, liwork, &info) == 1 else {
+            return nil  // the BLAS in use has no LAPACK
+        }
         guard info == 0 else { return nil }
         lwork = Int32(workQuery.rounded(.up))
         liwork = max(iworkQuery, 1)
         var work = [Double](repeating: 0, count: Int(lwork))
         var iwork = [Int32](repeating: 0, count: Int(liwork))
-        dsyevd_(&jobz, &uplo, &size, &a, &lda, &w, &work, &lwork, &iwork, &liwork, &info)
+        _ = n2n_dsyevd(jobz, uplo, size, &a, lda, &w, &work, lwork, &iwork, liwork, &info)
         guard info == 0 else { return nil }
         values = w
         // Column-major eigenvectors: column k is a[k·n ..< (k+1)·n], i.e. row k of our row-major output.

@@ -54,6 +54,9 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         try compute.apply()
+        if !json {
+            for line in MachineDescription.current().lines { print(line) }
+        }
         switch suite {
         case "flow": try runFlow()
         case "text": try runText()
@@ -63,6 +66,13 @@ struct Bench: ParsableCommand {
         case "text-to-image": try runTextToImage()
         default: throw ValidationError("unknown suite '\(suite)'; suites: flow, text, gan, efficientnet, vae, text-to-image")
         }
+    }
+
+    /// Prints the suite's JSON object with the machine it ran on under "machine".
+    func printBenchJSON(_ object: [String: Any]) throws {
+        var object = object
+        object["machine"] = MachineDescription.current().dictionary
+        try printJSON(object)
     }
 
     /// Runs a baseline script that prints one JSON object with "results":
@@ -108,7 +118,7 @@ struct Bench: ParsableCommand {
                                          rateKey: "sentences_per_second")
         }
         if json {
-            try printJSON([
+            try printBenchJSON([
                 "threads": threads, "load_seconds": loadSeconds,
                 "results": results.map { r -> [String: Any] in
                     var row: [String: Any] = ["case": r.name, "sentences_per_second": r.sentencesPerSecond]
@@ -185,7 +195,7 @@ struct Bench: ParsableCommand {
                 rateKey: "samples_per_second")
         }
         if json {
-            try printJSON([
+            try printBenchJSON([
                 "threads": threads,
                 "sgemm_peak_gflops": peak,
                 "pytorch_version": baselineVersion as Any? ?? NSNull(),

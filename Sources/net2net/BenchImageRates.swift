@@ -34,7 +34,7 @@ extension Bench {
                           baselineRates: [String: Double], baselineVersion: String?, note extra: String = "") throws {
         let threads = ComputeThreads.blasThreads
         if json {
-            try printJSON(["threads": threads, "sgemm_peak_gflops": peak, "gflop_per_image": flopsPerImage / 1e9,
+            try printBenchJSON(["threads": threads, "sgemm_peak_gflops": peak, "gflop_per_image": flopsPerImage / 1e9,
                            "pytorch_version": baselineVersion as Any? ?? NSNull(),
                            "results": rows.map { name, rate -> [String: Any] in
                 var row: [String: Any] = ["case": name, "images_per_second": rate, "gflops": rate * flopsPerImage / 1e9,

@@ -51,7 +51,7 @@ extension Bench {
                          "decoder_ms": 1000 * perRun[3], "png_ms": 1000 * perRun[4]])
         }
         if json {
-            try printJSON(["threads": threads, "results": rows])
+            try printBenchJSON(["threads": threads, "results": rows])
             return
         }
         print("threads \(threads); text → image latency, models loaded (ms per batch)")

@@ -21,7 +21,7 @@ struct Net2NetCommand: ParsableCommand {
           net2net sample --checkpoint run --condition c.npy --count 4 \\
                          --output samples.npy
         """,
-        subcommands: [Assets.self, Encode.self, Decode.self, Autoencoder.self, Classifier.self, Experiment.self, EvalExperiment.self, Train.self, Sample.self, Translate.self, Eval.self, Demo.self, Bench.self, Inspect.self]
+        subcommands: [Assets.self, Encode.self, Decode.self, Autoencoder.self, Classifier.self, Experiment.self, EvalExperiment.self, Train.self, Sample.self, Translate.self, Eval.self, Demo.self, Bench.self, Doctor.self, Inspect.self]
     )
 
     static func main() {
@@ -52,6 +52,7 @@ struct ComputeOptions: ParsableArguments {
     var threads: Int?
 
     func apply() throws {
+        do { try BLAS.load() } catch { Net2NetCommand.fail("\(error)") }
         if let threads {
             guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
             ComputeThreads.set(threads)

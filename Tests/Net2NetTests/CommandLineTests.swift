@@ -8,7 +8,7 @@ struct CLI {
     static var executable: URL {
         var directory = Bundle(for: TrainingTests.self).bundleURL.deletingLastPathComponent()
         if !FileManager.default.fileExists(atPath: directory.appendingPathComponent("net2net").path) {
-            directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/debug")
+            directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/release")
         }
         return directory.appendingPathComponent("net2net")
     }
@@ -35,7 +35,7 @@ final class CommandLineTests: XCTestCase {
 
     override func setUpWithError() throws {
         guard FileManager.default.isExecutableFile(atPath: CLI.executable.path) else {
-            XCTFail("the net2net executable is not built at \(CLI.executable.path); run `swift build` before `swift test`")
+            XCTFail("the net2net executable is not built at \(CLI.executable.path); run scripts/test, which builds it first")
             throw XCTSkip("no executable")
         }
         directory = temporaryDirectory(name)

@@ -9,7 +9,7 @@ final class ImageModelCommandTests: XCTestCase {
 
     override func setUpWithError() throws {
         guard FileManager.default.isExecutableFile(atPath: CLI.executable.path) else {
-            XCTFail("the net2net executable is not built at \(CLI.executable.path); run `swift build` before `swift test`")
+            XCTFail("the net2net executable is not built at \(CLI.executable.path); run scripts/test, which builds it first")
             throw XCTSkip("no executable")
         }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("image-cli-\(UUID().uuidString)")

@@ -188,7 +188,7 @@ final class SampleImageCommandTests: XCTestCase {
 
     func testSampleImageErrorsAndFaces() throws {
         guard FileManager.default.isExecutableFile(atPath: CLI.executable.path) else {
-            throw XCTSkip("the net2net executable is not built; run `swift build` before `swift test`")
+            throw XCTSkip("the net2net executable is not built; run scripts/test, which builds it first")
         }
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

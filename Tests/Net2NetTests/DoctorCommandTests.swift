@@ -1,0 +1,79 @@
+import Foundation
+import TensorCore
+import XCTest
+
+/// `net2net doctor` and the run-time choices it reports: the kernels'
+/// instruction set and the BLAS kernel, including a BLAS forced onto a
+/// generic kernel the way an OpenBLAS that does not know the CPU picks one.
+final class DoctorCommandTests: XCTestCase {
+    func doctor(_ environment: [String: String]) throws -> (status: Int32, json: [String: Any]?, stderr: String) {
+        guard FileManager.default.isExecutableFile(atPath: CLI.executable.path) else {
+            XCTFail("the net2net executable is not built at \(CLI.executable.path); run scripts/test, which builds it first")
+            throw XCTSkip("no executable")
+        }
+        let process = Process()
+        process.executableURL = CLI.executable
+        process.arguments = ["doctor", "--json"]
+        var merged = ProcessInfo.processInfo.environment
+        for key in ["OPENBLAS_CORETYPE", "NET2NET_BLAS", "NET2NET_BLAS_CORETYPE", "NET2NET_ISA"] { merged[key] = nil }
+        for (key, value) in environment { merged[key] = value }
+        process.environment = merged
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let json = try? JSONSerialization.jsonObject(with: stdout) as? [String: Any]
+        return (process.terminationStatus, json, String(decoding: stderr, as: UTF8.self))
+    }
+
+    func testReportsTheMachine() throws {
+        let result = try doctor([:])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let json = try XCTUnwrap(result.json)
+        XCTAssertEqual(json["kernels"] as? String, InstructionSet.supported.description)
+        XCTAssertEqual(json["cpu_features"] as? [String], ProcessorInfo.features)
+        XCTAssertFalse((json["blas_library"] as? String ?? "").isEmpty)
+        XCTAssertNotNil(json["asset_home"] as? String)
+    }
+
+    /// A generic kernel in the environment (what an OpenBLAS that does not know
+    /// the CPU model falls back to) must not stick: either the loader replaces
+    /// it, or it says loudly that it could not.
+    func testAGenericBLASKernelIsReplacedOrReported() throws {
+        let result = try doctor(["OPENBLAS_CORETYPE": "Prescott"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let json = try XCTUnwrap(result.json)
+        let kernel = json["blas_kernel"] as? String ?? ""
+        let decision = json["blas_kernel_decision"] as? String ?? ""
+        guard InstructionSet.supported >= .avx2 else { return }  // Prescott may be right on such a CPU
+        if kernel.isEmpty { return }  // not an OpenBLAS: it chose its own kernels
+        XCTAssertTrue(kernel != "Prescott" || decision.contains("WARNING"), "kernel \(kernel), decision: \(decision)")
+        if kernel != "Prescott" { XCTAssertTrue(decision.contains("Prescott"), decision) }
+    }
+
+    func testForcingAKernelBelowTheCPUIsReportedLoudly() throws {
+        guard InstructionSet.supported >= .avx2 else { return }
+        let result = try doctor(["NET2NET_BLAS_CORETYPE": "Prescott"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let json = try XCTUnwrap(result.json)
+        if (json["blas_kernel"] as? String) == "Prescott" {
+            XCTAssertTrue((json["blas_kernel_decision"] as? String ?? "").contains("WARNING"))
+        }
+    }
+
+    func testLoweredInstructionSet() throws {
+        let result = try doctor(["NET2NET_ISA": "baseline"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.json?["kernels"] as? String, "baseline")
+    }
+
+    func testAMissingBLASIsAClearError() throws {
+        let result = try doctor(["NET2NET_BLAS": "/nonexistent/libblas-missing.so"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.hasPrefix("error: "), result.stderr)
+        XCTAssertTrue(result.stderr.contains("/nonexistent/libblas-missing.so"), result.stderr)
+    }
+}
