@@ -17,6 +17,8 @@ import time
 
 import torch
 
+from torch_machine import describe as describe_machine  # noqa: E402
+
 # The architecture is defined once, beside the parity fixture.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "fixtures"))
 from make_dcgan_faces import generator  # noqa: E402
@@ -48,7 +50,7 @@ def main():
                     break
         results.append({"case": f"decode-b{batch}", "images_per_second": count / elapsed})
         print(f"decode-b{batch}: {count / elapsed:.1f} images/s", file=sys.stderr)
-    out = {"framework": "pytorch", "version": torch.__version__, "threads": args.threads, "results": results}
+    out = {"framework": "pytorch", "version": torch.__version__, "threads": args.threads, "results": results, "machine": describe_machine()}
     print(json.dumps(out) if args.json else out)
 
 

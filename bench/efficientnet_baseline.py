@@ -19,6 +19,8 @@ import time
 
 import torch
 
+from torch_machine import describe as describe_machine  # noqa: E402
+
 # The model is built once, beside the parity fixture.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "fixtures"))
 from make_efficientnet_lite0 import model  # noqa: E402
@@ -47,7 +49,7 @@ def main():
                     break
         results.append({"case": f"encode-b{batch}", "images_per_second": count / elapsed})
         print(f"encode-b{batch}: {count / elapsed:.1f} images/s", file=sys.stderr)
-    out = {"framework": "pytorch", "version": torch.__version__, "threads": args.threads, "results": results}
+    out = {"framework": "pytorch", "version": torch.__version__, "threads": args.threads, "results": results, "machine": describe_machine()}
     print(json.dumps(out) if args.json else out)
 
 

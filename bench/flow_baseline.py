@@ -60,6 +60,8 @@ import time
 from dataclasses import dataclass
 
 import torch
+
+from torch_machine import describe as describe_machine  # noqa: E402
 import torch.nn as nn
 
 
@@ -435,6 +437,7 @@ def main():
             "version": torch.__version__,
             "threads": args.threads,
             "results": results,
+            "machine": describe_machine(),
         }))
     else:
         print(f"PyTorch {torch.__version__}, {args.threads} threads")

@@ -21,6 +21,8 @@ import re
 import time
 
 import torch
+
+from torch_machine import describe as describe_machine  # noqa: E402
 from sentence_transformers import SentenceTransformer
 
 
@@ -64,7 +66,7 @@ def main():
             rate = measure(model, texts, batch_size, args.seconds)
             results.append({"case": f"embed-b{batch_size}", "sentences_per_second": rate})
     if args.json:
-        print(json.dumps({"framework": "sentence-transformers", "threads": args.threads, "results": results}))
+        print(json.dumps({"framework": "sentence-transformers", "threads": args.threads, "results": results, "machine": describe_machine()}))
     else:
         for r in results:
             print(f"{r['case']}: {r['sentences_per_second']:.1f} sentences/s ({args.threads} threads)")

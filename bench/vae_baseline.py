@@ -18,6 +18,8 @@ import sys
 import time
 
 import torch
+
+from torch_machine import describe as describe_machine  # noqa: E402
 from torch import nn
 
 
@@ -85,7 +87,7 @@ def main():
             best = max(best, count / elapsed)
         results.append({"case": f"vae-train-b{batch}", "images_per_second": best})
         print(f"vae-train-b{batch}: {best:.1f} images/s", file=sys.stderr)
-    out = {"framework": "pytorch", "version": torch.__version__, "threads": args.threads, "results": results}
+    out = {"framework": "pytorch", "version": torch.__version__, "threads": args.threads, "results": results, "machine": describe_machine()}
     print(json.dumps(out) if args.json else out)
 
 

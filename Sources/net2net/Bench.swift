@@ -95,6 +95,12 @@ struct Bench: ParsableCommand {
               let rows = object["results"] as? [[String: Any]] else {
             throw ValidationError("the baseline failed (exit \(process.terminationStatus)); is PyTorch installed? pip install torch==2.13.0+cpu")
         }
+        if let machine = object["machine"] as? [String: Any] {
+            let line = "baseline: PyTorch \(machine["torch"] ?? "?"), BLAS \(machine["blas"] ?? "?")"
+                + " (MKL \(machine["mkl"] as? Bool == true ? "yes" : "no")), CPU capability \(machine["cpu_capability"] ?? "?")"
+                + ", \(machine["threads"] ?? "?") threads"
+            if json { note(line) } else { print(line) }
+        }
         var rates: [String: Double] = [:]
         for row in rows {
             if let name = row["case"] as? String, let rate = row[rateKey] as? Double { rates[name] = rate }
