@@ -144,6 +144,7 @@ static void load(void) {
     text_fn corename = (text_fn)symbol(prefix, "openblas_get_corename");
     text_fn config = (text_fn)symbol(prefix, "openblas_get_config");
     if (corename) snprintf(kernel_name, sizeof kernel_name, "%s", corename());
+    else snprintf(kernel_decision, sizeof kernel_decision, "not an OpenBLAS: the library chooses its own kernels");
     if (config) snprintf(library_config, sizeof library_config, "%s", config());
     Dl_info info;
     if (dladdr((void *)sgemm, &info) && info.dli_fname) snprintf(library_path, sizeof library_path, "%s", info.dli_fname);
