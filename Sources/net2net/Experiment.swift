@@ -90,9 +90,7 @@ struct ExperimentTrain: ParsableCommand {
         let settings = try ExperimentRecipe.load(file: recipe, overrides: overrides)
         let outputPath = outputDirectory ?? ExperimentContext.defaultDirectory(recipe)
         let output = fileURL(outputPath)
-        if !resume, FileManager.default.fileExists(atPath: output.appendingPathComponent(FlowCheckpoint.flowFile).path) {
-            throw Net2NetError.configuration("\(outputPath) already holds a checkpoint; pass --resume to continue it, or choose another --output-dir")
-        }
+        try checkOutputDirectory(output, modelFile: FlowCheckpoint.flowFile, resume: resume)
         let context = try ExperimentContext(recipe: settings, autoencoder: autoencoder)
         let data: PairDataset
         var attributes: ImageAttributes? = nil
