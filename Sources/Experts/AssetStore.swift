@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import ZIPFoundation
 
@@ -91,7 +92,7 @@ public final class AssetStore: @unchecked Sendable {
     public func fetch(_ asset: AssetDescription, progress: (String) -> Void = { _ in }) throws -> URL {
         let fileManager = FileManager.default
         let assets = home.appendingPathComponent("assets")
-        try fileManager.createDirectory(at: assets, withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(assets)
         let staging = assets.appendingPathComponent(".staging-\(asset.name)-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))")
         try fileManager.createDirectory(at: staging, withIntermediateDirectories: true)
         defer { try? fileManager.removeItem(at: staging) }

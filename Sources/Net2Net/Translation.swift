@@ -7,14 +7,17 @@ public enum Translation {
     /// K samples z_Θ ~ p(z_Θ | c) per condition row: `[N·K, D]`, condition-major.
     public static func sample(flow: ConditionalFlow, condition: Tensor?, count: Int, temperature: Float = 1,
                               seed: UInt64) throws -> Tensor {
-        guard count >= 1 else { throw Net2NetError.configuration("--count must be at least 1") }
+        guard count >= 1 else { throw Net2NetError.configuration("count must be at least 1") }
         guard temperature >= 0, temperature.isFinite else {
-            throw Net2NetError.configuration("--temperature must be a finite number ≥ 0")
+            throw Net2NetError.configuration("temperature must be a finite number ≥ 0")
         }
+        var rows = 1
         if flow.configuration.isConditional {
-            guard let condition else { throw Net2NetError.configuration("this flow is conditional: give --condition") }
+            guard let condition else { throw Net2NetError.configuration("this flow is conditional: give a condition") }
             try checkCondition(condition, flow: flow, name: "condition")
+            rows = condition.shape[0]
         }
+        try SizeLimit.check(count: count, valuesPerItem: rows * flow.configuration.dimension, parameter: "count")
         var generator = SeededGenerator(seed: seed)
         return flow.sample(condition: flow.configuration.isConditional ? condition : nil, count: count,
                            temperature: temperature, using: &generator)

@@ -49,7 +49,7 @@ struct Demo: ParsableCommand {
         guard count >= 1 && count <= 64 else { throw ValidationError("--count must be in 1...64") }
         let started = Date()
         let directory = fileURL(outputDirectory)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(directory)
         let store = AssetStore()
 
         note("[1/4] experts: the MiniLM text encoder, our autoencoder, and the held-out images")

@@ -163,6 +163,7 @@ struct EvalExperiment: ParsableCommand {
     func run() throws {
         try compute.apply()
         guard samples >= 2 else { throw ValidationError("--samples must be at least 2") }
+        try SizeLimit.check(count: samples, valuesPerItem: ImageClassifier.classCount * ConvolutionalVAE.pixelCount, parameter: "--samples")
         guard heldOutPairs >= 1 else { throw ValidationError("--held-out-pairs must be at least 1") }
         guard testImages != 1 else { throw ValidationError("--test-images must be 0 or at least 2") }
         let settings = try ExperimentRecipe.load(file: recipe)

@@ -192,6 +192,7 @@ struct AutoencoderEvaluate: ParsableCommand {
     func run() throws {
         try compute.apply()
         guard samples >= 2 else { throw ValidationError("--samples must be at least 2") }
+        try SizeLimit.check(count: samples, valuesPerItem: ConvolutionalVAE.pixelCount, parameter: "--samples")
         let vae = try ConvolutionalVAE.load(autoencoder.map(fileURL) ?? ShippedModels.autoencoder).model
         let classes = try ImageClassifier.load(classifier.map(fileURL) ?? ShippedModels.classifier).model
         let store = AssetStore()

@@ -136,7 +136,7 @@ final class CommandLineTests: XCTestCase {
         assertFails(try CLI.run(["sample", "--checkpoint", "run", "--condition", "z6.npy", "--output", "x.npy"], in: d),
                     mentioning: ["[N, 3]"])
         // A corrupt and a missing checkpoint.
-        let flowFile = d.appendingPathComponent("run/flow.safetensors")
+        let flowFile = d.appendingPathComponent("run/last/flow.safetensors")
         let bytes = try Data(contentsOf: flowFile)
         try bytes.prefix(bytes.count / 2).write(to: d.appendingPathComponent("half.safetensors"))
         assertFails(try CLI.run(["eval", "--checkpoint", "half.safetensors", "--condition", "c.npy", "--target", "z.npy"], in: d),
@@ -149,7 +149,7 @@ final class CommandLineTests: XCTestCase {
 
     func testInspectListsTensors() throws {
         XCTAssertEqual(try train().status, 0)
-        let checkpoint = try CLI.run(["inspect", "run/flow.safetensors"], in: directory, threads: false)
+        let checkpoint = try CLI.run(["inspect", "run/last/flow.safetensors"], in: directory, threads: false)
         XCTAssertEqual(checkpoint.status, 0, checkpoint.stderr)
         XCTAssertTrue(checkpoint.stdout.contains("blocks.1.coupling.s0.layers.0.weight"), checkpoint.stdout)
         XCTAssertTrue(checkpoint.stdout.contains("[16, 6]"), checkpoint.stdout)   // [H, d/2 + E]
