@@ -4,13 +4,17 @@ import ZIPFoundation
 
 /// Fetches, verifies and caches the pretrained experts' files.
 ///
-/// Cache: `$NET2NET_HOME/assets/<name>/` (default `~/.cache/net2net`), one
-/// folder per asset holding its files and a `.verified` record written
-/// last. A fetch unpacks into a temporary folder, checks every SHA-256, and
-/// only then renames it into place, so an interrupted fetch never leaves an
-/// entry that passes as valid. On use, sizes and modification times are
-/// compared with the record; a changed file is hashed again. Deleting the
-/// cache is always safe. `NET2NET_ASSET_<NAME>` (e.g.
+/// Cache: `<home>/assets/<name>/`, one folder per asset holding its files
+/// and a `.verified` record written last; `<home>` is `$NET2NET_HOME`, else
+/// `$XDG_CACHE_HOME/net2net`, else `$HOME/.cache/net2net` (the account's home
+/// from the password database only when `HOME` is unset). A fetch unpacks
+/// into a temporary folder, checks every SHA-256, and only then renames it
+/// into place, so an interrupted fetch never leaves an entry that passes as
+/// valid. On use, sizes and modification times are compared with the
+/// record (the fast path); a changed file is hashed again, and every file is
+/// when the last full check is older than `$NET2NET_VERIFY_AFTER_DAYS` days
+/// (default 30; 0 hashes on every use). `verify` re-hashes on demand and
+/// repairs what it can. Deleting the cache is always safe. `NET2NET_ASSET_<NAME>` (e.g.
 /// `NET2NET_ASSET_MINILM`) points an asset at a folder already on disk.
 /// Assets from Debian packages are copied from the installed package when
 /// its files verify, and otherwise fetched with `apt-get download`.
@@ -20,16 +24,21 @@ public final class AssetStore: @unchecked Sendable {
     /// Where installed Debian packages' files are looked for (`/`; tests change it).
     var installedRoot = URL(fileURLWithPath: "/")
 
-    /// The store at `home`, or at `$NET2NET_HOME`, or at `~/.cache/net2net`.
+    /// The store at `home`, or at the location `environment` names (see the type's comment).
     public init(home: URL? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.environment = environment
-        if let home {
-            self.home = home
-        } else if let path = environment["NET2NET_HOME"], !path.isEmpty {
-            self.home = URL(fileURLWithPath: path)
-        } else {
-            self.home = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/net2net")
+        self.home = home ?? AssetStore.defaultHome(environment)
+    }
+
+    /// `$NET2NET_HOME`, else `$XDG_CACHE_HOME/net2net`, else `$HOME/.cache/net2net`.
+    public static func defaultHome(_ environment: [String: String]) -> URL {
+        if let path = environment["NET2NET_HOME"], !path.isEmpty { return URL(fileURLWithPath: path) }
+        if let path = environment["XDG_CACHE_HOME"], !path.isEmpty {
+            return URL(fileURLWithPath: path).appendingPathComponent("net2net")
         }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
+            ?? FileManager.default.homeDirectoryForCurrentUser
+        return home.appendingPathComponent(".cache/net2net")
     }
 
     public enum Status: Equatable, Sendable {
@@ -47,7 +56,8 @@ public final class AssetStore: @unchecked Sendable {
         return asset
     }
 
-    func cacheDirectory(_ asset: AssetDescription) -> URL {
+    /// The folder of `asset` in the cache.
+    public func cacheDirectory(_ asset: AssetDescription) -> URL {
         home.appendingPathComponent("assets").appendingPathComponent(asset.name)
     }
 
@@ -250,6 +260,7 @@ public final class AssetStore: @unchecked Sendable {
             let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
             lines.append("\(file.name)\t\(file.sha256)\t\(attributes[.size] as? Int ?? -1)\t\(modified)")
         }
+        lines.append("\(AssetStore.verifiedAtKey)\t\(Date().timeIntervalSince1970)")
         try Data((lines.joined(separator: "\n") + "\n").utf8)
             .write(to: directory.appendingPathComponent(AssetStore.recordName), options: .atomic)
     }
@@ -268,6 +279,7 @@ public final class AssetStore: @unchecked Sendable {
                 recorded[parts[0]] = (parts[1], size, modified)
             }
         }
+        let fullCheck = needsFullCheck(record: record, at: recordURL)
         var rehashed = false
         for file in asset.files {
             let url = directory.appendingPathComponent(file.name)
@@ -279,7 +291,7 @@ public final class AssetStore: @unchecked Sendable {
                 throw ExpertError.badAsset(path: url.path, problem: "has \(size) bytes, expected \(file.size) (truncated or replaced)")
             }
             let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-            if let entry = recorded[file.name], entry.sha == file.sha256, entry.size == size, entry.modified == modified {
+            if !fullCheck, let entry = recorded[file.name], entry.sha == file.sha256, entry.size == size, entry.modified == modified {
                 continue
             }
             let found = try SHA256.hex(file: url)

@@ -64,7 +64,7 @@ struct Demo: ParsableCommand {
             note("[2/4] training τ on \(trainImages) captioned images (configs/text-to-image.yaml at a CPU size)")
             flow = try trainHere(experts: experts, store: store, into: directory.appendingPathComponent("checkpoint"))
         } else {
-            let location = checkpoint.map(fileURL) ?? ShippedModels.directory.appendingPathComponent("text-to-image")
+            let location = try checkpoint.map(fileURL) ?? ShippedModels.textToImage
             guard try ExperimentManifest.load(location)?.experiment == .textToImage else {
                 throw Net2NetError.checkpoint(path: location.path, problem: "is not a text-to-image experiment (no experiment.json for text-to-image); train one with --train")
             }

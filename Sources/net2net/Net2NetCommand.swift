@@ -15,6 +15,10 @@ struct Net2NetCommand: ParsableCommand {
         (Rombach, Esser & Ommer, NeurIPS 2020): z_Θ = τ(v | z_Φ), v ~ N(0, I). Representations \
         are float32 .npy files of shape [N, D].
 
+        Shipped models (the autoencoder, the classifier, text-to-image τ) are looked for in \
+        $NET2NET_MODELS, then <executable's directory>/../share/net2net/models, then \
+        <executable's directory>/models, then the source tree's models/.
+
         Quick start:
           net2net demo
           net2net train --condition c.npy --target z.npy --output-dir run
