@@ -34,7 +34,7 @@ struct Sample: ParsableCommand {
     @Option(help: "A text prompt (text-to-image checkpoints).") var text: String?
     @Option(help: "A class name (\"sneaker\"), a digit (\"7\", \"digit 7\", \"seven\") or a class number 10–19 (label-to-image checkpoints).") var label: String?
     @Option(help: "A PNG query image (edges-to-image, inpainting and gan-translation checkpoints).") var image: String?
-    @Option(help: "Samples per condition (all samples together at most \(SizeLimit.maximumValues) float32 values, 1 GiB).") var count: Int = 1
+    @Option(help: "Samples per condition; one call holds at most \(SizeLimit.maximumValues) float32 values (1 GiB), and a larger count is an error giving the most allowed.") var count: Int = 1
     @Option(help: "Output file: .npy, or .png for an experiment's decoded images.") var output: String
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "Scale of the Gaussian noise v.") var temperature: Float = 1
