@@ -30,6 +30,7 @@ func fileSystemErrorText(_ error: Error) -> String? {
         case .fileWriteVolumeReadOnly: reason = "read-only file system"
         case .fileWriteOutOfSpace: reason = "no space left on device"
         case .fileReadCorruptFile: reason = "unreadable or corrupt"
+        case .fileReadUnknown: reason = "cannot read (a directory, or not a regular file?)"
         case .fileReadInapplicableStringEncoding: reason = "not valid UTF-8 text"
         default: reason = "file operation failed (code \(error.code))"
         }
