@@ -100,26 +100,4 @@ final class CommandErrorTests: XCTestCase {
             try assertCleanFailure(["assets", "fetch", "imagenet-classes"], path: bad, environment: ["NET2NET_HOME": bad])
         }
     }
-
-    func testTheAssetCacheFollowsTheEnvironment() throws {
-        func home(_ environment: [String: String]) throws -> String {
-            let process = Process()
-            process.executableURL = CLI.executable
-            process.arguments = ["assets", "list", "--json"]
-            var merged = ProcessInfo.processInfo.environment
-            for key in ["NET2NET_HOME", "XDG_CACHE_HOME", "HOME"] { merged[key] = nil }
-            process.environment = merged.merging(environment) { $1 }
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["home"] as? String ?? ""
-        }
-        let base = directory.path
-        XCTAssertEqual(try home(["HOME": base]), base + "/.cache/net2net")
-        XCTAssertEqual(try home(["HOME": base, "XDG_CACHE_HOME": base + "/xdg"]), base + "/xdg/net2net")
-        XCTAssertEqual(try home(["HOME": base, "XDG_CACHE_HOME": base + "/xdg", "NET2NET_HOME": base + "/n2n"]), base + "/n2n")
-    }
 }
