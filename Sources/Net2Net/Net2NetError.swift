@@ -17,8 +17,6 @@ public enum Net2NetError: Error, LocalizedError, Equatable {
     case output(path: String, problem: String)
     /// Another process is writing checkpoints into `path` (its pid, when it recorded one).
     case directoryInUse(path: String, pid: Int32?)
-    /// `path` already holds a checkpoint and the caller asked for a new run, not a resumed one.
-    case holdsCheckpoint(path: String)
     /// A requested size is beyond what can be allocated: what was asked, and the limit.
     case tooLarge(String)
 
@@ -33,8 +31,6 @@ public enum Net2NetError: Error, LocalizedError, Equatable {
         case .directoryInUse(let path, let pid):
             let holder = pid.map { "process \($0)" } ?? "another process"
             return "\(path): in use: \(holder) is writing checkpoints there; wait for it to finish or use another directory"
-        case .holdsCheckpoint(let path):
-            return "\(path): already holds a checkpoint; resume it or use another directory"
         case .tooLarge(let message): return message
         }
     }

@@ -65,7 +65,7 @@ struct Demo: ParsableCommand {
             flow = try trainHere(experts: experts, store: store, into: directory.appendingPathComponent("checkpoint"))
         } else {
             let location = try checkpoint.map(fileURL) ?? ShippedModels.textToImage
-            guard try ExperimentManifest.load(location)?.experiment == .textToImage else {
+            guard try ExperimentManifest.load(CheckpointDirectory.runDirectory(for: location))?.experiment == .textToImage else {
                 throw Net2NetError.checkpoint(path: location.path, problem: "is not a text-to-image experiment (no experiment.json for text-to-image); train one with --train")
             }
             flow = try FlowCheckpoint.load(location).flow

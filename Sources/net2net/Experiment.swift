@@ -168,7 +168,7 @@ struct EvalExperiment: ParsableCommand {
         guard testImages != 1 else { throw ValidationError("--test-images must be 0 or at least 2") }
         let settings = try ExperimentRecipe.load(file: recipe)
         let directory = fileURL(checkpoint ?? ExperimentContext.defaultDirectory(recipe))
-        guard let manifest = try ExperimentManifest.load(directory) else {
+        guard let manifest = try ExperimentManifest.load(CheckpointDirectory.runDirectory(for: directory)) else {
             throw Net2NetError.checkpoint(path: directory.path, problem: "no \(ExperimentManifest.file); train it with `net2net experiment train \(recipe)`")
         }
         guard manifest.experiment == settings.kind else {
