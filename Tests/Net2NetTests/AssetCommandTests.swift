@@ -10,28 +10,15 @@ final class AssetCommandTests: XCTestCase {
     var directory: URL!
 
     override func setUpWithError() throws {
-        guard FileManager.default.isExecutableFile(atPath: CLI.executable.path) else {
-            XCTFail("the net2net executable is not built at \(CLI.executable.path); run `swift build` before `swift test`")
-            throw XCTSkip("no executable")
-        }
+        try CLI.requireExecutable()
         directory = temporaryDirectory(name)
     }
 
+    /// Runs net2net with the cache variables unset except those in `environment`.
     func run(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = CLI.executable
-        process.arguments = arguments
-        var merged = ProcessInfo.processInfo.environment
-        for key in ["NET2NET_HOME", "XDG_CACHE_HOME", "HOME"] { merged[key] = nil }
-        process.environment = merged.merging(environment) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        var variables: [String: String?] = ["NET2NET_HOME": nil, "XDG_CACHE_HOME": nil, "HOME": nil]
+        for (key, value) in environment { variables[key] = value }
+        return try CLI.run(arguments, in: directory, threads: false, environment: variables)
     }
 
     /// Fashion-MNIST comes from an installed Debian package, so a repair copies it again without a download.

@@ -10,27 +10,17 @@ final class CheckpointKillTests: XCTestCase {
     var directory: URL!
 
     override func setUpWithError() throws {
-        guard FileManager.default.isExecutableFile(atPath: CLI.executable.path) else {
-            XCTFail("the net2net executable is not built at \(CLI.executable.path); run `swift build` before `swift test`")
-            throw XCTSkip("no executable")
-        }
+        try CLI.requireExecutable()
         directory = temporaryDirectory(name)
-        let pairs = ConditionalGaussian(dimension: 4, conditionDimension: 3, seed: 1).pairs(300, seed: 1)
-        try NPY.write(pairs.condition, to: directory.appendingPathComponent("c.npy"))
-        try NPY.write(pairs.target, to: directory.appendingPathComponent("z.npy"))
+        let pairs = try writeGaussianPairs(300, into: directory)
         try NPY.write(pairs.condition.rows(0..<2), to: directory.appendingPathComponent("c2.npy"))
         // Small and checkpointing every step, so that most of a run's time is spent writing checkpoints.
-        try """
-        hidden_dim: 16
-        n_flows: 2
-        embedding_dim: 4
-        conditioning_hidden_dim: 8
-        batch_size: 32
+        try (smallFlowYAML + """
         steps: 1000000
         checkpoint_every: 1
         log_every: 1000000
         validation_fraction: 0
-        """.write(to: directory.appendingPathComponent("kill.yaml"), atomically: true, encoding: .utf8)
+        """).write(to: directory.appendingPathComponent("kill.yaml"), atomically: true, encoding: .utf8)
     }
 
     /// Starts `net2net train` into `output`; its stderr goes to `output.log`.

@@ -12,17 +12,8 @@ final class CheckpointValidationTests: XCTestCase {
 
     override func setUpWithError() throws {
         directory = temporaryDirectory(name)
-        let pairs = ConditionalGaussian(dimension: 4, conditionDimension: 3, seed: 1).pairs(200, seed: 1)
-        try NPY.write(pairs.condition, to: directory.appendingPathComponent("c.npy"))
-        try NPY.write(pairs.target, to: directory.appendingPathComponent("z.npy"))
-        var settings = TrainingConfiguration()
-        settings.hiddenDimension = 16
-        settings.blockCount = 2
-        settings.embeddingDimension = 4
-        settings.conditioningHiddenDimension = 8
-        settings.batchSize = 32
-        settings.steps = 3
-        try Trainer(configuration: settings, data: try PairDataset(condition: pairs.condition, target: pairs.target),
+        let pairs = try writeGaussianPairs(200, into: directory)
+        try Trainer(configuration: smallSettings(steps: 3), data: try PairDataset(condition: pairs.condition, target: pairs.target),
                     outputDirectory: directory.appendingPathComponent("run")).run()
     }
 
@@ -97,7 +88,7 @@ final class CheckpointValidationTests: XCTestCase {
         try NPY.write(Tensor(zeros: [1, 3]), to: directory.appendingPathComponent("c1.npy"))
         let flow = try FlowCheckpoint.load(directory.appendingPathComponent("run")).flow
         let most = SizeLimit.maximumValues / Translation.valuesPerSample(flow)
-        XCTAssertEqual(Translation.valuesPerSample(flow), 2 * 4 + 3 + 4 + 2 * 8)
+        XCTAssertEqual(Translation.valuesPerSample(flow), 2 * 4 + 3 + 8 + 2 * 16)
         for count in ["9223372036854775807", "10000000", String(most + 1)] {
             let result = try CLI.run(["sample", "--checkpoint", "run", "--condition", "c1.npy", "--count", count,
                                       "--output", "s.npy"], in: directory)

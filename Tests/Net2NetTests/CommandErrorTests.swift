@@ -16,14 +16,9 @@ final class CommandErrorTests: XCTestCase {
     var directory: URL!
 
     override func setUpWithError() throws {
-        guard FileManager.default.isExecutableFile(atPath: CLI.executable.path) else {
-            XCTFail("the net2net executable is not built at \(CLI.executable.path); run `swift build` before `swift test`")
-            throw XCTSkip("no executable")
-        }
+        try CLI.requireExecutable()
         directory = temporaryDirectory(name)
-        let pairs = ConditionalGaussian(dimension: 4, conditionDimension: 3, seed: 1).pairs(100, seed: 1)
-        try NPY.write(pairs.condition, to: directory.appendingPathComponent("c.npy"))
-        try NPY.write(pairs.target, to: directory.appendingPathComponent("z.npy"))
+        try writeGaussianPairs(100, into: directory)
         try "a sentence\n".write(to: directory.appendingPathComponent("text.txt"), atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("folder.npy"), withIntermediateDirectories: true)
         let trained = try CLI.run(["train", "--condition", "c.npy", "--target", "z.npy", "--output-dir", "run", "--steps", "1",
@@ -32,22 +27,12 @@ final class CommandErrorTests: XCTestCase {
     }
 
     /// Runs `arguments` (with `environment` added) and checks the failure names `path`.
-    func assertCleanFailure(_ arguments: [String], path: String, environment: [String: String] = [:],
+    /// A crash would not print the `error: ` line first, so the prefix check also rules crashes out.
+    func assertCleanFailure(_ arguments: [String], path: String, environment: [String: String?] = [:],
                             file: StaticString = #filePath, line: UInt = #line) throws {
-        let process = Process()
-        process.executableURL = CLI.executable
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let err = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = err
-        try process.run()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let (status, _, stderr) = try CLI.run(arguments, in: directory, threads: false, environment: environment)
         let command = arguments.prefix(2).joined(separator: " ")
-        XCTAssertNotEqual(process.terminationStatus, 0, "\(command) succeeded", file: file, line: line)
-        XCTAssertEqual(process.terminationReason, .exit, "\(command) crashed: \(stderr)", file: file, line: line)
+        XCTAssertEqual(status, 1, "\(command): \(stderr)", file: file, line: line)
         XCTAssertTrue(stderr.hasPrefix("error: "), "\(command): \(stderr)", file: file, line: line)
         XCTAssertTrue(stderr.contains(path), "\(command): '\(path)' not in \(stderr)", file: file, line: line)
         XCTAssertFalse(stderr.contains("Error Domain=") || stderr.contains("NSCocoaErrorDomain"), stderr, file: file, line: line)

@@ -13,12 +13,27 @@ struct CLI {
         return directory.appendingPathComponent("net2net")
     }
 
+    /// Fails and skips the test when the executable has not been built.
+    static func requireExecutable() throws {
+        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+            XCTFail("the net2net executable is not built at \(executable.path); run `swift build` before `swift test`")
+            throw XCTSkip("no executable")
+        }
+    }
+
+    /// Runs net2net in `directory`; `environment` sets (or, with nil, removes) variables.
     @discardableResult
-    static func run(_ arguments: [String], in directory: URL, threads: Bool = true) throws -> (status: Int32, stdout: String, stderr: String) {
+    static func run(_ arguments: [String], in directory: URL, threads: Bool = true,
+                    environment: [String: String?] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments + (threads ? ["--threads", "1"] : [])
         process.currentDirectoryURL = directory
+        if !environment.isEmpty {
+            var merged = ProcessInfo.processInfo.environment
+            for (key, value) in environment { merged[key] = value }
+            process.environment = merged
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -30,29 +45,38 @@ struct CLI {
     }
 }
 
+/// A CPU-sized flow for the command-line tests (YAML keys; add the loop's).
+let smallFlowYAML = """
+    hidden_dim: 16
+    n_flows: 2
+    embedding_dim: 4
+    conditioning_hidden_dim: 8
+    batch_size: 32
+
+    """
+
+/// Writes `rows` pairs of a 3-d → 4-d conditional Gaussian as `c.npy` and
+/// `z.npy` into `directory`; returns the pairs.
+@discardableResult
+func writeGaussianPairs(_ rows: Int, into directory: URL) throws -> (condition: Tensor, target: Tensor) {
+    let pairs = ConditionalGaussian(dimension: 4, conditionDimension: 3, seed: 1).pairs(rows, seed: 1)
+    try NPY.write(pairs.condition, to: directory.appendingPathComponent("c.npy"))
+    try NPY.write(pairs.target, to: directory.appendingPathComponent("z.npy"))
+    return (pairs.condition, pairs.target)
+}
+
 final class CommandLineTests: XCTestCase {
     var directory: URL!
 
     override func setUpWithError() throws {
-        guard FileManager.default.isExecutableFile(atPath: CLI.executable.path) else {
-            XCTFail("the net2net executable is not built at \(CLI.executable.path); run `swift build` before `swift test`")
-            throw XCTSkip("no executable")
-        }
+        try CLI.requireExecutable()
         directory = temporaryDirectory(name)
-        let problem = ConditionalGaussian(dimension: 4, conditionDimension: 3, seed: 1)
-        let pairs = problem.pairs(300, seed: 1)
-        try NPY.write(pairs.condition, to: directory.appendingPathComponent("c.npy"))
-        try NPY.write(pairs.target, to: directory.appendingPathComponent("z.npy"))
+        let pairs = try writeGaussianPairs(300, into: directory)
         try NPY.write(pairs.condition.rows(0..<1), to: directory.appendingPathComponent("c1.npy"))
-        try """
-        hidden_dim: 16
-        n_flows: 2
-        embedding_dim: 4
-        conditioning_hidden_dim: 8
-        batch_size: 32
+        try (smallFlowYAML + """
         steps: 6
         checkpoint_every: 3
-        """.write(to: directory.appendingPathComponent("small.yaml"), atomically: true, encoding: .utf8)
+        """).write(to: directory.appendingPathComponent("small.yaml"), atomically: true, encoding: .utf8)
     }
 
     func train(_ extra: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
