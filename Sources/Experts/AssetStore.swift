@@ -264,42 +264,4 @@ public final class AssetStore: @unchecked Sendable {
         try Data((lines.joined(separator: "\n") + "\n").utf8)
             .write(to: directory.appendingPathComponent(AssetStore.recordName), options: .atomic)
     }
-
-    /// Checks a cached folder: the record exists, every file is present with
-    /// its size; files whose size or time changed since the record are hashed again.
-    func verifyCached(_ asset: AssetDescription, in directory: URL) throws {
-        let recordURL = directory.appendingPathComponent(AssetStore.recordName)
-        guard let record = try? String(contentsOf: recordURL, encoding: .utf8) else {
-            throw ExpertError.badAsset(path: directory.path, problem: "no verification record (an interrupted fetch?)")
-        }
-        var recorded: [String: (sha: String, size: Int, modified: Double)] = [:]
-        for line in record.split(separator: "\n") {
-            let parts = line.split(separator: "\t").map(String.init)
-            if parts.count == 4, let size = Int(parts[2]), let modified = Double(parts[3]) {
-                recorded[parts[0]] = (parts[1], size, modified)
-            }
-        }
-        let fullCheck = needsFullCheck(record: record, at: recordURL)
-        var rehashed = false
-        for file in asset.files {
-            let url = directory.appendingPathComponent(file.name)
-            guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path) else {
-                throw ExpertError.badAsset(path: url.path, problem: "missing from the cache")
-            }
-            let size = attributes[.size] as? Int ?? -1
-            guard size == file.size else {
-                throw ExpertError.badAsset(path: url.path, problem: "has \(size) bytes, expected \(file.size) (truncated or replaced)")
-            }
-            let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-            if !fullCheck, let entry = recorded[file.name], entry.sha == file.sha256, entry.size == size, entry.modified == modified {
-                continue
-            }
-            let found = try SHA256.hex(file: url)
-            guard found == file.sha256 else {
-                throw ExpertError.hashMismatch(path: url.path, expected: file.sha256, found: found)
-            }
-            rehashed = true
-        }
-        if rehashed { try writeRecord(asset, in: directory) }
-    }
 }

@@ -71,7 +71,7 @@ public enum AtomicFile {
         var status = stat()
         if stat(directory.path, &status) == 0 {
             guard status.st_mode & S_IFMT == S_IFDIR else {
-                throw FormatError.writeFailed(path: path, reason: "\(path) exists and is a file, not a directory")
+                throw FormatError.writeFailed(path: path, reason: "cannot create directory: \(path) exists and is a file, not a directory")
             }
             return
         }
