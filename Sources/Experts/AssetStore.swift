@@ -1,15 +1,20 @@
+import Formats
 import Foundation
 import ZIPFoundation
 
 /// Fetches, verifies and caches the pretrained experts' files.
 ///
-/// Cache: `$NET2NET_HOME/assets/<name>/` (default `~/.cache/net2net`), one
-/// folder per asset holding its files and a `.verified` record written
-/// last. A fetch unpacks into a temporary folder, checks every SHA-256, and
-/// only then renames it into place, so an interrupted fetch never leaves an
-/// entry that passes as valid. On use, sizes and modification times are
-/// compared with the record; a changed file is hashed again. Deleting the
-/// cache is always safe. `NET2NET_ASSET_<NAME>` (e.g.
+/// Cache: `<home>/assets/<name>/`, one folder per asset holding its files
+/// and a `.verified` record written last; `<home>` is `$NET2NET_HOME`, else
+/// `$XDG_CACHE_HOME/net2net`, else `$HOME/.cache/net2net` (the account's home
+/// from the password database only when `HOME` is unset). A fetch unpacks
+/// into a temporary folder, checks every SHA-256, and only then renames it
+/// into place, so an interrupted fetch never leaves an entry that passes as
+/// valid. On use, sizes and modification times are compared with the
+/// record (the fast path); a changed file is hashed again, and every file is
+/// when the last full check is older than `$NET2NET_VERIFY_AFTER_DAYS` days
+/// (default 30; 0 hashes on every use). `verify` re-hashes on demand and
+/// repairs what it can. Deleting the cache is always safe. `NET2NET_ASSET_<NAME>` (e.g.
 /// `NET2NET_ASSET_MINILM`) points an asset at a folder already on disk.
 /// Assets from Debian packages are copied from the installed package when
 /// its files verify, and otherwise fetched with `apt-get download`.
@@ -19,16 +24,21 @@ public final class AssetStore: @unchecked Sendable {
     /// Where installed Debian packages' files are looked for (`/`; tests change it).
     var installedRoot = URL(fileURLWithPath: "/")
 
-    /// The store at `home`, or at `$NET2NET_HOME`, or at `~/.cache/net2net`.
+    /// The store at `home`, or at the location `environment` names (see the type's comment).
     public init(home: URL? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.environment = environment
-        if let home {
-            self.home = home
-        } else if let path = environment["NET2NET_HOME"], !path.isEmpty {
-            self.home = URL(fileURLWithPath: path)
-        } else {
-            self.home = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/net2net")
+        self.home = home ?? AssetStore.defaultHome(environment)
+    }
+
+    /// `$NET2NET_HOME`, else `$XDG_CACHE_HOME/net2net`, else `$HOME/.cache/net2net`.
+    public static func defaultHome(_ environment: [String: String]) -> URL {
+        if let path = environment["NET2NET_HOME"], !path.isEmpty { return URL(fileURLWithPath: path) }
+        if let path = environment["XDG_CACHE_HOME"], !path.isEmpty {
+            return URL(fileURLWithPath: path).appendingPathComponent("net2net")
         }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
+            ?? FileManager.default.homeDirectoryForCurrentUser
+        return home.appendingPathComponent(".cache/net2net")
     }
 
     public enum Status: Equatable, Sendable {
@@ -46,7 +56,8 @@ public final class AssetStore: @unchecked Sendable {
         return asset
     }
 
-    func cacheDirectory(_ asset: AssetDescription) -> URL {
+    /// The folder of `asset` in the cache.
+    public func cacheDirectory(_ asset: AssetDescription) -> URL {
         home.appendingPathComponent("assets").appendingPathComponent(asset.name)
     }
 
@@ -91,7 +102,7 @@ public final class AssetStore: @unchecked Sendable {
     public func fetch(_ asset: AssetDescription, progress: (String) -> Void = { _ in }) throws -> URL {
         let fileManager = FileManager.default
         let assets = home.appendingPathComponent("assets")
-        try fileManager.createDirectory(at: assets, withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(assets)
         let staging = assets.appendingPathComponent(".staging-\(asset.name)-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))")
         try fileManager.createDirectory(at: staging, withIntermediateDirectories: true)
         defer { try? fileManager.removeItem(at: staging) }
@@ -249,44 +260,8 @@ public final class AssetStore: @unchecked Sendable {
             let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
             lines.append("\(file.name)\t\(file.sha256)\t\(attributes[.size] as? Int ?? -1)\t\(modified)")
         }
+        lines.append("\(AssetStore.verifiedAtKey)\t\(Date().timeIntervalSince1970)")
         try Data((lines.joined(separator: "\n") + "\n").utf8)
             .write(to: directory.appendingPathComponent(AssetStore.recordName), options: .atomic)
-    }
-
-    /// Checks a cached folder: the record exists, every file is present with
-    /// its size; files whose size or time changed since the record are hashed again.
-    func verifyCached(_ asset: AssetDescription, in directory: URL) throws {
-        let recordURL = directory.appendingPathComponent(AssetStore.recordName)
-        guard let record = try? String(contentsOf: recordURL, encoding: .utf8) else {
-            throw ExpertError.badAsset(path: directory.path, problem: "no verification record (an interrupted fetch?)")
-        }
-        var recorded: [String: (sha: String, size: Int, modified: Double)] = [:]
-        for line in record.split(separator: "\n") {
-            let parts = line.split(separator: "\t").map(String.init)
-            if parts.count == 4, let size = Int(parts[2]), let modified = Double(parts[3]) {
-                recorded[parts[0]] = (parts[1], size, modified)
-            }
-        }
-        var rehashed = false
-        for file in asset.files {
-            let url = directory.appendingPathComponent(file.name)
-            guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path) else {
-                throw ExpertError.badAsset(path: url.path, problem: "missing from the cache")
-            }
-            let size = attributes[.size] as? Int ?? -1
-            guard size == file.size else {
-                throw ExpertError.badAsset(path: url.path, problem: "has \(size) bytes, expected \(file.size) (truncated or replaced)")
-            }
-            let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-            if let entry = recorded[file.name], entry.sha == file.sha256, entry.size == size, entry.modified == modified {
-                continue
-            }
-            let found = try SHA256.hex(file: url)
-            guard found == file.sha256 else {
-                throw ExpertError.hashMismatch(path: url.path, expected: file.sha256, found: found)
-            }
-            rehashed = true
-        }
-        if rehashed { try writeRecord(asset, in: directory) }
     }
 }

@@ -24,8 +24,10 @@ public struct AutoencoderArchitecture: Codable, Equatable, Sendable {
 
     public var problems: [String] {
         var p: [String] = []
-        if latentDimension < 1 { p.append("latent_dim must be at least 1 (got \(latentDimension))") }
-        if width < 1 { p.append("width must be at least 1 (got \(width))") }
+        // Upper bounds far above any model here keep a corrupt checkpoint's
+        // metadata from asking for gigabytes before its tensors are read.
+        if latentDimension < 1 || latentDimension > 4096 { p.append("latent_dim must be in 1…4096 (got \(latentDimension))") }
+        if width < 1 || width > 1024 { p.append("width must be in 1…1024 (got \(width))") }
         if !(slope > 0 && slope < 1) { p.append("slope must be in (0, 1) (got \(slope))") }
         return p
     }

@@ -40,6 +40,8 @@ public enum LabelExpert {
     public static func label(named name: String) throws -> Int {
         let key = normalized(name)
         if let label = aliases[key] { return label }
+        // Class numbers: 0–9 are read as digits (above), 10–19 as the classes they number.
+        if let number = Int(key), (10..<ImageClassifier.classCount).contains(number) { return number }
         if key.hasSuffix("s"), let label = aliases[String(key.dropLast())] { return label }
         throw ExpertError.badInput("unknown class name '\(name)'; known: \(ImageClassifier.classNames.joined(separator: ", "))")
     }

@@ -49,33 +49,49 @@ public final class ConditionalFlow {
         precondition(configuration.problems.isEmpty, configuration.problems.joined(separator: "; "))
         precondition(permutations.count == configuration.blockCount)
         self.configuration = configuration
+        let parts = ConditionalFlow.layers(configuration)
+        embedder = parts.embedder
+        blocks = zip(parts.blocks, permutations).map {
+            FlowBlock(actNorm: $0.0.actNorm, coupling: $0.0.coupling, shuffle: Shuffle(permutation: $0.1))
+        }
+        layout = parts.layout
+        bufferLayout = parts.bufferLayout
+        parameters = FloatBuffer(count: layout.count)
+        buffers = FloatBuffer(count: bufferLayout.count)
+        isActNormInitialized = false
+    }
+
+    /// The names and shapes of a flow's parameters and buffers, without
+    /// allocating them: what a checkpoint must hold before a flow is built
+    /// from it. `configuration` must have no `problems`.
+    public static func layouts(for configuration: FlowConfiguration) -> (parameters: ParameterLayout, buffers: ParameterLayout) {
+        let parts = layers(configuration)
+        return (parts.layout, parts.bufferLayout)
+    }
+
+    private static func layers(_ c: FlowConfiguration)
+        -> (embedder: ConditionEmbedder?, blocks: [(actNorm: ActNorm, coupling: AffineCoupling)],
+            layout: ParameterLayout, bufferLayout: ParameterLayout) {
         var layout = ParameterLayout()
         var bufferLayout = ParameterLayout()
-        let c = configuration
+        var embedder: ConditionEmbedder? = nil
         if c.isConditional {
             embedder = ConditionEmbedder(conditionDimension: c.conditionDimension,
                                          hiddenDimension: c.conditioningHiddenDimension,
                                          embeddingDimension: c.embeddingDimension, depth: c.conditioningDepth,
                                          usesBatchNorm: c.conditionerUsesBatchNorm, slope: c.leakySlope,
                                          parameters: &layout, buffers: &bufferLayout)
-        } else {
-            embedder = nil
         }
-        var blocks: [FlowBlock] = []
+        var blocks: [(actNorm: ActNorm, coupling: AffineCoupling)] = []
         for i in 0..<c.blockCount {
             let actNorm = ActNorm("blocks.\(i).actnorm", dimension: c.dimension, layout: &layout)
             let coupling = AffineCoupling("blocks.\(i).coupling", dimension: c.dimension,
                                           embeddingDimension: c.effectiveEmbeddingDimension,
                                           hiddenDimension: c.hiddenDimension, depth: c.hiddenDepth,
                                           slope: c.leakySlope, layout: &layout)
-            blocks.append(FlowBlock(actNorm: actNorm, coupling: coupling, shuffle: Shuffle(permutation: permutations[i])))
+            blocks.append((actNorm, coupling))
         }
-        self.blocks = blocks
-        self.layout = layout
-        self.bufferLayout = bufferLayout
-        parameters = FloatBuffer(count: layout.count)
-        buffers = FloatBuffer(count: bufferLayout.count)
-        isActNormInitialized = false
+        return (embedder, blocks, layout, bufferLayout)
     }
 
     /// The per-block permutations.

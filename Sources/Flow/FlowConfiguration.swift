@@ -57,9 +57,26 @@ public struct FlowConfiguration: Codable, Equatable, Sendable {
     /// The embedding width the couplings see (0 when unconditional).
     public var effectiveEmbeddingDimension: Int { isConditional ? embeddingDimension : 0 }
 
+    /// Upper bounds on the sizes: far above any flow this package trains,
+    /// low enough that no product of them overflows and that a corrupt or
+    /// hostile checkpoint cannot make a loader build millions of layers.
+    public static let maximumWidth = 1 << 20
+    public static let maximumHiddenWidth = 1 << 16
+    public static let maximumDepth = 64
+    public static let maximumBlockCount = 1024
+
     /// Problems that make this configuration unusable, as sentences.
     public var problems: [String] {
         var p: [String] = []
+        let widths = [("in_channels", dimension, Self.maximumWidth), ("conditioning_dim", conditionDimension, Self.maximumWidth),
+                      ("embedding_dim", embeddingDimension, Self.maximumHiddenWidth),
+                      ("hidden_dim", hiddenDimension, Self.maximumHiddenWidth),
+                      ("conditioning_hidden_dim", conditioningHiddenDimension, Self.maximumHiddenWidth),
+                      ("hidden_depth", hiddenDepth, Self.maximumDepth), ("conditioning_depth", conditioningDepth, Self.maximumDepth),
+                      ("n_flows", blockCount, Self.maximumBlockCount)]
+        for (key, value, limit) in widths where value > limit {
+            p.append("\(key) must be at most \(limit) (got \(value))")
+        }
         if dimension < 2 { p.append("the data dimension must be at least 2 (got \(dimension))") }
         if conditionDimension < 0 { p.append("conditioning_dim must not be negative") }
         if isConditional && embeddingDimension < 1 { p.append("embedding_dim must be at least 1") }

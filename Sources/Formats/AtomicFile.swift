@@ -30,10 +30,9 @@ public enum AtomicFile {
         let path = displayPath(url)
         let directory = url.deletingLastPathComponent()
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw FormatError.writeFailed(
-                path: path, reason: "cannot create directory \(displayPath(directory)): \(error.localizedDescription)")
+            try createDirectory(directory)
+        } catch FormatError.writeFailed(_, let reason) {
+            throw FormatError.writeFailed(path: path, reason: reason)
         }
         let temporary = directory.appendingPathComponent(
             ".\(url.lastPathComponent).tmp-\(getpid())-\(String(UInt64.random(in: 0 ... .max), radix: 16))")
@@ -62,9 +61,42 @@ public enum AtomicFile {
         syncDirectory(directory)
     }
 
-    /// Makes the rename itself durable; failure here only weakens durability
-    /// after a crash, so it is not reported.
-    private static func syncDirectory(_ directory: URL) {
+    /// Creates `directory` and its missing parents (like `mkdir -p`).
+    ///
+    /// Errors are `FormatError.writeFailed` naming `directory` and the
+    /// component that failed with the system's reason, e.g. "cannot create
+    /// directory /a/b: /a is a file, not a directory".
+    public static func createDirectory(_ directory: URL) throws {
+        let path = displayPath(directory)
+        var status = stat()
+        if stat(directory.path, &status) == 0 {
+            guard status.st_mode & S_IFMT == S_IFDIR else {
+                throw FormatError.writeFailed(path: path, reason: "cannot create directory: \(path) exists and is a file, not a directory")
+            }
+            return
+        }
+        var missing: [URL] = []
+        var current = directory.standardizedFileURL
+        while stat(current.path, &status) != 0 {
+            guard errno == ENOENT else {
+                throw FormatError.writeFailed(path: path, reason: "cannot create directory: \(displayPath(current)): \(errnoDescription())")
+            }
+            missing.append(current)
+            let parent = current.deletingLastPathComponent()
+            if parent.path == current.path { break }
+            current = parent
+        }
+        if !missing.isEmpty, stat(current.path, &status) == 0, status.st_mode & S_IFMT != S_IFDIR {
+            throw FormatError.writeFailed(path: path, reason: "cannot create directory: \(displayPath(current)) is a file, not a directory")
+        }
+        for component in missing.reversed() where mkdir(component.path, 0o777) != 0 && errno != EEXIST {
+            throw FormatError.writeFailed(path: path, reason: "cannot create directory \(displayPath(component)): \(errnoDescription())")
+        }
+    }
+
+    /// Makes a rename in `directory` durable; failure here only weakens
+    /// durability after a crash, so it is not reported.
+    public static func syncDirectory(_ directory: URL) {
         let fd = open(directory.path, O_RDONLY | O_CLOEXEC)
         if fd >= 0 {
             _ = fsync(fd)

@@ -17,6 +17,8 @@ public struct ParameterLayout: Sendable, Equatable {
     }
 
     public private(set) var entries: [Entry] = []
+    /// The names in `entries`, so that a duplicate is found without a scan.
+    private var names: Set<String> = []
     /// The total element count.
     public private(set) var count = 0
 
@@ -27,7 +29,7 @@ public struct ParameterLayout: Sendable, Equatable {
     /// it directly adjacent to the previous entry.
     @discardableResult
     public mutating func add(_ name: String, shape: [Int], packed: Bool = false, storedTransposed: Bool = false) -> Int {
-        precondition(!entries.contains { $0.name == name }, "duplicate parameter \(name)")
+        precondition(names.insert(name).inserted, "duplicate parameter \(name)")
         precondition(!storedTransposed || shape.count == 2, "only matrices can be stored transposed")
         let offset = packed ? count : (count + 15) & ~15
         entries.append(Entry(name: name, shape: shape, offset: offset, storedTransposed: storedTransposed))

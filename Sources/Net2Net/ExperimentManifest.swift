@@ -51,7 +51,7 @@ public struct ExperimentManifest: Codable, Sendable, Equatable {
     public func save(to directory: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(directory)
         try AtomicFile.write(try encoder.encode(self), to: directory.appendingPathComponent(ExperimentManifest.file))
     }
 

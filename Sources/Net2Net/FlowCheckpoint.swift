@@ -4,21 +4,31 @@ import Foundation
 import Layers
 import TensorCore
 
-/// A flow checkpoint directory:
+/// A flow checkpoint: two files written together as one unit.
 /// - `flow.safetensors`: every parameter and BatchNorm buffer by name (F32),
 ///   each block's permutation (`blocks.i.shuffle.permutation`, I64), and in
 ///   the metadata the architecture (`config`, JSON), `actnorm_initialized`
 ///   and the training `step`;
 /// - `training_state.safetensors` (written by training): Adam's moments,
-///   its step, and the training configuration, so `--resume` continues
+///   its step, and the training configuration, so that resuming continues
 ///   exactly.
-/// Both files are replaced atomically.
+///
+/// Training writes them into a generation directory of its output directory
+/// and publishes it as the `last` slot in one rename (`CheckpointDirectory`
+/// describes the layout; a `best` slot is reserved beside it). Loading takes
+/// a run directory (its `last` slot), a slot or generation directory, a
+/// directory holding `flow.safetensors` directly (shipped models, runs
+/// written before slots), or the file itself. The architecture in the
+/// metadata is checked against every tensor's shape in the file's header
+/// before anything is allocated, and a checkpoint never holds non-finite
+/// values: training refuses to write one and loading refuses to read one.
 public enum FlowCheckpoint {
     public static let flowFile = "flow.safetensors"
     public static let stateFile = "training_state.safetensors"
     static let format = "net2net-conditional-flow"
 
-    /// Writes `flow` into `directory/flow.safetensors`.
+    /// Writes `flow` into `directory/flow.safetensors` (atomically; the
+    /// directory is created if needed).
     public static func save(_ flow: ConditionalFlow, to directory: URL, step: Int = 0,
                             extraMetadata: [String: String] = [:]) throws {
         var tensors: [(name: String, value: SafeTensorValue)] = []
@@ -39,7 +49,6 @@ public enum FlowCheckpoint {
         metadata["config"] = String(decoding: try encoder.encode(flow.configuration), as: UTF8.self)
         metadata["actnorm_initialized"] = flow.isActNormInitialized ? "true" : "false"
         metadata["step"] = String(step)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try SafeTensorsFile.write(tensors, metadata: metadata, to: directory.appendingPathComponent(flowFile))
     }
 
@@ -67,32 +76,38 @@ public enum FlowCheckpoint {
         var permutations: [[Int]] = []
         for i in 0..<configuration.blockCount {
             let name = "blocks.\(i).shuffle.permutation"
-            guard file.info(name) != nil else { throw Net2NetError.checkpoint(path: path, problem: "missing tensor \(name)") }
+            guard let info = file.info(name) else { throw Net2NetError.checkpoint(path: path, problem: "missing tensor \(name)") }
+            guard info.shape == [configuration.dimension] else {
+                throw Net2NetError.checkpoint(path: path, problem: "\(name) has shape \(info.shape), the architecture needs [\(configuration.dimension)]")
+            }
             let p = try file.int64(name).map { Int($0) }
-            guard p.count == configuration.dimension, Set(p) == Set(0..<configuration.dimension) else {
+            guard Set(p) == Set(0..<configuration.dimension) else {
                 throw Net2NetError.checkpoint(path: path, problem: "\(name) is not a permutation of 0..<\(configuration.dimension)")
             }
             permutations.append(p)
         }
+        // Every shape the architecture implies must be in the header before
+        // the parameters are allocated: a header claiming hidden_dim 10⁹
+        // beside small tensors is an error here, not an allocation.
+        let layouts = ConditionalFlow.layouts(for: configuration)
+        try checkShapes(layouts.parameters, in: file, path: path)
+        try checkShapes(layouts.buffers, in: file, path: path)
         let flow = ConditionalFlow(configuration: configuration, permutations: permutations)
         try fill(flow.parameters, layout: flow.layout, from: file, path: path)
         try fill(flow.buffers, layout: flow.bufferLayout, from: file, path: path)
-        guard flow.parameters.array().allSatisfy(\.isFinite) else {
-            throw Net2NetError.checkpoint(path: path, problem: "contains non-finite parameters")
+        guard flow.parameters.isFinite, flow.buffers.isFinite else {
+            throw Net2NetError.checkpoint(path: path, problem: "contains non-finite parameters (NaN or infinity); it cannot be used — train again or use an earlier checkpoint")
         }
         flow.isActNormInitialized = metadata["actnorm_initialized"] == "true"
         return (flow, Int(metadata["step"] ?? "0") ?? 0, metadata)
     }
 
     static func flowFileURL(_ location: URL) -> URL {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: location.path, isDirectory: &isDirectory), !isDirectory.boolValue {
-            return location
-        }
-        return location.appendingPathComponent(flowFile)
+        CheckpointDirectory.file(flowFile, at: location)
     }
 
-    static func fill(_ buffer: FloatBuffer, layout: ParameterLayout, from file: SafeTensorsFile, path: String) throws {
+    /// Checks that `file` holds every tensor of `layout` with its shape.
+    static func checkShapes(_ layout: ParameterLayout, in file: SafeTensorsFile, path: String) throws {
         for entry in layout.entries {
             guard let info = file.info(entry.name) else {
                 throw Net2NetError.checkpoint(path: path, problem: "missing tensor \(entry.name)")
@@ -100,6 +115,12 @@ public enum FlowCheckpoint {
             guard info.shape == entry.shape else {
                 throw Net2NetError.checkpoint(path: path, problem: "\(entry.name) has shape \(info.shape), the architecture needs \(entry.shape)")
             }
+        }
+    }
+
+    static func fill(_ buffer: FloatBuffer, layout: ParameterLayout, from file: SafeTensorsFile, path: String) throws {
+        try checkShapes(layout, in: file, path: path)
+        for entry in layout.entries {
             let values = try file.tensor(entry.name).scalars
             buffer.assign(entry.storedTransposed ? transposeMatrix(values, rows: entry.shape[0], columns: entry.shape[1]) : values,
                           at: entry.offset)
@@ -126,7 +147,6 @@ public enum FlowCheckpoint {
         if adam.amsgrad {
             tensors.append(("adam.max_exp_avg_sq", .float32(Tensor(shape: [n], scalars: adam.maxSecondMoment.array()))))
         }
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try SafeTensorsFile.write(tensors, metadata: [
             "format": "net2net-training-state",
             "step": String(step),
@@ -137,7 +157,7 @@ public enum FlowCheckpoint {
 
     /// Restores Adam's state; returns the step and the saved training configuration.
     static func loadState(into adam: Adam, from directory: URL) throws -> (step: Int, configuration: TrainingConfiguration) {
-        let url = directory.appendingPathComponent(stateFile)
+        let url = CheckpointDirectory.file(stateFile, at: directory)
         let path = url.path
         guard FileManager.default.fileExists(atPath: path) else {
             throw Net2NetError.checkpoint(path: path, problem: "no training state to resume from")

@@ -6,7 +6,10 @@ import TensorCore
 
 /// One `.safetensors` file holding a model's parameters and BatchNorm
 /// buffers by name (F32), with `format`, `config` (JSON) and `step` in the
-/// metadata, written atomically. Used for our autoencoder and the evaluation classifier.
+/// metadata, written atomically. Used for our autoencoder and the evaluation
+/// classifier. Training writes it beside its optimiser state in one
+/// `CheckpointDirectory` generation; loading takes the file, or a directory
+/// (a run's `last` slot, or a directory holding the file).
 public enum ImageModelCheckpoint {
     static func save(parameters: FloatBuffer, layout: ParameterLayout, buffers: FloatBuffer, bufferLayout: ParameterLayout,
                      format: String, configuration: String, step: Int, to url: URL,
@@ -18,12 +21,13 @@ public enum ImageModelCheckpoint {
         metadata["format"] = format
         metadata["config"] = configuration
         metadata["step"] = String(step)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try SafeTensorsFile.write(tensors, metadata: metadata, to: url)
     }
 
     /// Opens `url`, checks its format, and returns the file and its `config` JSON.
-    static func open(_ url: URL, format: String, what: String) throws -> (file: SafeTensorsFile, configuration: Data, step: Int) {
+    static func open(_ location: URL, file name: String, format: String, what: String)
+        throws -> (file: SafeTensorsFile, configuration: Data, step: Int, url: URL) {
+        let url = CheckpointDirectory.file(name, at: location)
         let path = url.path
         guard FileManager.default.fileExists(atPath: path) else {
             throw Net2NetError.checkpoint(path: path, problem: "no such file")
@@ -32,7 +36,7 @@ public enum ImageModelCheckpoint {
         guard file.metadata["format"] == format, let json = file.metadata["config"] else {
             throw Net2NetError.checkpoint(path: path, problem: "not a net2net \(what) checkpoint (its metadata lacks format '\(format)' or config)")
         }
-        return (file, Data(json.utf8), Int(file.metadata["step"] ?? "0") ?? 0)
+        return (file, Data(json.utf8), Int(file.metadata["step"] ?? "0") ?? 0, url)
     }
 
     /// Fills a model's parameters and buffers from `file`, checking names, shapes and finiteness.
@@ -59,9 +63,10 @@ extension ConvolutionalVAE {
                                       step: step, to: url)
     }
 
-    /// Reads an autoencoder written by `save`.
-    public static func load(_ url: URL) throws -> (model: ConvolutionalVAE, step: Int) {
-        let (file, json, step) = try ImageModelCheckpoint.open(url, format: checkpointFormat, what: "autoencoder")
+    /// Reads an autoencoder written by `save` (the file, or a directory holding it).
+    public static func load(_ location: URL) throws -> (model: ConvolutionalVAE, step: Int) {
+        let (file, json, step, url) = try ImageModelCheckpoint.open(location, file: AutoencoderTrainingTask.modelFile,
+                                                                     format: checkpointFormat, what: "autoencoder")
         let architecture: AutoencoderArchitecture
         do { architecture = try JSONDecoder().decode(AutoencoderArchitecture.self, from: json) } catch {
             throw Net2NetError.checkpoint(path: url.path, problem: "unreadable architecture in metadata: \(error)")
@@ -86,9 +91,10 @@ extension ImageClassifier {
                                       configuration: "{\"classes\":\(ImageClassifier.classCount)}", step: step, to: url)
     }
 
-    /// Reads a classifier written by `save`.
-    public static func load(_ url: URL) throws -> (model: ImageClassifier, step: Int) {
-        let (file, _, step) = try ImageModelCheckpoint.open(url, format: checkpointFormat, what: "classifier")
+    /// Reads a classifier written by `save` (the file, or a directory holding it).
+    public static func load(_ location: URL) throws -> (model: ImageClassifier, step: Int) {
+        let (file, _, step, url) = try ImageModelCheckpoint.open(location, file: ClassifierTrainingTask.modelFile,
+                                                                  format: checkpointFormat, what: "classifier")
         let model = ImageClassifier()
         try ImageModelCheckpoint.fill(parameters: model.parameters, layout: model.layout, buffers: model.buffers,
                                       bufferLayout: model.bufferLayout, from: file, path: url.path)

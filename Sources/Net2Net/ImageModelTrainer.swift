@@ -27,9 +27,9 @@ public enum ImageTrainingEvent: Sendable {
 
 /// The loop shared by the autoencoder and the classifier: seeded epoch
 /// order from (seed, epoch), Adam, a cosine learning-rate decay, progress,
-/// validation after every epoch, atomic checkpoints (model + optimiser
-/// state) every `checkpointEvery` steps, at the end and when `shouldStop`
-/// says so, and exact resume.
+/// validation after every epoch, checkpoints (model + optimiser state, one
+/// atomic unit in a `CheckpointDirectory`) every `checkpointEvery` steps, at
+/// the end and when `shouldStop` says so, and exact resume.
 public final class ImageModelTrainer {
     public let task: ImageTrainingTask
     /// Training images `[N, …]` and their labels.
@@ -75,7 +75,7 @@ public final class ImageModelTrainer {
         gradients = FloatBuffer(count: task.parameters.count)
         batchImages = FloatBuffer(count: batchSize * (images.count / labels.count))
         if resume {
-            guard let outputDirectory else { throw Net2NetError.configuration("--resume needs an output directory") }
+            guard let outputDirectory else { throw Net2NetError.configuration("resuming needs an output directory") }
             step = try loadState(from: outputDirectory)
         }
     }
@@ -89,7 +89,12 @@ public final class ImageModelTrainer {
     }
 
     /// Trains to the end (or until `shouldStop`), writing checkpoints into the output directory.
+    /// The output directory is locked while it runs (`CheckpointLock`), and
+    /// what killed writers left there is removed first.
     public func run(shouldStop: () -> Bool = { false }, onEvent: (ImageTrainingEvent) -> Void = { _ in }) throws {
+        let lock = try outputDirectory.map { try CheckpointLock(directory: $0) }
+        defer { lock?.release() }
+        if let outputDirectory { CheckpointDirectory(outputDirectory).removeStale() }
         let B = batchSize, S = images.count / labels.count
         var order: [Int] = [], orderEpoch = -1
         var windowLoss = 0.0, windowMetrics: [(String, Double)] = [], windowSteps = 0
@@ -137,21 +142,26 @@ public final class ImageModelTrainer {
         return message + " Try a lower learning_rate."
     }
 
-    /// Writes the optimiser state, then the model.
-    public func saveCheckpoint(to directory: URL) throws {
+    /// Publishes the optimiser state and the model as one checkpoint in
+    /// `directory`, after checking that every value is finite.
+    func saveCheckpoint(to directory: URL) throws {
+        guard task.parameters.isFinite, optimizer.firstMoment.isFinite, optimizer.secondMoment.isFinite else {
+            throw Net2NetError.training(failure("a parameter or optimiser moment became non-finite"))
+        }
         let n = optimizer.firstMoment.count
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try SafeTensorsFile.write([
-            ("adam.exp_avg", .float32(Tensor(shape: [n], scalars: optimizer.firstMoment.array()))),
-            ("adam.exp_avg_sq", .float32(Tensor(shape: [n], scalars: optimizer.secondMoment.array()))),
-        ], metadata: ["format": "net2net-image-training-state", "step": String(step),
-                      "adam_step": String(optimizer.step), "training": settingsJSON],
-           to: directory.appendingPathComponent(ImageModelTrainer.stateFile))
-        try task.saveModel(to: directory, step: step)
+        try CheckpointDirectory(directory).publish(step: step) { generation in
+            try SafeTensorsFile.write([
+                ("adam.exp_avg", .float32(Tensor(shape: [n], scalars: optimizer.firstMoment.array()))),
+                ("adam.exp_avg_sq", .float32(Tensor(shape: [n], scalars: optimizer.secondMoment.array()))),
+            ], metadata: ["format": "net2net-image-training-state", "step": String(step),
+                          "adam_step": String(optimizer.step), "training": settingsJSON],
+               to: generation.appendingPathComponent(ImageModelTrainer.stateFile))
+            try task.saveModel(to: generation, step: step)
+        }
     }
 
     func loadState(from directory: URL) throws -> Int {
-        let url = directory.appendingPathComponent(ImageModelTrainer.stateFile)
+        let url = CheckpointDirectory.file(ImageModelTrainer.stateFile, at: directory)
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw Net2NetError.checkpoint(path: url.path, problem: "no training state to resume from")
         }

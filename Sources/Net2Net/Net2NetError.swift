@@ -13,6 +13,12 @@ public enum Net2NetError: Error, LocalizedError, Equatable {
     case training(String)
     /// A feature that needs something this build does not have yet.
     case unsupported(String)
+    /// An output location cannot be created or written: path and problem.
+    case output(path: String, problem: String)
+    /// Another process is writing checkpoints into `path` (its pid, when it recorded one).
+    case directoryInUse(path: String, pid: Int32?)
+    /// A requested size is beyond what can be allocated: what was asked, and the limit.
+    case tooLarge(String)
 
     public var errorDescription: String? {
         switch self {
@@ -21,6 +27,11 @@ public enum Net2NetError: Error, LocalizedError, Equatable {
         case .checkpoint(let path, let problem): return "\(path): \(problem)"
         case .training(let message): return message
         case .unsupported(let message): return message
+        case .output(let path, let problem): return "\(path): \(problem)"
+        case .directoryInUse(let path, let pid):
+            let holder = pid.map { "process \($0)" } ?? "another process"
+            return "\(path): in use: \(holder) is writing checkpoints there; wait for it to finish or use another directory"
+        case .tooLarge(let message): return message
         }
     }
 }

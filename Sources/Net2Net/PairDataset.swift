@@ -8,6 +8,9 @@ import TensorCore
 public struct PairDataset: Sendable {
     public let condition: Tensor
     public let target: Tensor
+    /// What messages call the two arrays (their file paths when loaded from files).
+    public let conditionName: String
+    public let targetName: String
 
     public var count: Int { target.shape[0] }
     public var dimension: Int { target.shape[1] }
@@ -24,6 +27,8 @@ public struct PairDataset: Sendable {
         }
         self.condition = condition
         self.target = target
+        self.conditionName = conditionName
+        self.targetName = targetName
     }
 
     /// Loads `condition` `[N, Dc]` and `target` `[N, D]` float32 `.npy` files.

@@ -41,6 +41,7 @@ public final class Trainer {
     public init(configuration: TrainingConfiguration, data: PairDataset, outputDirectory: URL?, resume: Bool = false) throws {
         let problems = configuration.problems
         guard problems.isEmpty else { throw Net2NetError.configuration(problems.joined(separator: "; ")) }
+        try data.checkTrainable()
         self.configuration = configuration
         self.data = data
         self.outputDirectory = outputDirectory
@@ -52,19 +53,24 @@ public final class Trainer {
         guard architecture.problems.isEmpty else {
             throw Net2NetError.configuration(architecture.problems.joined(separator: "; "))
         }
+        let parameterCount = ConditionalFlow.layouts(for: architecture).parameters.count
+        guard parameterCount <= Trainer.maximumParameterCount else {
+            throw Net2NetError.configuration("the flow would have \(parameterCount) parameters, more than the \(Trainer.maximumParameterCount) a trainer allocates (with Adam's moments and the gradients, 16 bytes each); lower hidden_dim, hidden_depth or n_flows")
+        }
         if resume {
-            guard let outputDirectory else { throw Net2NetError.configuration("--resume needs an output directory") }
-            let loaded = try FlowCheckpoint.load(outputDirectory)
+            guard let outputDirectory else { throw Net2NetError.configuration("resuming needs an output directory") }
+            let source = CheckpointDirectory.modelDirectory(for: outputDirectory)
+            let loaded = try FlowCheckpoint.load(source)
             guard loaded.flow.configuration == architecture else {
                 throw Net2NetError.checkpoint(path: outputDirectory.path,
                                               problem: "the checkpoint's architecture (D = \(loaded.flow.configuration.dimension), Dc = \(loaded.flow.configuration.conditionDimension)) differs from this configuration and data (D = \(architecture.dimension), Dc = \(architecture.conditionDimension))")
             }
             flow = loaded.flow
             optimizer = Adam(parameterCount: flow.parameters.count)
-            let state = try FlowCheckpoint.loadState(into: optimizer, from: outputDirectory)
+            let state = try FlowCheckpoint.loadState(into: optimizer, from: source)
             guard state.step == loaded.step else {
-                throw Net2NetError.checkpoint(path: outputDirectory.path,
-                                              problem: "flow (step \(loaded.step)) and training state (step \(state.step)) disagree; the run was interrupted between the two writes — delete the directory or train afresh")
+                throw Net2NetError.checkpoint(path: source.path,
+                                              problem: "flow (step \(loaded.step)) and training state (step \(state.step)) disagree; this directory was written before checkpoints were atomic and its run was interrupted between the two writes — delete the directory or train afresh")
             }
             step = state.step
         } else {
@@ -77,6 +83,10 @@ public final class Trainer {
         batchCondition = FloatBuffer(count: configuration.batchSize * data.conditionDimension)
     }
 
+    /// The most parameters a trainer allocates (4 GiB of Float32 each for the
+    /// parameters, the gradients and every Adam moment).
+    public static let maximumParameterCount = 1 << 30
+
     var stepsPerEpoch: Int { trainingRows.count / configuration.batchSize }
 
     /// The training rows of `epoch`, in a seeded order that depends only on (seed, epoch).
@@ -88,9 +98,13 @@ public final class Trainer {
     /// Runs until `configuration.steps` (or `until`, if smaller) and writes
     /// the final checkpoint. `shouldStop` is polled every step (for
     /// interrupts): when it returns true a checkpoint is written and the
-    /// loop returns early.
+    /// loop returns early. While it runs, the output directory is locked
+    /// (`CheckpointLock`); what killed writers left there is removed first.
     public func run(until lastStep: Int? = nil, shouldStop: () -> Bool = { false },
                     onEvent: (TrainingEvent) -> Void = { _ in }) throws {
+        let lock = try outputDirectory.map { try CheckpointLock(directory: $0) }
+        defer { lock?.release() }
+        if let outputDirectory { CheckpointDirectory(outputDirectory).removeStale() }
         let end = min(lastStep ?? configuration.steps, configuration.steps)
         let B = configuration.batchSize, D = data.dimension, Dc = data.conditionDimension
         let schedule = configuration.schedule
@@ -166,10 +180,19 @@ public final class Trainer {
         return Evaluation.natsPerDimension(flow: flow, target: target, condition: condition).natsPerDimension
     }
 
-    /// Writes the training state, then the flow, into `directory`.
-    public func saveCheckpoint(to directory: URL) throws {
-        try FlowCheckpoint.saveState(optimizer, step: step, configuration: configuration, to: directory)
-        try FlowCheckpoint.save(flow, to: directory, step: step)
+    /// Publishes the flow and the training state as one checkpoint in
+    /// `directory` (`CheckpointDirectory`), after checking that every value
+    /// is finite: a checkpoint that could only produce NaN is never written,
+    /// and the last good one stays.
+    func saveCheckpoint(to directory: URL) throws {
+        guard flow.parameters.isFinite, flow.buffers.isFinite, optimizer.firstMoment.isFinite,
+              optimizer.secondMoment.isFinite, optimizer.maxSecondMoment.isFinite else {
+            throw Net2NetError.training(nanMessage("a parameter, BatchNorm statistic or optimiser moment became non-finite", step: step - 1))
+        }
+        try CheckpointDirectory(directory).publish(step: step) { generation in
+            try FlowCheckpoint.saveState(optimizer, step: step, configuration: configuration, to: generation)
+            try FlowCheckpoint.save(flow, to: generation, step: step)
+        }
     }
 }
 

@@ -4,17 +4,28 @@ import TensorCore
 
 /// Sampling and translation with a trained flow τ: z_Θ = τ(v | z_Φ).
 public enum Translation {
+    /// Float32 values one sample holds at once: the noise and the output
+    /// (2·D), its copy of the condition (Dc), the condition's embedding (E)
+    /// and the embedder's hidden activations (about 2·Hc).
+    public static func valuesPerSample(_ flow: ConditionalFlow) -> Int {
+        let c = flow.configuration
+        return 2 * c.dimension + (c.isConditional ? c.conditionDimension + c.embeddingDimension + 2 * c.conditioningHiddenDimension : 0)
+    }
+
     /// K samples z_Θ ~ p(z_Θ | c) per condition row: `[N·K, D]`, condition-major.
     public static func sample(flow: ConditionalFlow, condition: Tensor?, count: Int, temperature: Float = 1,
                               seed: UInt64) throws -> Tensor {
-        guard count >= 1 else { throw Net2NetError.configuration("--count must be at least 1") }
+        guard count >= 1 else { throw Net2NetError.configuration("count must be at least 1") }
         guard temperature >= 0, temperature.isFinite else {
-            throw Net2NetError.configuration("--temperature must be a finite number ≥ 0")
+            throw Net2NetError.configuration("temperature must be a finite number ≥ 0")
         }
+        var rows = 1
         if flow.configuration.isConditional {
-            guard let condition else { throw Net2NetError.configuration("this flow is conditional: give --condition") }
+            guard let condition else { throw Net2NetError.configuration("this flow is conditional: give a condition") }
             try checkCondition(condition, flow: flow, name: "condition")
+            rows = condition.shape[0]
         }
+        try SizeLimit.check(count: count, valuesPerItem: rows * valuesPerSample(flow), parameter: "count")
         var generator = SeededGenerator(seed: seed)
         return flow.sample(condition: flow.configuration.isConditional ? condition : nil, count: count,
                            temperature: temperature, using: &generator)

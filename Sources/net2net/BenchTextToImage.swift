@@ -11,7 +11,7 @@ extension Bench {
     /// per-stage times for one prompt and for a batch of 64 prompts.
     func runTextToImage() throws {
         let threads = ComputeThreads.blasThreads
-        let location = ShippedModels.directory.appendingPathComponent("text-to-image")
+        let location = (try ShippedModels.textToImage)
         let flow = try FlowCheckpoint.load(location).flow
         let vae = try ConvolutionalVAE.load(ShippedModels.autoencoder).model
         let text = try TextExpert(store: AssetStore(), progress: { note("minilm: \($0)") })

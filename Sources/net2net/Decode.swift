@@ -50,6 +50,8 @@ struct Decode: ParsableCommand {
             source = path
         case let (nil, count?):
             guard count >= 1 else { throw ValidationError("--random must be at least 1") }
+            try SizeLimit.check(count: count, valuesPerItem: expert == "autoencoder" ? ConvolutionalVAE.pixelCount : 3 * 64 * 64,
+                                parameter: "--random")
             var generator = SeededGenerator(seed: seed)
             z = generator.normalTensor([count, width])
             source = "--random"

@@ -49,7 +49,7 @@ struct Demo: ParsableCommand {
         guard count >= 1 && count <= 64 else { throw ValidationError("--count must be in 1...64") }
         let started = Date()
         let directory = fileURL(outputDirectory)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(directory)
         let store = AssetStore()
 
         note("[1/4] experts: the MiniLM text encoder, our autoencoder, and the held-out images")
@@ -64,8 +64,8 @@ struct Demo: ParsableCommand {
             note("[2/4] training τ on \(trainImages) captioned images (configs/text-to-image.yaml at a CPU size)")
             flow = try trainHere(experts: experts, store: store, into: directory.appendingPathComponent("checkpoint"))
         } else {
-            let location = checkpoint.map(fileURL) ?? ShippedModels.directory.appendingPathComponent("text-to-image")
-            guard try ExperimentManifest.load(location)?.experiment == .textToImage else {
+            let location = try checkpoint.map(fileURL) ?? ShippedModels.textToImage
+            guard try ExperimentManifest.load(CheckpointDirectory.runDirectory(for: location))?.experiment == .textToImage else {
                 throw Net2NetError.checkpoint(path: location.path, problem: "is not a text-to-image experiment (no experiment.json for text-to-image); train one with --train")
             }
             flow = try FlowCheckpoint.load(location).flow

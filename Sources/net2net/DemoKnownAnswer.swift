@@ -8,7 +8,7 @@ extension Demo {
     /// `--known-answer`: τ on a conditional Gaussian, checked against its closed form.
     func runKnownAnswer() throws {
         let directory = fileURL(outputDirectory)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(directory)
         let problem = ConditionalGaussian(dimension: 8, conditionDimension: 6, seed: seed)
         let train = problem.pairs(100_000, seed: seed &+ 1)
         let test = problem.pairs(4_000, seed: seed &+ 2)

@@ -123,9 +123,11 @@ struct Encode: ParsableCommand {
         if path == "-" {
             data = FileHandle.standardInput.readDataToEndOfFile()
         } else {
-            guard FileManager.default.fileExists(atPath: path) else {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
                 throw ExpertError.badInput("\(path): no such file")
             }
+            guard !isDirectory.boolValue else { throw ExpertError.badInput("\(path): is a directory; give a text file") }
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         }
         let name = path == "-" ? "standard input" : path

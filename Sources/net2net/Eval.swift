@@ -40,6 +40,9 @@ struct Eval: ParsableCommand {
             c = pairs.condition
         }
         let result = Evaluation.natsPerDimension(flow: flow, target: z, condition: c)
+        guard result.nll.isFinite else {
+            throw Net2NetError.data(path: target, problem: "its negative log-likelihood under \(checkpoint) is \(result.nll), not a number; the rows lie where the flow's density overflows (check the data's scale against the training data's)")
+        }
         if json {
             try printJSON(["nll": result.nll, "nats_per_dim": result.natsPerDimension, "n": result.count])
         } else {

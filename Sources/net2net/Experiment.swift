@@ -90,9 +90,7 @@ struct ExperimentTrain: ParsableCommand {
         let settings = try ExperimentRecipe.load(file: recipe, overrides: overrides)
         let outputPath = outputDirectory ?? ExperimentContext.defaultDirectory(recipe)
         let output = fileURL(outputPath)
-        if !resume, FileManager.default.fileExists(atPath: output.appendingPathComponent(FlowCheckpoint.flowFile).path) {
-            throw Net2NetError.configuration("\(outputPath) already holds a checkpoint; pass --resume to continue it, or choose another --output-dir")
-        }
+        try checkOutputDirectory(output, modelFile: FlowCheckpoint.flowFile, resume: resume)
         let context = try ExperimentContext(recipe: settings, autoencoder: autoencoder)
         let data: PairDataset
         var attributes: ImageAttributes? = nil
@@ -165,11 +163,12 @@ struct EvalExperiment: ParsableCommand {
     func run() throws {
         try compute.apply()
         guard samples >= 2 else { throw ValidationError("--samples must be at least 2") }
+        try SizeLimit.check(count: samples, valuesPerItem: ImageClassifier.classCount * ConvolutionalVAE.pixelCount, parameter: "--samples")
         guard heldOutPairs >= 1 else { throw ValidationError("--held-out-pairs must be at least 1") }
         guard testImages != 1 else { throw ValidationError("--test-images must be 0 or at least 2") }
         let settings = try ExperimentRecipe.load(file: recipe)
         let directory = fileURL(checkpoint ?? ExperimentContext.defaultDirectory(recipe))
-        guard let manifest = try ExperimentManifest.load(directory) else {
+        guard let manifest = try ExperimentManifest.load(CheckpointDirectory.runDirectory(for: directory)) else {
             throw Net2NetError.checkpoint(path: directory.path, problem: "no \(ExperimentManifest.file); train it with `net2net experiment train \(recipe)`")
         }
         guard manifest.experiment == settings.kind else {

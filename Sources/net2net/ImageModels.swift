@@ -63,41 +63,34 @@ struct ImageTrainingOptions: ParsableArguments {
             throw Net2NetError.configuration("give --output-dir (or the key output_dir) for the checkpoints")
         }
         let url = fileURL(path)
-        if !resume, FileManager.default.fileExists(atPath: url.appendingPathComponent(modelFile).path) {
-            throw Net2NetError.configuration("\(path) already holds a checkpoint; pass --resume to continue it, or choose another --output-dir")
-        }
+        try checkOutputDirectory(url, modelFile: modelFile, resume: resume)
         return url
     }
 }
 
-/// Runs `trainer`, printing progress and validation, checkpointing on Ctrl-C.
+/// Runs `trainer`, printing progress and validation, checkpointing on Ctrl-C and SIGTERM.
 func runImageTraining(_ trainer: ImageModelTrainer) throws {
-    signal(SIGINT) { _ in
-        interruptRequested = true
-        signal(SIGINT, SIG_DFL)
-    }
     func format(_ metrics: [(String, Double)]) -> String {
         metrics.map { String(format: "%@ %.4g", $0.0, $0.1) }.joined(separator: "  ")
     }
     let start = Date()
-    try trainer.run(shouldStop: { interruptRequested }) { event in
-        switch event {
-        case let .progress(step, total, epoch, loss, metrics, rate):
-            note(String(format: "step %d/%d (epoch %d)  loss %.4f  ", step, total, epoch, loss) + format(metrics)
-                 + String(format: "  %.0f images/s", rate))
-        case let .validation(step, epoch, metrics):
-            note("epoch \(epoch) (step \(step))  held-out: " + format(metrics)
-                 + String(format: "  [%.0f s]", Date().timeIntervalSince(start)))
-        case let .checkpoint(step, directory):
-            if step % trainer.checkpointEvery == 0 || step == trainer.totalSteps || interruptRequested {
-                note("step \(step)  checkpoint → \(directory.path)")
+    let interrupt = try runInterruptibly { shouldStop in
+        try trainer.run(shouldStop: shouldStop) { event in
+            switch event {
+            case let .progress(step, total, epoch, loss, metrics, rate):
+                note(String(format: "step %d/%d (epoch %d)  loss %.4f  ", step, total, epoch, loss) + format(metrics)
+                     + String(format: "  %.0f images/s", rate))
+            case let .validation(step, epoch, metrics):
+                note("epoch \(epoch) (step \(step))  held-out: " + format(metrics)
+                     + String(format: "  [%.0f s]", Date().timeIntervalSince(start)))
+            case let .checkpoint(step, directory):
+                if step % trainer.checkpointEvery == 0 || step == trainer.totalSteps || shouldStop() {
+                    note("step \(step)  checkpoint → \(directory.path)")
+                }
             }
         }
     }
-    if interruptRequested {
-        note("interrupted: checkpoint at step \(trainer.step) saved; continue with --resume")
-        throw ExitCode(130)
-    }
+    if let interrupt { try exitInterrupted(by: interrupt, step: trainer.step, directory: trainer.outputDirectory) }
     note(String(format: "done in %.0f s", Date().timeIntervalSince(start)))
 }
 
@@ -108,8 +101,9 @@ struct AutoencoderTrain: ParsableCommand {
         discussion: """
         Held-out numbers after every epoch are on Fashion-MNIST test + the MNIST-5k test split \
         (10 500 images). Keys: \(AutoencoderTrainingConfiguration.keys.joined(separator: ", ")). \
-        The model is written to OUTPUT/\(AutoencoderTrainingTask.modelFile) atomically every \
-        checkpoint_every steps, at the end and on Ctrl-C; --resume continues exactly.
+        The model and the optimiser state are written as one checkpoint (OUTPUT/last/\
+        \(AutoencoderTrainingTask.modelFile), see `net2net train --help`) every checkpoint_every \
+        steps, at the end and on Ctrl-C or SIGTERM; --resume continues exactly.
 
         Example:
           net2net autoencoder train --config configs/autoencoder.yaml --output-dir runs/autoencoder
@@ -124,7 +118,7 @@ struct AutoencoderTrain: ParsableCommand {
         try options.train(settings, modelFile: AutoencoderTrainingTask.modelFile) { output, test in
             let model: ConvolutionalVAE
             if options.resume {
-                let loaded = try ConvolutionalVAE.load(output.appendingPathComponent(AutoencoderTrainingTask.modelFile))
+                let loaded = try ConvolutionalVAE.load(output)
                 guard loaded.model.architecture == settings.architecture else {
                     throw Net2NetError.checkpoint(path: output.path, problem: "its architecture differs from this configuration")
                 }
@@ -161,7 +155,7 @@ struct ClassifierTrain: ParsableCommand {
         let settings = try options.settings(ClassifierTrainingConfiguration.self)
         try options.train(settings, modelFile: ClassifierTrainingTask.modelFile, digitRepeats: settings.digitRepeats) { output, test in
             let model = options.resume
-                ? try ImageClassifier.load(output.appendingPathComponent(ClassifierTrainingTask.modelFile)).model
+                ? try ImageClassifier.load(output).model
                 : ImageClassifier(seed: settings.seed)
             let task = ClassifierTrainingTask(model: model, shift: settings.shift, seed: settings.seed, batchSize: settings.batchSize,
                                               validation: test.images, validationLabels: ImageClassifier.labels(of: test))
@@ -198,6 +192,7 @@ struct AutoencoderEvaluate: ParsableCommand {
     func run() throws {
         try compute.apply()
         guard samples >= 2 else { throw ValidationError("--samples must be at least 2") }
+        try SizeLimit.check(count: samples, valuesPerItem: ConvolutionalVAE.pixelCount, parameter: "--samples")
         let vae = try ConvolutionalVAE.load(autoencoder.map(fileURL) ?? ShippedModels.autoencoder).model
         let classes = try ImageClassifier.load(classifier.map(fileURL) ?? ShippedModels.classifier).model
         let store = AssetStore()

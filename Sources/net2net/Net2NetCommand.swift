@@ -15,6 +15,10 @@ struct Net2NetCommand: ParsableCommand {
         (Rombach, Esser & Ommer, NeurIPS 2020): z_Θ = τ(v | z_Φ), v ~ N(0, I). Representations \
         are float32 .npy files of shape [N, D].
 
+        Shipped models (the autoencoder, the classifier, text-to-image τ) are looked for in \
+        $NET2NET_MODELS, then <executable's directory>/../share/net2net/models, then \
+        <executable's directory>/models, then the source tree's models/.
+
         Quick start:
           net2net demo
           net2net train --condition c.npy --target z.npy --output-dir run
@@ -24,18 +28,22 @@ struct Net2NetCommand: ParsableCommand {
         subcommands: [Assets.self, Encode.self, Decode.self, Autoencoder.self, Classifier.self, Experiment.self, EvalExperiment.self, Train.self, Sample.self, Translate.self, Eval.self, Demo.self, Bench.self, Doctor.self, Inspect.self]
     )
 
+    /// Usage errors and requested exits go through ArgumentParser (usage
+    /// text, exit codes); every other failure prints one `error: …` line
+    /// (`errorText`) and exits with status 1.
     static func main() {
+        var command: ParsableCommand
         do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch let error as Net2NetError {
-            fail(error.errorDescription ?? "\(error)")
-        } catch let error as FormatError {
-            fail(error.errorDescription ?? "\(error)")
-        } catch let error as ExpertError {
-            fail(error.errorDescription ?? "\(error)")
+            command = try parseAsRoot()
         } catch {
             exit(withError: error)
+        }
+        do {
+            try command.run()
+        } catch let error where error is ExitCode || error is CleanExit {
+            exit(withError: error)
+        } catch {
+            fail(errorText(error))
         }
     }
 
@@ -67,9 +75,17 @@ func note(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }
 
-/// Prints one JSON object on stdout.
+/// Prints one JSON object on stdout; a non-finite number (which JSON cannot
+/// hold) is written as null.
 func printJSON(_ object: [String: Any]) throws {
-    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    func finite(_ value: Any) -> Any {
+        if let number = value as? Double, !number.isFinite { return NSNull() }
+        if let number = value as? Float, !number.isFinite { return NSNull() }
+        if let array = value as? [Any] { return array.map(finite) }
+        if let dictionary = value as? [String: Any] { return dictionary.mapValues(finite) }
+        return value
+    }
+    let data = try JSONSerialization.data(withJSONObject: finite(object), options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))
 }
 

@@ -32,9 +32,9 @@ struct Sample: ParsableCommand {
     @Option(help: "Checkpoint directory (or its flow.safetensors).") var checkpoint: String
     @Option(help: "Conditions z_Φ, float32 .npy [N, Dc].") var condition: String?
     @Option(help: "A text prompt (text-to-image checkpoints).") var text: String?
-    @Option(help: "A class name or number 0–19 (label-to-image checkpoints).") var label: String?
+    @Option(help: "A class name (\"sneaker\"), a digit (\"7\", \"digit 7\", \"seven\") or a class number 10–19 (label-to-image checkpoints).") var label: String?
     @Option(help: "A PNG query image (edges-to-image, inpainting and gan-translation checkpoints).") var image: String?
-    @Option(help: "Samples per condition.") var count: Int = 1
+    @Option(help: "Samples per condition; one call holds at most \(SizeLimit.maximumValues) float32 values (1 GiB), and a larger count is an error giving the most allowed.") var count: Int = 1
     @Option(help: "Output file: .npy, or .png for an experiment's decoded images.") var output: String
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "Scale of the Gaussian noise v.") var temperature: Float = 1
@@ -46,9 +46,7 @@ struct Sample: ParsableCommand {
         try compute.apply()
         let location = fileURL(checkpoint)
         let flow = try FlowCheckpoint.load(location).flow
-        var isDirectory: ObjCBool = false
-        _ = FileManager.default.fileExists(atPath: location.path, isDirectory: &isDirectory)
-        let manifest = try ExperimentManifest.load(isDirectory.boolValue ? location : location.deletingLastPathComponent())
+        let manifest = try ExperimentManifest.load(CheckpointDirectory.runDirectory(for: location))
         let given = [condition != nil, text != nil, label != nil, image != nil].filter { $0 }.count
         guard given <= 1 else { throw ValidationError("give one of --condition, --text, --label and --image") }
         let decode = manifest != nil && !latents
@@ -80,7 +78,14 @@ struct Sample: ParsableCommand {
             c = try ExperimentExperts(imageQueries: manifest.experiment, mask: manifest.maskRegion, progress: { note($0) })
                 .condition(imageFile: image)
         }
+        if decode {
+            let pixels = manifest?.targetExpert == "dcgan-faces" ? 3 * 64 * 64 : ConvolutionalVAE.pixelCount
+            try SizeLimit.check(count: count, valuesPerItem: (c?.shape[0] ?? 1) * pixels, parameter: "--count")
+        }
         let samples = try Translation.sample(flow: flow, condition: c, count: count, temperature: temperature, seed: seed)
+        guard samples.isFinite else {
+            throw Net2NetError.checkpoint(path: checkpoint, problem: "sampling gave non-finite values (temperature \(temperature)); try a lower --temperature")
+        }
         guard decode, let manifest else {
             try NPY.write(samples, to: fileURL(output))
             note("wrote \(samples.shape[0]) samples of dimension \(samples.shape[1]) → \(output)")

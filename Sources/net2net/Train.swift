@@ -3,9 +3,6 @@ import Foundation
 import Net2Net
 import Flow
 
-/// Set by SIGINT; the training loop checkpoints and stops when it sees it.
-nonisolated(unsafe) var interruptRequested = false
-
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a conditional INN on paired representations.",
@@ -14,9 +11,12 @@ struct Train: ParsableCommand {
         paired with row i of the other. Settings come from a YAML file of keys (the reference's \
         names), then --set overrides, then the flags. Keys: \(TrainingConfiguration.keys.joined(separator: ", ")).
 
-        Checkpoints (flow.safetensors + training_state.safetensors) are written atomically to the \
-        output directory every checkpoint_every steps, at the end, and on Ctrl-C. --resume continues \
-        a run exactly where its last checkpoint left it.
+        Checkpoints (flow.safetensors + training_state.safetensors, one unit) are written every \
+        checkpoint_every steps, at the end, and on Ctrl-C or SIGTERM (then the exit status is 130 \
+        or 143). Each goes into OUTPUT/checkpoints/step-…/ and is published as OUTPUT/last in one \
+        rename, so a kill at any moment leaves a complete checkpoint; --checkpoint OUTPUT reads \
+        it. One process at a time writes into an output directory (OUTPUT/.lock). --resume \
+        continues a run exactly where its last checkpoint left it.
 
         Example:
           net2net train --config configs/gaussian.yaml --set steps=2000 \\
@@ -53,11 +53,10 @@ struct Train: ParsableCommand {
         guard let outputPath = settings.outputDirectory else {
             throw Net2NetError.configuration("give --output-dir (or the key output_dir) for the checkpoints")
         }
-        let data = try PairDataset(conditionFile: fileURL(conditionPath), targetFile: fileURL(targetPath))
         let output = fileURL(outputPath)
-        if !resume, FileManager.default.fileExists(atPath: output.appendingPathComponent(FlowCheckpoint.flowFile).path) {
-            throw Net2NetError.configuration("\(outputPath) already holds a checkpoint; pass --resume to continue it, or choose another --output-dir")
-        }
+        try checkOutputDirectory(output, modelFile: FlowCheckpoint.flowFile, resume: resume)
+        let data = try PairDataset(conditionFile: fileURL(conditionPath), targetFile: fileURL(targetPath))
+        try reportDataProblems(data)
         let trainer = try Trainer(configuration: settings, data: data, outputDirectory: output, resume: resume)
         note("training τ: \(data.count) pairs, condition \(data.conditionDimension)-d → target \(data.dimension)-d, "
              + "\(trainer.flow.parameterCount) parameters, batch \(settings.batchSize), lr \(settings.learningRate)"
@@ -66,28 +65,39 @@ struct Train: ParsableCommand {
     }
 }
 
-/// Runs `trainer`, printing progress and validation, checkpointing on Ctrl-C.
-func runFlowTraining(_ trainer: Trainer, settings: TrainingConfiguration) throws {
-    signal(SIGINT) { _ in
-        // The first Ctrl-C asks for a checkpoint and a clean stop; a second one kills.
-        interruptRequested = true
-        signal(SIGINT, SIG_DFL)
+/// Prints the warnings about the pairs' columns; throws the first error.
+func reportDataProblems(_ data: PairDataset) throws {
+    for finding in data.findings where !finding.isError {
+        note("warning: \(finding.path): \(finding.problem)")
     }
-    try trainer.run(shouldStop: { interruptRequested }) { event in
-        switch event {
-        case let .progress(step, total, loss, nats, rate, lr):
-            note(String(format: "step %d/%d  loss %.4f  %.4f nats/dim  %.0f samples/s  lr %.3g",
-                        step, total, loss, nats, rate, lr))
-        case let .validation(step, nats, count):
-            note(String(format: "step %d  validation %.4f nats/dim (%d pairs)", step, nats, count))
-        case let .checkpoint(step, directory):
-            if step % settings.checkpointEvery == 0 || step == settings.steps || interruptRequested {
-                note("step \(step)  checkpoint → \(directory.path)")
+    try data.checkTrainable()
+}
+
+/// Before any work: the output directory can be created and written, no
+/// other process writes into it, and it holds a checkpoint exactly when resuming.
+func checkOutputDirectory(_ output: URL, modelFile: String, resume: Bool) throws {
+    try CheckpointLock.checkAvailable(output)
+    if !resume, CheckpointDirectory(output).holdsCheckpoint(modelFile: modelFile) {
+        throw Net2NetError.configuration("\(output.relativePath) already holds a checkpoint; pass --resume to continue it, or choose another --output-dir")
+    }
+}
+
+/// Runs `trainer`, printing progress and validation, checkpointing on Ctrl-C and SIGTERM.
+func runFlowTraining(_ trainer: Trainer, settings: TrainingConfiguration) throws {
+    let interrupt = try runInterruptibly { shouldStop in
+        try trainer.run(shouldStop: shouldStop) { event in
+            switch event {
+            case let .progress(step, total, loss, nats, rate, lr):
+                note(String(format: "step %d/%d  loss %.4f  %.4f nats/dim  %.0f samples/s  lr %.3g",
+                            step, total, loss, nats, rate, lr))
+            case let .validation(step, nats, count):
+                note(String(format: "step %d  validation %.4f nats/dim (%d pairs)", step, nats, count))
+            case let .checkpoint(step, directory):
+                if step % settings.checkpointEvery == 0 || step == settings.steps || shouldStop() {
+                    note("step \(step)  checkpoint → \(directory.path)")
+                }
             }
         }
     }
-    if interruptRequested {
-        note("interrupted: checkpoint at step \(trainer.step) saved; continue with --resume")
-        throw ExitCode(130)
-    }
+    if let interrupt { try exitInterrupted(by: interrupt, step: trainer.step, directory: trainer.outputDirectory) }
 }

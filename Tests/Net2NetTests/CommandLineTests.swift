@@ -13,12 +13,27 @@ struct CLI {
         return directory.appendingPathComponent("net2net")
     }
 
+    /// Fails and skips the test when the executable has not been built.
+    static func requireExecutable() throws {
+        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+            XCTFail("the net2net executable is not built at \(executable.path); run scripts/test, which builds it first")
+            throw XCTSkip("no executable")
+        }
+    }
+
+    /// Runs net2net in `directory`; `environment` sets (or, with nil, removes) variables.
     @discardableResult
-    static func run(_ arguments: [String], in directory: URL, threads: Bool = true) throws -> (status: Int32, stdout: String, stderr: String) {
+    static func run(_ arguments: [String], in directory: URL, threads: Bool = true,
+                    environment: [String: String?] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments + (threads ? ["--threads", "1"] : [])
         process.currentDirectoryURL = directory
+        if !environment.isEmpty {
+            var merged = ProcessInfo.processInfo.environment
+            for (key, value) in environment { merged[key] = value }
+            process.environment = merged
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -30,29 +45,38 @@ struct CLI {
     }
 }
 
+/// A CPU-sized flow for the command-line tests (YAML keys; add the loop's).
+let smallFlowYAML = """
+    hidden_dim: 16
+    n_flows: 2
+    embedding_dim: 4
+    conditioning_hidden_dim: 8
+    batch_size: 32
+
+    """
+
+/// Writes `rows` pairs of a 3-d → 4-d conditional Gaussian as `c.npy` and
+/// `z.npy` into `directory`; returns the pairs.
+@discardableResult
+func writeGaussianPairs(_ rows: Int, into directory: URL) throws -> (condition: Tensor, target: Tensor) {
+    let pairs = ConditionalGaussian(dimension: 4, conditionDimension: 3, seed: 1).pairs(rows, seed: 1)
+    try NPY.write(pairs.condition, to: directory.appendingPathComponent("c.npy"))
+    try NPY.write(pairs.target, to: directory.appendingPathComponent("z.npy"))
+    return (pairs.condition, pairs.target)
+}
+
 final class CommandLineTests: XCTestCase {
     var directory: URL!
 
     override func setUpWithError() throws {
-        guard FileManager.default.isExecutableFile(atPath: CLI.executable.path) else {
-            XCTFail("the net2net executable is not built at \(CLI.executable.path); run scripts/test, which builds it first")
-            throw XCTSkip("no executable")
-        }
+        try CLI.requireExecutable()
         directory = temporaryDirectory(name)
-        let problem = ConditionalGaussian(dimension: 4, conditionDimension: 3, seed: 1)
-        let pairs = problem.pairs(300, seed: 1)
-        try NPY.write(pairs.condition, to: directory.appendingPathComponent("c.npy"))
-        try NPY.write(pairs.target, to: directory.appendingPathComponent("z.npy"))
+        let pairs = try writeGaussianPairs(300, into: directory)
         try NPY.write(pairs.condition.rows(0..<1), to: directory.appendingPathComponent("c1.npy"))
-        try """
-        hidden_dim: 16
-        n_flows: 2
-        embedding_dim: 4
-        conditioning_hidden_dim: 8
-        batch_size: 32
+        try (smallFlowYAML + """
         steps: 6
         checkpoint_every: 3
-        """.write(to: directory.appendingPathComponent("small.yaml"), atomically: true, encoding: .utf8)
+        """).write(to: directory.appendingPathComponent("small.yaml"), atomically: true, encoding: .utf8)
     }
 
     func train(_ extra: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
@@ -136,7 +160,7 @@ final class CommandLineTests: XCTestCase {
         assertFails(try CLI.run(["sample", "--checkpoint", "run", "--condition", "z6.npy", "--output", "x.npy"], in: d),
                     mentioning: ["[N, 3]"])
         // A corrupt and a missing checkpoint.
-        let flowFile = d.appendingPathComponent("run/flow.safetensors")
+        let flowFile = d.appendingPathComponent("run/last/flow.safetensors")
         let bytes = try Data(contentsOf: flowFile)
         try bytes.prefix(bytes.count / 2).write(to: d.appendingPathComponent("half.safetensors"))
         assertFails(try CLI.run(["eval", "--checkpoint", "half.safetensors", "--condition", "c.npy", "--target", "z.npy"], in: d),
@@ -149,7 +173,7 @@ final class CommandLineTests: XCTestCase {
 
     func testInspectListsTensors() throws {
         XCTAssertEqual(try train().status, 0)
-        let checkpoint = try CLI.run(["inspect", "run/flow.safetensors"], in: directory, threads: false)
+        let checkpoint = try CLI.run(["inspect", "run/last/flow.safetensors"], in: directory, threads: false)
         XCTAssertEqual(checkpoint.status, 0, checkpoint.stderr)
         XCTAssertTrue(checkpoint.stdout.contains("blocks.1.coupling.s0.layers.0.weight"), checkpoint.stdout)
         XCTAssertTrue(checkpoint.stdout.contains("[16, 6]"), checkpoint.stdout)   // [H, d/2 + E]

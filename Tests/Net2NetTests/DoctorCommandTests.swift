@@ -6,27 +6,16 @@ import XCTest
 /// instruction set and the BLAS kernel, including a BLAS forced onto a
 /// generic kernel the way an OpenBLAS that does not know the CPU picks one.
 final class DoctorCommandTests: XCTestCase {
+    /// Runs `net2net doctor --json` with the kernel and BLAS variables cleared, then `environment` set.
     func doctor(_ environment: [String: String]) throws -> (status: Int32, json: [String: Any]?, stderr: String) {
-        guard FileManager.default.isExecutableFile(atPath: CLI.executable.path) else {
-            XCTFail("the net2net executable is not built at \(CLI.executable.path); run scripts/test, which builds it first")
-            throw XCTSkip("no executable")
-        }
-        let process = Process()
-        process.executableURL = CLI.executable
-        process.arguments = ["doctor", "--json"]
-        var merged = ProcessInfo.processInfo.environment
-        for key in ["OPENBLAS_CORETYPE", "NET2NET_BLAS", "NET2NET_BLAS_CORETYPE", "NET2NET_ISA"] { merged[key] = nil }
-        for (key, value) in environment { merged[key] = value }
-        process.environment = merged
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let json = try? JSONSerialization.jsonObject(with: stdout) as? [String: Any]
-        return (process.terminationStatus, json, String(decoding: stderr, as: UTF8.self))
+        try CLI.requireExecutable()
+        var variables: [String: String?] = [:]
+        for key in ["OPENBLAS_CORETYPE", "NET2NET_BLAS", "NET2NET_BLAS_CORETYPE", "NET2NET_ISA"] { variables[key] = .some(nil) }
+        for (key, value) in environment { variables[key] = value }
+        let result = try CLI.run(["doctor", "--json"], in: FileManager.default.temporaryDirectory, threads: false,
+                                 environment: variables)
+        let json = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        return (result.status, json, result.stderr)
     }
 
     func testReportsTheMachine() throws {

@@ -81,7 +81,7 @@ final class ExperimentCommandTests: XCTestCase {
                                    "--set", "batch_size=32", "--set", "log_every=3", "--set", "validate_every=3",
                                    "--set", "checkpoint_every=3"], in: directory)
         XCTAssertEqual(trained.status, 0, trained.stderr)
-        for file in ["flow.safetensors", "experiment.json", "samples.png"] {
+        for file in ["last/flow.safetensors", "experiment.json", "samples.png"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("run/\(file)").path), file)
         }
         let again = try CLI.run(["experiment", "train", recipe, "--output-dir", "run"], in: directory)

@@ -35,7 +35,7 @@ final class ImageModelTrainerTests: XCTestCase {
         let (images, labels) = data(48, seed: 1)
         let (test, _) = data(16, seed: 2)
         let architecture = AutoencoderArchitecture(latentDimension: 4, width: 4)
-        let model = resume ? try ConvolutionalVAE.load(output.appendingPathComponent(AutoencoderTrainingTask.modelFile)).model
+        let model = resume ? try ConvolutionalVAE.load(output).model
                            : ConvolutionalVAE(architecture: architecture, seed: 3)
         let task = AutoencoderTrainingTask(model: model, beta: 1, seed: 4, batchSize: 8, validation: test)
         let trainer = try ImageModelTrainer(task: task, images: images, labels: labels, batchSize: 8, epochs: 3,
@@ -68,7 +68,7 @@ final class ImageModelTrainerTests: XCTestCase {
         XCTAssertEqual(resumed.buffers.array(), model.buffers.array())
 
         // The saved model decodes exactly as the trained one.
-        let loaded = try ConvolutionalVAE.load(whole.appendingPathComponent(AutoencoderTrainingTask.modelFile))
+        let loaded = try ConvolutionalVAE.load(whole)
         XCTAssertEqual(loaded.step, 18)
         let z = Tensor(shape: [2, 4], scalars: [0.1, -0.2, 0.3, 0.4, 1, 0, -1, 0.5])
         XCTAssertEqual(try loaded.model.decode(z), try model.decode(z))
@@ -79,19 +79,19 @@ final class ImageModelTrainerTests: XCTestCase {
         let (trainer, _) = try makeTrainer(resume: false, output: output)
         try trainer.run(shouldStop: { trainer.step >= 2 })
         let (images, labels) = data(48, seed: 1)
-        let model = try ConvolutionalVAE.load(output.appendingPathComponent(AutoencoderTrainingTask.modelFile)).model
+        let model = try ConvolutionalVAE.load(output).model
         let task = AutoencoderTrainingTask(model: model, beta: 1, seed: 4, batchSize: 8, validation: images)
         XCTAssertThrowsError(try ImageModelTrainer(task: task, images: images, labels: labels, batchSize: 8, epochs: 3,
                                                    learningRate: 3e-3, seed: 5, outputDirectory: output,
                                                    settingsJSON: "{\"test\":2}", resume: true)) { error in
             XCTAssertTrue(error.localizedDescription.contains("other settings"), error.localizedDescription)
         }
-        let file = output.appendingPathComponent(AutoencoderTrainingTask.modelFile)
+        let file = CheckpointDirectory.file(AutoencoderTrainingTask.modelFile, at: output)
         try Data("not a checkpoint".utf8).write(to: file)
         XCTAssertThrowsError(try ConvolutionalVAE.load(file)) { error in
             XCTAssertTrue(error.localizedDescription.contains(file.path), error.localizedDescription)
         }
-        XCTAssertThrowsError(try ImageClassifier.load(output.appendingPathComponent(ImageModelTrainer.stateFile))) { error in
+        XCTAssertThrowsError(try ImageClassifier.load(CheckpointDirectory.file(ImageModelTrainer.stateFile, at: output))) { error in
             XCTAssertTrue(error.localizedDescription.contains("not a net2net classifier"), error.localizedDescription)
         }
     }

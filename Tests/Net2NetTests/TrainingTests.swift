@@ -116,7 +116,7 @@ final class TrainingTests: XCTestCase {
         let loaded = try FlowCheckpoint.load(directory)
         XCTAssertEqual(loaded.step, 5)
         // Weights are stored with PyTorch's [out, in] shapes whatever the memory layout.
-        let file = try SafeTensorsFile(contentsOf: directory.appendingPathComponent(FlowCheckpoint.flowFile))
+        let file = try SafeTensorsFile(contentsOf: CheckpointDirectory.file(FlowCheckpoint.flowFile, at: directory))
         XCTAssertEqual(file.info("blocks.0.coupling.s0.layers.0.weight")?.shape, [32, 2 + 8])
         XCTAssertEqual(file.info("blocks.0.coupling.t1.layers.6.weight")?.shape, [2, 32])
         XCTAssertEqual(file.info("embedder.layers.0.weight")?.shape, [16, 3])
@@ -137,7 +137,7 @@ final class TrainingTests: XCTestCase {
         let data = try PairDataset(condition: pairs.condition, target: pairs.target)
         let directory = temporaryDirectory()
         try Trainer(configuration: smallSettings(steps: 5), data: data, outputDirectory: directory).run()
-        let flowFile = directory.appendingPathComponent(FlowCheckpoint.flowFile)
+        let flowFile = CheckpointDirectory.file(FlowCheckpoint.flowFile, at: directory)
         let before = try Data(contentsOf: flowFile)
 
         var explosive = smallSettings(steps: 200)
