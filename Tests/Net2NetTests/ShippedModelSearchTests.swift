@@ -6,7 +6,7 @@ import XCTest
 final class ShippedModelSearchTests: XCTestCase {
     func testAnInstalledExecutableLooksBesideItselfFirst() throws {
         guard FileManager.default.isExecutableFile(atPath: CLI.executable.path) else {
-            return XCTFail("the net2net executable is not built at \(CLI.executable.path); run `swift build` before `swift test`")
+            return XCTFail("the net2net executable is not built at \(CLI.executable.path); run scripts/test, which builds it first")
         }
         let prefix = temporaryDirectory(name)
         let bin = prefix.appendingPathComponent("bin")
