@@ -36,10 +36,10 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: numericFlags),
-        .target(name: "Formats", dependencies: ["TensorCore", "CPNG", "CZlibSystem"], swiftSettings: numericFlags),
+        .target(name: "Formats", dependencies: ["TensorCore", "CPNG", "CZlibSystem"]),
         .target(name: "Layers", dependencies: ["TensorCore"], swiftSettings: numericFlags),
         .target(name: "Flow", dependencies: ["TensorCore", "Layers"], swiftSettings: numericFlags),
-        .target(name: "Datasets", dependencies: ["TensorCore", "Formats"], swiftSettings: numericFlags),
+        .target(name: "Datasets", dependencies: ["TensorCore", "Formats"]),
         .target(
             name: "Experts",
             dependencies: ["TensorCore", "Formats", "Layers", "Datasets", "ZIPFoundation"],
@@ -59,10 +59,10 @@ let package = Package(
             swiftSettings: numericFlags
         ),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], swiftSettings: numericFlags),
-        .testTarget(name: "FormatsTests", dependencies: ["Formats"], exclude: ["Fixtures"], swiftSettings: numericFlags),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats"], exclude: ["Fixtures"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers"], swiftSettings: numericFlags),
         .testTarget(name: "FlowTests", dependencies: ["Flow"], swiftSettings: numericFlags),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Formats"], swiftSettings: numericFlags),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Formats"]),
         .testTarget(name: "ExpertsTests", dependencies: ["Experts", "Datasets"], exclude: ["Fixtures"], swiftSettings: numericFlags),
         .testTarget(name: "Net2NetTests", dependencies: ["Net2Net", "Experts", "Datasets", "Formats", "Layers", "TensorCore"], swiftSettings: numericFlags),
     ],

@@ -30,12 +30,24 @@ public struct LabeledPixelsCSV: Sendable, Equatable {
         self.featureCount = featureCount
     }
 
-    /// Reads and checks the file (gzipped or plain).
+    /// Reads and checks the file (gzipped or plain); text longer than
+    /// `limits.csvBytes` is refused (a gzipped file stops inflating there).
     public static func read(_ url: URL, featureCount: Int, labelColumn: LabelColumn = .last,
-                            classCount: Int) throws -> LabeledPixelsCSV {
+                            classCount: Int, limits: FormatLimits = .fromEnvironment()) throws -> LabeledPixelsCSV {
         precondition(featureCount > 0 && classCount > 0)
         let path = displayPath(url)
-        let text = try Gzip.contents(of: url)
+        var inflating = limits
+        inflating.inflatedBytes = min(limits.inflatedBytes, limits.csvBytes)
+        let text = try Gzip.contents(of: url, limits: inflating)
+        try limits.check(.csvBytes, text.count, path: path, what: "CSV text")
+        return try text.withUnsafeBytes {
+            try parse($0, path: path, featureCount: featureCount, labelColumn: labelColumn, classCount: classCount)
+        }
+    }
+
+    /// Parses CSV `text`; `path` names the file in errors.
+    static func parse(_ text: UnsafeRawBufferPointer, path: String, featureCount: Int, labelColumn: LabelColumn,
+                      classCount: Int) throws -> LabeledPixelsCSV {
         let columns = featureCount + 1
         let labelIndex = labelColumn == .first ? 0 : featureCount
         var pixels: [UInt8] = []
