@@ -81,9 +81,10 @@ class PickleContainer {
     /// Removes and returns the children (used only while freeing).
     fileprivate func takeChildren() -> [PickleObject] { [] }
 
-    /// Frees `objects` with a work list instead of recursion.
-    fileprivate static func releaseIteratively(_ objects: [PickleObject]) {
-        var pending = objects
+    /// Frees the objects in `pending` with it as a work list instead of
+    /// recursion. (`inout`, not a copy: a second reference to the array would
+    /// keep every child alive until the array itself is freed — recursively.)
+    fileprivate static func releaseIteratively(_ pending: inout [PickleObject]) {
         while !pending.isEmpty {
             // The popped enum dies with this statement, so `box` holds the
             // only reference unless the memo or another parent shares it.
@@ -107,7 +108,10 @@ final class PickleTuple: PickleContainer {
         return items
     }
 
-    deinit { Self.releaseIteratively(takeChildren()) }
+    deinit {
+        var children = takeChildren()
+        Self.releaseIteratively(&children)
+    }
 }
 
 final class PickleList: PickleContainer {
@@ -133,7 +137,10 @@ final class PickleList: PickleContainer {
         return items
     }
 
-    deinit { Self.releaseIteratively(takeChildren()) }
+    deinit {
+        var children = takeChildren()
+        Self.releaseIteratively(&children)
+    }
 }
 
 /// A dict in insertion order; assigning an existing str or int key replaces
@@ -172,7 +179,10 @@ final class PickleDict: PickleContainer {
         return entries.flatMap { [$0.key, $0.value] }
     }
 
-    deinit { Self.releaseIteratively(takeChildren()) }
+    deinit {
+        var children = takeChildren()
+        Self.releaseIteratively(&children)
+    }
 }
 
 /// The only Python globals a checkpoint may name. Anything else
