@@ -170,6 +170,30 @@ struct TensorReference {
         // above does not cover) is irrelevant; zero keeps the odometer's sums small.
         let usedStrides = zip(shape, strides).map { $0 == 1 ? 0 : $1 }
         let indices = StridedIndices(offset: offset, shape: shape, strides: usedStrides)
+        #if _endian(little)
+        if dtype == .float32, count > 0 {
+            // Row by row (one copy per row when the last stride is 1): a
+            // call per element would be slow in debug builds.
+            let inner = shape.last ?? 1, innerStride = usedStrides.last ?? 0
+            let scalars = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                let target = buffer.baseAddress!
+                var written = 0
+                indices.forEachRow { start in
+                    if innerStride == 1 {
+                        UnsafeMutableRawPointer(target + written).copyMemory(from: base + 4 * start, byteCount: 4 * inner)
+                    } else {
+                        for i in 0..<inner {
+                            (target + written + i).initialize(to: Float(bitPattern: base.loadUnaligned(
+                                fromByteOffset: 4 * (start + i * innerStride), as: UInt32.self)))
+                        }
+                    }
+                    written += inner
+                }
+                initialized = written
+            }
+            return PyTorchTensor(dtype: dtype, value: .float32(Tensor(shape: shape, scalars: scalars)))
+        }
+        #endif
         if dtype.isFloatingPoint {
             var scalars = [Float](); scalars.reserveCapacity(count)
             indices.forEach { scalars.append(dtype.float(base, $0)) }
@@ -201,24 +225,40 @@ private struct StridedIndices {
     let strides: [Int]
 
     func forEach(_ body: (Int) -> Void) {
-        guard !shape.contains(0) else { return }
-        guard let lastAxis = shape.indices.last else { body(offset); return }
-        let innerExtent = shape[lastAxis], innerStride = strides[lastAxis]
-        var counter = [Int](repeating: 0, count: shape.count)
-        var rowStart = offset
-        while true {
+        let innerExtent = shape.last ?? 1, innerStride = strides.last ?? 0
+        forEachRow { rowStart in
             for i in 0..<innerExtent { body(rowStart + i * innerStride) }
-            // Odometer over the outer axes.
-            var axis = lastAxis - 1
-            while axis >= 0 {
-                counter[axis] += 1
-                rowStart += strides[axis]
-                if counter[axis] < shape[axis] { break }
-                rowStart -= strides[axis] * shape[axis]
-                counter[axis] = 0
-                axis -= 1
+        }
+    }
+
+    /// Calls `body` with the storage index of the first element of every
+    /// row (the last axis), in row-major order; once for a scalar.
+    func forEachRow(_ body: (Int) -> Void) {
+        guard !shape.contains(0) else { return }
+        guard shape.count > 1 else { body(offset); return }
+        // Raw pointers for the odometer: array subscripts cost a call each
+        // in debug builds, and tensors with short rows have millions of rows.
+        let outer = shape.count - 1
+        let counter = UnsafeMutablePointer<Int>.allocate(capacity: outer)
+        counter.initialize(repeating: 0, count: outer)
+        defer { counter.deallocate() }
+        shape.withUnsafeBufferPointer { shape in
+            strides.withUnsafeBufferPointer { strides in
+                var rowStart = offset
+                while true {
+                    body(rowStart)
+                    var axis = outer - 1
+                    while axis >= 0 {
+                        counter[axis] += 1
+                        rowStart += strides[axis]
+                        if counter[axis] < shape[axis] { break }
+                        rowStart -= strides[axis] * shape[axis]
+                        counter[axis] = 0
+                        axis -= 1
+                    }
+                    if axis < 0 { return }
+                }
             }
-            if axis < 0 { return }
         }
     }
 }
