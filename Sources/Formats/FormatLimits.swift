@@ -92,6 +92,24 @@ public struct FormatLimits: Sendable, Equatable {
             return (name + "_" + word.uppercased()).replacingOccurrences(of: "SAFE_TENSORS", with: "SAFETENSORS")
         }
 
+        /// The property holding this limit.
+        var keyPath: WritableKeyPath<FormatLimits, Int> {
+            switch self {
+            case .tensorElements: return \.tensorElements
+            case .fileElements: return \.fileElements
+            case .imagePixels: return \.imagePixels
+            case .pickleStack: return \.pickleStack
+            case .pickleMemo: return \.pickleMemo
+            case .pickleDepth: return \.pickleDepth
+            case .pickleObjects: return \.pickleObjects
+            case .safeTensorsHeaderBytes: return \.safeTensorsHeaderBytes
+            case .npyHeaderBytes: return \.npyHeaderBytes
+            case .inflatedBytes: return \.inflatedBytes
+            case .compressionRatio: return \.compressionRatio
+            case .csvBytes: return \.csvBytes
+            }
+        }
+
         /// What the limit counts, for messages.
         public var subject: String {
             switch self {
@@ -113,38 +131,8 @@ public struct FormatLimits: Sendable, Equatable {
 
     /// The value of one limit.
     public subscript(name: Name) -> Int {
-        get {
-            switch name {
-            case .tensorElements: return tensorElements
-            case .fileElements: return fileElements
-            case .imagePixels: return imagePixels
-            case .pickleStack: return pickleStack
-            case .pickleMemo: return pickleMemo
-            case .pickleDepth: return pickleDepth
-            case .pickleObjects: return pickleObjects
-            case .safeTensorsHeaderBytes: return safeTensorsHeaderBytes
-            case .npyHeaderBytes: return npyHeaderBytes
-            case .inflatedBytes: return inflatedBytes
-            case .compressionRatio: return compressionRatio
-            case .csvBytes: return csvBytes
-            }
-        }
-        set {
-            switch name {
-            case .tensorElements: tensorElements = newValue
-            case .fileElements: fileElements = newValue
-            case .imagePixels: imagePixels = newValue
-            case .pickleStack: pickleStack = newValue
-            case .pickleMemo: pickleMemo = newValue
-            case .pickleDepth: pickleDepth = newValue
-            case .pickleObjects: pickleObjects = newValue
-            case .safeTensorsHeaderBytes: safeTensorsHeaderBytes = newValue
-            case .npyHeaderBytes: npyHeaderBytes = newValue
-            case .inflatedBytes: inflatedBytes = newValue
-            case .compressionRatio: compressionRatio = newValue
-            case .csvBytes: csvBytes = newValue
-            }
-        }
+        get { self[keyPath: name.keyPath] }
+        set { self[keyPath: name.keyPath] = newValue }
     }
 
     /// The defaults, each overridden by its `NET2NET_MAX_…` variable in

@@ -94,8 +94,9 @@ class PickleContainer {
     }
 }
 
-final class PickleTuple: PickleContainer {
-    private(set) var items: [PickleObject]
+/// The items of a tuple or list, in order.
+class PickleSequence: PickleContainer {
+    fileprivate(set) var items: [PickleObject]
 
     init(_ items: [PickleObject]) {
         self.items = items
@@ -114,13 +115,11 @@ final class PickleTuple: PickleContainer {
     }
 }
 
-final class PickleList: PickleContainer {
-    private(set) var items: [PickleObject] = []
+final class PickleTuple: PickleSequence {}
 
-    init(_ items: [PickleObject] = []) {
-        super.init()
-        self.items = items
-        for item in items { adopt(item) }
+final class PickleList: PickleSequence {
+    override init(_ items: [PickleObject] = []) {
+        super.init(items)
     }
 
     /// Appends `newItems`; false (nothing changed) when the list is already
@@ -130,16 +129,6 @@ final class PickleList: PickleContainer {
         for item in newItems { adopt(item) }
         items.append(contentsOf: newItems)
         return true
-    }
-
-    override fileprivate func takeChildren() -> [PickleObject] {
-        defer { items = [] }
-        return items
-    }
-
-    deinit {
-        var children = takeChildren()
-        Self.releaseIteratively(&children)
     }
 }
 
