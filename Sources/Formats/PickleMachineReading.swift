@@ -2,7 +2,6 @@ import Foundation
 
 /// Bounds-checked reads of a pickle's operands, for `PickleMachine`.
 extension PickleMachine {
-
     func malformed(_ reason: String) -> FormatError {
         .malformedPickle(path: path, reason: reason)
     }
