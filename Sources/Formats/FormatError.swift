@@ -45,6 +45,10 @@ public enum FormatError: Error, LocalizedError, Equatable {
     /// allows: a damaged compressed stream, a CSV field that is not a number,
     /// a label outside its range, files of one data set that disagree.
     case invalidData(path: String, reason: String)
+    /// The file asks for more than a `FormatLimits` limit allows (elements,
+    /// pixels, nesting, header or inflated bytes); `what` says what was
+    /// counted. Checked before anything of that size is allocated.
+    case limitExceeded(path: String, limit: FormatLimits.Name, value: Int, maximum: Int, what: String)
 
     /// The file the error is about, as the caller spelled it.
     public var path: String {
@@ -55,7 +59,8 @@ public enum FormatError: Error, LocalizedError, Equatable {
              .invalidTensor(let path, _, _), .tensorNotFound(let path, _),
              .wrongDType(let path, _, _, _), .writeFailed(let path, _),
              .disallowedGlobal(let path, _), .malformedPickle(let path, _),
-             .malformedArchive(let path, _), .invalidData(let path, _):
+             .malformedArchive(let path, _), .invalidData(let path, _),
+             .limitExceeded(let path, _, _, _, _):
             return path
         }
     }
@@ -97,6 +102,9 @@ public enum FormatError: Error, LocalizedError, Equatable {
             return "malformed zip archive: \(reason)"
         case .invalidData(_, let reason):
             return "invalid data: \(reason)"
+        case .limitExceeded(_, let limit, let value, let maximum, let what):
+            return "\(what): \(limit.subject) \(value) exceeds the limit \(maximum); if the file is "
+                + "genuine, raise it with \(limit.environmentVariable)=<n> (or FormatLimits.\(limit.rawValue))"
         }
     }
 
@@ -111,19 +119,6 @@ func displayPath(_ url: URL) -> String {
 /// `1000×128` for `[1000, 128]`, `()` for a scalar shape.
 func describeShape(_ shape: [Int]) -> String {
     shape.isEmpty ? "()" : shape.map(String.init).joined(separator: "×")
-}
-
-/// The element count of `shape`, or nil when an extent is negative or the
-/// product (times `elementSize`) overflows `Int`.
-func checkedByteCount(_ shape: [Int], elementSize: Int) -> Int? {
-    var total = elementSize
-    for extent in shape {
-        guard extent >= 0 else { return nil }
-        let (product, overflow) = total.multipliedReportingOverflow(by: extent)
-        if overflow { return nil }
-        total = product
-    }
-    return total
 }
 
 /// The message of the current `errno`.

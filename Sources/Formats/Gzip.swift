@@ -4,11 +4,12 @@ import Foundation
 /// gzip (RFC 1952) through zlib: streamed inflate and deflate.
 ///
 /// `decompress` inflates chunk by chunk into a growing buffer, so it needs no
-/// size up front (the trailer's ISIZE is only a hint for the first
-/// allocation), and it reads concatenated members as one stream, as `gunzip`
-/// does. Errors name the file: not gzip (`badMagic`), a stream that stops
-/// before its end marker (`truncated`), damaged data or checksum
-/// (`invalidData`).
+/// size up front, and it reads concatenated members as one stream, as `gunzip`
+/// does. The output is bounded as it grows: more than `limits.inflatedBytes`,
+/// or (past 1 MiB) more than `limits.compressionRatio` inflated bytes per
+/// compressed byte, is `FormatError.limitExceeded` — a gzip bomb stops there.
+/// Errors name the file: not gzip (`badMagic`), a stream that stops before
+/// its end marker (`truncated`), damaged data or checksum (`invalidData`).
 public enum Gzip {
     /// Whether `bytes` start with the gzip signature 1f 8b.
     public static func hasSignature(_ bytes: UnsafeRawBufferPointer) -> Bool {
@@ -16,21 +17,22 @@ public enum Gzip {
     }
 
     /// The inflated contents of the gzip file at `url`.
-    public static func decompress(contentsOf url: URL) throws -> [UInt8] {
+    public static func decompress(contentsOf url: URL, limits: FormatLimits = .fromEnvironment()) throws -> [UInt8] {
         let file = try MappedFile(url)
-        return try decompress(file.bytes, path: file.path)
+        return try decompress(file.bytes, path: file.path, limits: limits)
     }
 
     /// The file's bytes, inflated when they start with the gzip signature and
     /// as they are otherwise (so `x.idx` and `x.idx.gz` read the same way).
-    public static func contents(of url: URL) throws -> [UInt8] {
+    public static func contents(of url: URL, limits: FormatLimits = .fromEnvironment()) throws -> [UInt8] {
         let file = try MappedFile(url)
-        if hasSignature(file.bytes) { return try decompress(file.bytes, path: file.path) }
+        if hasSignature(file.bytes) { return try decompress(file.bytes, path: file.path, limits: limits) }
         return [UInt8](file.bytes)
     }
 
     /// Inflates the gzip stream `bytes`; `path` names it in errors.
-    public static func decompress(_ bytes: UnsafeRawBufferPointer, path: String) throws -> [UInt8] {
+    public static func decompress(_ bytes: UnsafeRawBufferPointer, path: String,
+                                  limits: FormatLimits = .fromEnvironment()) throws -> [UInt8] {
         guard hasSignature(bytes) else {
             throw FormatError.badMagic(path: path, format: "gzip")
         }
@@ -41,11 +43,9 @@ public enum Gzip {
         }
         defer { inflateEnd(&stream) }
 
-        var output: [UInt8] = []
-        // ISIZE, the length modulo 2³², is a hint only; cap it so a damaged
-        // trailer cannot make us reserve gigabytes.
-        let tail = bytes.count >= 4 ? bytes.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self) : 0
-        output.reserveCapacity(min(Int(UInt32(littleEndian: tail)), 1 << 30))
+        // A raw buffer that doubles as it fills: zlib writes straight into it,
+        // so no per-byte Swift code runs (fast even in debug builds).
+        var output = GrowingBuffer()
         let chunk = 1 << 16
         var consumed = 0
         while true {
@@ -53,15 +53,16 @@ public enum Gzip {
             stream.next_in = UnsafeMutablePointer(mutating: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + consumed)
             let offered = min(remaining, Int(UInt32.max))
             stream.avail_in = UInt32(offered)
-            let start = output.count
-            output.append(contentsOf: repeatElement(0, count: chunk))
-            let status = output.withUnsafeMutableBufferPointer { buffer -> Int32 in
-                stream.next_out = buffer.baseAddress! + start
-                stream.avail_out = UInt32(chunk)
-                return inflate(&stream, Z_NO_FLUSH)
-            }
+            stream.next_out = output.reserve(chunk)
+            stream.avail_out = UInt32(chunk)
+            let status = inflate(&stream, Z_NO_FLUSH)
             consumed += offered - Int(stream.avail_in)
-            output.removeLast(Int(stream.avail_out))
+            output.count += chunk - Int(stream.avail_out)
+            try limits.check(.inflatedBytes, output.count, path: path, what: "gzip stream")
+            if output.count > 1 << 20 {
+                try limits.check(.compressionRatio, output.count / max(consumed, 1), path: path,
+                                 what: "gzip stream (\(output.count) bytes from \(consumed))")
+            }
             switch status {
             case Z_OK:
                 continue
@@ -74,7 +75,7 @@ public enum Gzip {
                     }
                     continue
                 }
-                return output
+                return output.array()
             case Z_BUF_ERROR where consumed == bytes.count:
                 throw FormatError.truncated(
                     path: path,
@@ -110,4 +111,29 @@ public enum Gzip {
     public static func compress(_ data: Data, level: Int32 = 6) -> Data {
         data.withUnsafeBytes { compress($0, level: level) }
     }
+}
+
+/// Bytes in a `malloc` block that grows by doubling; `count` bytes are valid.
+private struct GrowingBuffer: ~Copyable {
+    private var base: UnsafeMutableRawPointer?
+    private var capacity = 0
+    var count = 0
+
+    /// Room for `extra` more bytes after `count`; returns where they start.
+    mutating func reserve(_ extra: Int) -> UnsafeMutablePointer<UInt8> {
+        if count + extra > capacity {
+            capacity = max(count + extra, 2 * capacity)
+            guard let grown = realloc(base, capacity) else { fatalError("out of memory growing a \(capacity)-byte buffer") }
+            base = grown
+        }
+        return base!.assumingMemoryBound(to: UInt8.self) + count
+    }
+
+    /// The valid bytes as an array (one copy).
+    func array() -> [UInt8] {
+        guard let base else { return [] }
+        return [UInt8](UnsafeRawBufferPointer(start: base, count: count))
+    }
+
+    deinit { free(base) }
 }

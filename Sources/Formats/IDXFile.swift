@@ -25,14 +25,17 @@ public struct IDXFile: Sendable, Equatable {
     public var count: Int { shape[0] }
 
     /// Reads an IDX file, gzipped or not. With `rank`, the file must have that
-    /// many dimensions (1 for labels, 3 for images).
-    public static func read(_ url: URL, rank: Int? = nil) throws -> IDXFile {
+    /// many dimensions (1 for labels, 3 for images). The extents are checked
+    /// against the file's length and `limits.tensorElements` before the data
+    /// is copied.
+    public static func read(_ url: URL, rank: Int? = nil, limits: FormatLimits = .fromEnvironment()) throws -> IDXFile {
         let path = displayPath(url)
-        let contents = try Gzip.contents(of: url)
-        return try contents.withUnsafeBytes { try parse($0, path: path, rank: rank) }
+        let contents = try Gzip.contents(of: url, limits: limits)
+        return try contents.withUnsafeBytes { try parse($0, path: path, rank: rank, limits: limits) }
     }
 
-    static func parse(_ data: UnsafeRawBufferPointer, path: String, rank expectedRank: Int?) throws -> IDXFile {
+    static func parse(_ data: UnsafeRawBufferPointer, path: String, rank expectedRank: Int?,
+                      limits: FormatLimits) throws -> IDXFile {
         guard data.count >= 4, data[0] == 0, data[1] == 0 else {
             throw FormatError.badMagic(path: path, format: "IDX")
         }
@@ -54,9 +57,10 @@ public struct IDXFile: Sendable, Equatable {
             throw FormatError.truncated(path: path, reason: "\(data.count) bytes, but magic \(magic) needs a \(headerSize)-byte header")
         }
         let shape = (0..<rank).map { Int(UInt32(bigEndian: data.loadUnaligned(fromByteOffset: 4 + 4 * $0, as: UInt32.self))) }
-        guard let expected = checkedByteCount(shape, elementSize: 1) else {
+        guard let expected = CheckedSize.byteCount(shape, elementSize: 1) else {
             throw FormatError.malformedHeader(path: path, reason: "dimensions \(describeShape(shape)) overflow")
         }
+        try limits.check(.tensorElements, expected, path: path, what: "IDX array \(describeShape(shape))")
         let found = data.count - headerSize
         guard found == expected else {
             let reason = "dimensions \(describeShape(shape)) need \(expected) data bytes, the file holds \(found)"
@@ -82,9 +86,10 @@ public struct IDXFile: Sendable, Equatable {
     /// Reads an image file `[N, rows, columns]` and its label file `[N]`,
     /// checking that the counts agree and every label is below `classCount`.
     public static func readLabeledImages(images imagesURL: URL, labels labelsURL: URL,
-                                         classCount: Int) throws -> (images: IDXFile, labels: [UInt8]) {
-        let images = try read(imagesURL, rank: 3)
-        let labels = try read(labelsURL, rank: 1)
+                                         classCount: Int,
+                                         limits: FormatLimits = .fromEnvironment()) throws -> (images: IDXFile, labels: [UInt8]) {
+        let images = try read(imagesURL, rank: 3, limits: limits)
+        let labels = try read(labelsURL, rank: 1, limits: limits)
         guard labels.count == images.count else {
             throw FormatError.invalidData(
                 path: displayPath(labelsURL),

@@ -30,90 +30,97 @@ public struct LabeledPixelsCSV: Sendable, Equatable {
         self.featureCount = featureCount
     }
 
-    /// Reads and checks the file (gzipped or plain).
+    /// Reads and checks the file (gzipped or plain); text longer than
+    /// `limits.csvBytes` is refused (a gzipped file stops inflating there).
     public static func read(_ url: URL, featureCount: Int, labelColumn: LabelColumn = .last,
-                            classCount: Int) throws -> LabeledPixelsCSV {
+                            classCount: Int, limits: FormatLimits = .fromEnvironment()) throws -> LabeledPixelsCSV {
         precondition(featureCount > 0 && classCount > 0)
         let path = displayPath(url)
-        let text = try Gzip.contents(of: url)
+        var inflating = limits
+        inflating.inflatedBytes = min(limits.inflatedBytes, limits.csvBytes)
+        let text = try Gzip.contents(of: url, limits: inflating)
+        try limits.check(.csvBytes, text.count, path: path, what: "CSV text")
+        return try text.withUnsafeBytes {
+            try parse($0, path: path, featureCount: featureCount, labelColumn: labelColumn, classCount: classCount)
+        }
+    }
+
+    /// Parses CSV `text`; `path` names the file in errors.
+    static func parse(_ text: UnsafeRawBufferPointer, path: String, featureCount: Int, labelColumn: LabelColumn,
+                      classCount: Int) throws -> LabeledPixelsCSV {
         let columns = featureCount + 1
         let labelIndex = labelColumn == .first ? 0 : featureCount
         var pixels: [UInt8] = []
         var labels: [UInt8] = []
         pixels.reserveCapacity(text.count / 2)
-
-        var line = 1, column = 0, value = 0, digits = 0, fieldStart = 0
-        var rowPixels: [UInt8] = []
-        rowPixels.reserveCapacity(featureCount)
-        var rowLabel = 0
-
-        func fail(_ reason: String) -> FormatError {
+        var row = [UInt8](repeating: 0, count: featureCount)
+        let count = text.count
+        guard let bytes = text.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+            throw FormatError.invalidData(path: path, reason: "no rows")
+        }
+        func isLineEnd(_ byte: UInt8) -> Bool { byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") }
+        func fail(_ line: Int, _ reason: String) -> FormatError {
             FormatError.invalidData(path: path, reason: "line \(line): \(reason)")
         }
-        func fieldText(_ end: Int) -> String {
-            let raw = String(decoding: text[fieldStart..<min(end, fieldStart + 20)], as: UTF8.self)
-            return end - fieldStart > 20 ? raw + "…" : raw
+        func fieldText(_ start: Int, _ end: Int) -> String {
+            let raw = String(decoding: UnsafeBufferPointer(start: bytes + start, count: min(end - start, 20)), as: UTF8.self)
+            return end - start > 20 ? raw + "…" : raw
         }
-        /// Ends the field that runs from `fieldStart` to `end`.
-        func endField(_ end: Int) throws {
-            guard digits > 0, digits == end - fieldStart else {
-                throw fail("column \(column + 1): '\(fieldText(end))' is not a non-negative integer")
-            }
-            guard column < columns else {
-                throw fail("more than \(columns) columns, expected \(columns) (\(featureCount) pixel values and a label)")
-            }
-            if column == labelIndex {
-                guard value < classCount else {
-                    throw fail("column \(column + 1): label \(value) is outside 0…\(classCount - 1)")
-                }
-                rowLabel = value
-            } else {
-                guard value <= 255 else {
-                    throw fail("column \(column + 1): pixel value \(value) is outside 0…255")
-                }
-                rowPixels.append(UInt8(value))
-            }
-            column += 1
-            value = 0
-            digits = 0
-        }
-
-        var index = 0
-        var lineIsEmpty = true
-        while index <= text.count {
-            let byte: UInt8 = index < text.count ? text[index] : UInt8(ascii: "\n")
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                // Cap the value so a very long digit run cannot overflow; it is rejected as > 255 anyway.
-                value = min(value * 10 + Int(byte - UInt8(ascii: "0")), 1 << 20)
-                digits += 1
-                lineIsEmpty = false
-            case UInt8(ascii: ","):
-                try endField(index)
-                fieldStart = index + 1
-                lineIsEmpty = false
-            case UInt8(ascii: "\n"), UInt8(ascii: "\r"):
-                if !lineIsEmpty {
-                    try endField(index)
-                    guard column == columns else {
-                        throw fail("\(column) columns, expected \(columns) (\(featureCount) pixel values and a label)")
-                    }
-                    pixels.append(contentsOf: rowPixels)
-                    labels.append(UInt8(rowLabel))
-                }
-                rowPixels.removeAll(keepingCapacity: true)
-                column = 0
-                value = 0
-                digits = 0
-                lineIsEmpty = true
+        // One pass, a line at a time and a field at a time, with plain local
+        // variables: closures over mutable state cost a call and an
+        // exclusivity check per byte in debug builds.
+        var line = 1, index = 0
+        while index < count {
+            if isLineEnd(bytes[index]) {  // an empty line
+                index += bytes[index] == UInt8(ascii: "\r") && index + 1 < count && bytes[index + 1] == UInt8(ascii: "\n") ? 2 : 1
                 line += 1
-                if byte == UInt8(ascii: "\r"), index + 1 < text.count, text[index + 1] == UInt8(ascii: "\n") { index += 1 }
-                fieldStart = index + 1
-            default:
-                lineIsEmpty = false
-                digits = -1  // poison the field; endField reports it with its text
+                continue
             }
-            index += 1
+            var column = 0, label = 0
+            while true {
+                let fieldStart = index
+                var value = 0, digits = 0, isNumber = true
+                while index < count, bytes[index] != UInt8(ascii: ","), !isLineEnd(bytes[index]) {
+                    let digit = Int(bytes[index]) - 48
+                    if digit >= 0 && digit <= 9 {
+                        // Capped so a long digit run cannot overflow; it is rejected as > 255 anyway.
+                        value = min(value * 10 + digit, 1 << 20)
+                        digits += 1
+                    } else {
+                        isNumber = false
+                    }
+                    index += 1
+                }
+                guard isNumber, digits > 0 else {
+                    throw fail(line, "column \(column + 1): '\(fieldText(fieldStart, index))' is not a non-negative integer")
+                }
+                guard column < columns else {
+                    throw fail(line, "more than \(columns) columns, expected \(columns) (\(featureCount) pixel values and a label)")
+                }
+                if column == labelIndex {
+                    guard value < classCount else {
+                        throw fail(line, "column \(column + 1): label \(value) is outside 0…\(classCount - 1)")
+                    }
+                    label = value
+                } else {
+                    guard value <= 255 else {
+                        throw fail(line, "column \(column + 1): pixel value \(value) is outside 0…255")
+                    }
+                    row[column > labelIndex ? column - 1 : column] = UInt8(value)
+                }
+                column += 1
+                guard index < count, bytes[index] == UInt8(ascii: ",") else { break }
+                index += 1
+            }
+            guard column == columns else {
+                throw fail(line, "\(column) columns, expected \(columns) (\(featureCount) pixel values and a label)")
+            }
+            pixels.append(contentsOf: row)
+            labels.append(UInt8(label))
+            if index < count {
+                index += bytes[index] == UInt8(ascii: "\r") && index + 1 < count && bytes[index + 1] == UInt8(ascii: "\n") ? 2 : 1
+            }
+            line += 1
         }
         guard !labels.isEmpty else {
             throw FormatError.invalidData(path: path, reason: "no rows")

@@ -10,37 +10,44 @@ import TensorCore
 /// version 1.0 (2.0 if the header needs it), data starting at a multiple of
 /// 64 bytes, replaced atomically (`AtomicFile`).
 public enum NPY {
-    /// Reads any supported `.npy` file.
-    public static func read(_ url: URL) throws -> NPYArray {
+    /// Reads any supported `.npy` file, refusing headers and arrays above `limits`.
+    public static func read(_ url: URL, limits: FormatLimits = .fromEnvironment()) throws -> NPYArray {
         let file = try MappedFile(url)
-        let header = try NPYHeader.parse(file.bytes, path: file.path)
+        return try read(file.bytes, path: file.path, limits: limits)
+    }
+
+    /// Decodes the whole-file `bytes`; `path` names the file in errors. The
+    /// shape is checked against the limits and the file size before the
+    /// elements are copied.
+    static func read(_ bytes: UnsafeRawBufferPointer, path: String, limits: FormatLimits) throws -> NPYArray {
+        let header = try NPYHeader.parse(bytes, path: path, limits: limits)
         let dtype = header.dtype
-        guard let byteCount = checkedByteCount(header.shape, elementSize: dtype.byteSize) else {
-            throw FormatError.malformedHeader(
-                path: file.path, reason: "shape \(describeShape(header.shape)) is too large")
+        guard let byteCount = CheckedSize.byteCount(header.shape, elementSize: dtype.byteSize) else {
+            throw FormatError.malformedHeader(path: path, reason: "shape \(describeShape(header.shape)) is too large")
         }
-        let available = file.count - header.dataOffset
+        let count = byteCount / dtype.byteSize
+        try limits.check(.tensorElements, count, path: path, what: "array \(describeShape(header.shape))")
+        let available = bytes.count - header.dataOffset
         guard byteCount <= available else {
             throw FormatError.truncated(
-                path: file.path,
+                path: path,
                 reason: "header says \(describeShape(header.shape)) \(dtype.name) (\(byteCount) bytes) "
                     + "but only \(available) bytes of data")
         }
-        let count = byteCount / dtype.byteSize
-        let offset = header.dataOffset
+        let data = UnsafeRawBufferPointer(rebasing: bytes[header.dataOffset..<(header.dataOffset + byteCount)])
         let storage: NPYArray.Storage
         switch dtype {
-        case .float32: storage = .float32(file.copyArray(of: Float.self, offset: offset, elementCount: count))
-        case .int64: storage = .int64(file.copyArray(of: Int64.self, offset: offset, elementCount: count))
-        case .uint8: storage = .uint8(file.copyArray(of: UInt8.self, offset: offset, elementCount: count))
+        case .float32: storage = .float32(copyElements(of: Float.self, from: data))
+        case .int64: storage = .int64(copyElements(of: Int64.self, from: data))
+        case .uint8: storage = .uint8(copyElements(of: UInt8.self, from: data))
         }
         return NPYArray(shape: header.shape, storage: storage)
     }
 
     /// Reads a float32 `.npy` file as a tensor; any other dtype is an error
     /// naming the file.
-    public static func readFloat32(_ url: URL) throws -> Tensor {
-        let array = try read(url)
+    public static func readFloat32(_ url: URL, limits: FormatLimits = .fromEnvironment()) throws -> Tensor {
+        let array = try read(url, limits: limits)
         guard case .float32(let scalars) = array.storage else {
             let dtype = array.storage.dtype
             throw FormatError.wrongDType(

@@ -19,8 +19,9 @@ struct NPYHeader: Equatable {
     static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
     static let alignment = 64
 
-    /// Parses the header at the start of `bytes` (the whole file).
-    static func parse(_ bytes: UnsafeRawBufferPointer, path: String) throws -> NPYHeader {
+    /// Parses the header at the start of `bytes` (the whole file); a header
+    /// longer than `limits.npyHeaderBytes` is refused before it is decoded.
+    static func parse(_ bytes: UnsafeRawBufferPointer, path: String, limits: FormatLimits) throws -> NPYHeader {
         guard bytes.count >= magic.count, bytes.prefix(magic.count).elementsEqual(magic) else {
             throw FormatError.badMagic(path: path, format: ".npy")
         }
@@ -41,7 +42,8 @@ struct NPYHeader: Equatable {
         var headerLength = 0
         for i in 0..<lengthSize { headerLength |= Int(bytes[8 + i]) << (8 * i) }
         let textStart = 8 + lengthSize
-        guard textStart + headerLength <= bytes.count else {
+        try limits.check(.npyHeaderBytes, headerLength, path: path, what: ".npy header")
+        guard headerLength <= bytes.count - textStart else {
             throw FormatError.truncated(
                 path: path,
                 reason: "header length \(headerLength) runs past the end of the \(bytes.count)-byte file")

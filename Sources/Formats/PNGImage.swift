@@ -35,27 +35,48 @@ public struct PNGImage: Equatable, Sendable {
         try read(url, alpha: .compositeOnBlack)
     }
 
-    /// Reads a PNG file.
-    public static func read(_ url: URL, alpha: AlphaHandling) throws -> PNGImage {
+    /// Reads a PNG file; an image of more than `limits.imagePixels` pixels
+    /// is refused from its header, before anything is decoded.
+    public static func read(_ url: URL, alpha: AlphaHandling,
+                            limits: FormatLimits = .fromEnvironment()) throws -> PNGImage {
         let path = displayPath(url)
         guard FileManager.default.fileExists(atPath: url.path) else { throw FormatError.missingFile(path: path) }
         let data = try Data(contentsOf: url)
-        guard !data.isEmpty else { throw FormatError.emptyFile(path: path) }
-        guard data.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) else {
+        return try data.withUnsafeBytes { try decode($0, path: path, alpha: alpha, limits: limits) }
+    }
+
+    /// Decodes the PNG file `bytes`; `path` names it in errors.
+    static func decode(_ bytes: UnsafeRawBufferPointer, path: String, alpha: AlphaHandling,
+                       limits: FormatLimits) throws -> PNGImage {
+        guard !bytes.isEmpty else { throw FormatError.emptyFile(path: path) }
+        guard bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) else {
             throw FormatError.badMagic(path: path, format: "PNG")
         }
+        // The first chunk must be IHDR: length 13, "IHDR", width, height (big-endian).
+        guard bytes.count >= 24, bytes[12..<16].elementsEqual(Array("IHDR".utf8)) else {
+            throw FormatError.malformedHeader(path: path, reason: "the PNG does not start with an IHDR chunk")
+        }
+        let headerWidth = Int(UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
+        let headerHeight = Int(UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 20, as: UInt32.self)))
+        try limits.check(.imagePixels, CheckedSize.product(headerWidth, headerHeight) ?? Int.max, path: path,
+                         what: "PNG of \(headerWidth)×\(headerHeight)")
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)
-        let begun = data.withUnsafeBytes { png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }
-        guard begun != 0 else { throw FormatError.unreadable(path: path, reason: libpngMessage(image)) }
+        guard png_image_begin_read_from_memory(&image, bytes.baseAddress, bytes.count) != 0 else {
+            throw FormatError.unreadable(path: path, reason: libpngMessage(image))
+        }
         defer { png_image_free(&image) }
+        let width = Int(image.width), height = Int(image.height)
+        try limits.check(.imagePixels, width * height, path: path, what: "PNG of \(width)×\(height)")
         let hasAlpha = image.format & UInt32(PNG_FORMAT_FLAG_ALPHA) != 0
         let channels = alpha == .drop && hasAlpha ? 4 : 3
         image.format = UInt32(PNG_FORMAT_RGB) | (channels == 4 ? UInt32(PNG_FORMAT_FLAG_ALPHA) : 0)
-        let width = Int(image.width), height = Int(image.height)
+        guard let rowBytes = Int32(exactly: width * channels) else {
+            throw FormatError.malformedHeader(path: path, reason: "PNG rows of \(width) pixels are too long")
+        }
         var pixels = [UInt8](repeating: 0, count: width * height * channels)
-        let finished = data.withUnsafeBytes { _ in
-            pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, Int32(width * channels), nil) }
+        let finished = pixels.withUnsafeMutableBytes {
+            png_image_finish_read(&image, nil, $0.baseAddress, rowBytes, nil)
         }
         guard finished != 0 else { throw FormatError.unreadable(path: path, reason: libpngMessage(image)) }
         if channels == 4 {

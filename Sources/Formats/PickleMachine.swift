@@ -4,11 +4,13 @@ import Foundation
 /// writes, and nothing more. It never imports or calls anything: `GLOBAL`
 /// names are looked up in `AllowedGlobal` (anything else is an error naming
 /// the global), and `REDUCE`/`NEWOBJ`/`BUILD` only build dicts, storage
-/// references and tensor views. Every read is bounds-checked.
+/// references and tensor views. Every read is bounds-checked, and the stack,
+/// the memo and the nesting depth are bounded by `FormatLimits`.
 struct PickleMachine {
-    private let bytes: UnsafeRawBufferPointer
-    private let path: String
-    private var position: Int
+    let bytes: UnsafeRawBufferPointer
+    let path: String
+    private let limits: FormatLimits
+    var position: Int
     private var stack: [PickleObject] = []
     private var marks: [Int] = []
     private var memo: [Int: PickleObject] = [:]
@@ -16,9 +18,10 @@ struct PickleMachine {
     /// to know the element size of the storages that follow the pickle).
     private(set) var storageTypes: [String: PyTorchDType] = [:]
 
-    init(_ bytes: UnsafeRawBufferPointer, start: Int = 0, path: String) {
+    init(_ bytes: UnsafeRawBufferPointer, start: Int = 0, path: String, limits: FormatLimits) {
         self.bytes = bytes
         self.path = path
+        self.limits = limits
         self.position = start
     }
 
@@ -34,6 +37,7 @@ struct PickleMachine {
                 return (stack[0], position)
             }
             try execute(opcode, at: offset)
+            try checkLimits(at: offset)
         }
     }
 
@@ -43,31 +47,28 @@ struct PickleMachine {
         case 0x95: _ = try read(8)                                      // FRAME (a size hint)
         case 0x7D: stack.append(.dict(PickleDict()))                    // EMPTY_DICT }
         case 0x5D: stack.append(.list(PickleList()))                    // EMPTY_LIST ]
-        case 0x29: stack.append(.tuple([]))                             // EMPTY_TUPLE )
+        case 0x29: stack.append(.tuple(PickleTuple([])))                // EMPTY_TUPLE )
         case 0x28: marks.append(stack.count)                            // MARK (
-        case 0x74: stack.append(.tuple(try popToMark()))                // TUPLE t
+        case 0x74: try push(.tuple(PickleTuple(try popToMark())))       // TUPLE t
         case 0x85, 0x86, 0x87:                                          // TUPLE1-3
-            let items = try pop(Int(opcode - 0x84))
-            stack.append(.tuple(items))
-        case 0x6C:                                                      // LIST l
-            let list = PickleList(); list.items = try popToMark()
-            stack.append(.list(list))
+            try push(.tuple(PickleTuple(try pop(Int(opcode - 0x84)))))
+        case 0x6C: try push(.list(PickleList(try popToMark())))         // LIST l
         case 0x61:                                                      // APPEND a
             let item = try pop()
-            try list(top(), opcode: "APPEND").items.append(item)
+            try append([item], to: try top(), opcode: "APPEND", at: offset)
         case 0x65:                                                      // APPENDS e
             let items = try popToMark()
-            try list(top(), opcode: "APPENDS").items.append(contentsOf: items)
+            try append(items, to: try top(), opcode: "APPENDS", at: offset)
         case 0x64:                                                      // DICT d
             let dict = PickleDict()
-            try setItems(dict, try popToMark())
-            stack.append(.dict(dict))
+            try setItems(dict, try popToMark(), at: offset)
+            try push(.dict(dict))
         case 0x73:                                                      // SETITEM s
             let pair = try pop(2)
-            try dict(top(), opcode: "SETITEM").set(pair[0], pair[1])
+            try setItems(try dict(top(), opcode: "SETITEM"), pair, at: offset)
         case 0x75:                                                      // SETITEMS u
             let items = try popToMark()
-            try setItems(try dict(top(), opcode: "SETITEMS"), items)
+            try setItems(try dict(top(), opcode: "SETITEMS"), items, at: offset)
         case 0x4A: stack.append(.int(Int64(Int32(truncatingIfNeeded: try readUInt(4)))))   // BININT J
         case 0x4B: stack.append(.int(Int64(try readUInt(1))))           // BININT1 K
         case 0x4D: stack.append(.int(Int64(try readUInt(2))))           // BININT2 M
@@ -136,12 +137,13 @@ struct PickleMachine {
     }
 
     private func reduce(_ callable: PickleObject, _ arguments: PickleObject, at offset: Int) throws -> PickleObject {
-        guard case .tuple(let args) = arguments else {
+        guard case .tuple(let argumentTuple) = arguments else {
             throw malformed("REDUCE at offset \(offset): arguments are \(arguments.kind), not a tuple")
         }
         guard case .global(let global) = callable else {
             throw malformed("REDUCE at offset \(offset) on \(callable.kind)")
         }
+        let args = argumentTuple.items
         switch global {
         case .orderedDict:
             let dict = PickleDict()
@@ -149,14 +151,14 @@ struct PickleMachine {
                 let items: [PickleObject]
                 switch pairs {
                 case .list(let list): items = list.items
-                case .tuple(let tuple): items = tuple
+                case .tuple(let tuple): items = tuple.items
                 default: throw malformed("OrderedDict(\(pairs.kind)) at offset \(offset)")
                 }
                 for item in items {
-                    guard case .tuple(let pair) = item, pair.count == 2 else {
+                    guard case .tuple(let pair) = item, pair.items.count == 2 else {
                         throw malformed("OrderedDict item is \(item.kind), not a (key, value) pair")
                     }
-                    dict.set(pair[0], pair[1])
+                    try setItems(dict, pair.items, at: offset)
                 }
             }
             return .dict(dict)
@@ -181,10 +183,11 @@ struct PickleMachine {
     }
 
     private mutating func persistentLoad(_ id: PickleObject, at offset: Int) throws -> PickleObject {
-        guard case .tuple(let fields) = id, fields.count == 5 || fields.count == 6,
-              case .string("storage") = fields[0] else {
+        guard case .tuple(let idTuple) = id, idTuple.items.count == 5 || idTuple.items.count == 6,
+              case .string("storage") = idTuple.items[0] else {
             throw malformed("persistent id at offset \(offset) is not ('storage', type, key, location, numel)")
         }
+        let fields = idTuple.items
         guard case .global(.storageClass(let dtype)) = fields[1] else {
             throw malformed("persistent id at offset \(offset) names \(fields[1].kind), not a storage class")
         }
@@ -202,9 +205,10 @@ struct PickleMachine {
         }
         storageTypes[key] = dtype
         var reference = StorageReference(dtype: dtype, key: key, elementCount: Int(count))
-        if fields.count == 6, case .tuple(let view) = fields[5] {
+        if fields.count == 6, case .tuple(let viewTuple) = fields[5] {
+            let view = viewTuple.items
             guard view.count == 3, case .int(let viewOffset) = view[1], case .int(let viewCount) = view[2],
-                  viewOffset >= 0, viewCount >= 0, viewOffset + viewCount <= count else {
+                  let viewEnd = CheckedSize.sum(Int(viewOffset), Int(viewCount)), viewEnd <= count else {
                 throw malformed("storage '\(key)' has an invalid view")
             }
             reference.view = (Int(viewOffset), Int(viewCount))
@@ -213,21 +217,32 @@ struct PickleMachine {
     }
 
     private func integers(_ object: PickleObject, _ what: String) throws -> [Int] {
-        guard case .tuple(let items) = object else { throw malformed("tensor \(what) is \(object.kind)") }
-        return try items.map {
+        guard case .tuple(let tuple) = object else { throw malformed("tensor \(what) is \(object.kind)") }
+        return try tuple.items.map {
             guard case .int(let value) = $0 else { throw malformed("tensor \(what) holds \($0.kind)") }
             return Int(value)
         }
     }
 
-    private func setItems(_ dict: PickleDict, _ items: [PickleObject]) throws {
+    private func setItems(_ dict: PickleDict, _ items: [PickleObject], at offset: Int) throws {
         guard items.count % 2 == 0 else { throw malformed("odd number of items for a dict") }
-        for i in stride(from: 0, to: items.count, by: 2) { dict.set(items[i], items[i + 1]) }
+        for i in stride(from: 0, to: items.count, by: 2) {
+            guard dict.set(items[i], items[i + 1]) else { throw frozen("dict", at: offset) }
+        }
+        try checkDepth(.dict(dict), at: offset)
     }
 
-    private func list(_ object: PickleObject, opcode: String) throws -> PickleList {
+    private func append(_ items: [PickleObject], to object: PickleObject, opcode: String, at offset: Int) throws {
         guard case .list(let list) = object else { throw malformed("\(opcode) on \(object.kind)") }
-        return list
+        guard list.append(contentsOf: items) else { throw frozen("list", at: offset) }
+        try checkDepth(object, at: offset)
+    }
+
+    /// A change to a container that is already inside another one (or that
+    /// would put it inside itself): `torch.save` never writes one, and
+    /// allowing it would allow cycles.
+    private func frozen(_ kind: String, at offset: Int) -> FormatError {
+        malformed("opcode at offset \(offset) changes a \(kind) that is already nested or puts it inside itself")
     }
 
     private func dict(_ object: PickleObject, opcode: String) throws -> PickleDict {
@@ -235,7 +250,22 @@ struct PickleMachine {
         return dict
     }
 
-    // MARK: Stack and memo
+    // MARK: Stack, memo and limits
+
+    /// Pushes a newly built container after checking its depth.
+    private mutating func push(_ object: PickleObject) throws {
+        try checkDepth(object, at: position - 1)
+        stack.append(object)
+    }
+
+    private func checkDepth(_ object: PickleObject, at offset: Int) throws {
+        try limits.check(.pickleDepth, object.depth, path: path, what: "nested containers at pickle offset \(offset)")
+    }
+
+    private func checkLimits(at offset: Int) throws {
+        try limits.check(.pickleStack, max(stack.count, marks.count), path: path, what: "pickle at offset \(offset)")
+        try limits.check(.pickleMemo, memo.count, path: path, what: "pickle at offset \(offset)")
+    }
 
     private func top() throws -> PickleObject {
         guard let last = stack.last, stack.count > (marks.last ?? 0) else {
@@ -266,63 +296,5 @@ struct PickleMachine {
     private func recall(_ index: Int) throws -> PickleObject {
         guard let object = memo[index] else { throw malformed("memo entry \(index) was never stored") }
         return object
-    }
-
-    // MARK: Reading bytes
-
-    private func malformed(_ reason: String) -> FormatError {
-        .malformedPickle(path: path, reason: reason)
-    }
-
-    private mutating func read(_ count: Int) throws -> [UInt8] {
-        guard count >= 0, count <= bytes.count - position else {
-            throw FormatError.truncated(path: path, reason: "pickle needs \(count) bytes at offset \(position), "
-                                        + "the file ends at \(bytes.count)")
-        }
-        defer { position += count }
-        return Array(bytes[position..<position + count])
-    }
-
-    private mutating func readByte() throws -> UInt8 { try read(1)[0] }
-
-    private mutating func readUInt(_ count: Int) throws -> UInt64 {
-        try read(count).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-    }
-
-    private mutating func readLength(_ width: Int) throws -> Int {
-        let value = try readUInt(width)
-        guard value <= UInt64(bytes.count) else {
-            throw FormatError.truncated(path: path, reason: "pickle item of \(value) bytes at offset \(position), "
-                                        + "the file has \(bytes.count)")
-        }
-        return Int(value)
-    }
-
-    /// A little-endian two's-complement integer of `count` bytes (LONG1).
-    private mutating func readLong(count: Int) throws -> Int64 {
-        guard count <= 8 else { throw malformed("integer of \(count) bytes at offset \(position) is too large") }
-        let raw = try read(count)
-        guard let last = raw.last else { return 0 }
-        var value = raw.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        if last & 0x80 != 0, count < 8 { value |= ~UInt64(0) << (8 * count) }  // sign-extend
-        return Int64(bitPattern: value)
-    }
-
-    private mutating func readString(count: Int) throws -> String {
-        let raw = try read(count)
-        guard let string = String(validating: raw, as: UTF8.self) else {
-            throw malformed("invalid UTF-8 string at offset \(position - count)")
-        }
-        return string
-    }
-
-    /// A newline-terminated ASCII line (the arguments of `GLOBAL`).
-    private mutating func readLine() throws -> String {
-        guard let end = bytes[position...].firstIndex(of: 0x0A) else {
-            throw FormatError.truncated(path: path, reason: "GLOBAL name at offset \(position) is not terminated")
-        }
-        let line = try readString(count: end - position)
-        position += 1
-        return line
     }
 }

@@ -1,15 +1,16 @@
 /// The objects `PickleMachine` builds: plain Python data, plus the few
-/// PyTorch objects a checkpoint holds. Lists and dicts are boxes (reference
-/// types) because pickle mutates them after memoising them; a `BINGET` must
-/// see later `APPEND`s and `SETITEM`s.
-indirect enum PickleObject {
+/// PyTorch objects a checkpoint holds. Tuples, lists and dicts are boxes
+/// (`PickleContainer`): pickle mutates lists and dicts after memoising them
+/// (a `BINGET` must see later `APPEND`s and `SETITEM`s), and boxes let a
+/// deep tree be freed without recursion (see `PickleContainer`).
+enum PickleObject {
     case none
     case bool(Bool)
     case int(Int64)
     case float(Double)
     case string(String)
     case bytes([UInt8])
-    case tuple([PickleObject])
+    case tuple(PickleTuple)
     case list(PickleList)
     case dict(PickleDict)
     /// A callable or class from the allow-list; nothing else can be named.
@@ -28,7 +29,7 @@ indirect enum PickleObject {
         case .float: return "float"
         case .string: return "str"
         case .bytes: return "bytes"
-        case .tuple(let items): return "tuple of \(items.count)"
+        case .tuple(let tuple): return "tuple of \(tuple.items.count)"
         case .list: return "list"
         case .dict: return "dict"
         case .global(let global): return "global \(global.name)"
@@ -36,15 +37,104 @@ indirect enum PickleObject {
         case .tensor: return "tensor"
         }
     }
+
+    /// The box of a tuple, list or dict; nil for other objects.
+    var container: PickleContainer? {
+        switch self {
+        case .tuple(let box): return box
+        case .list(let box): return box
+        case .dict(let box): return box
+        default: return nil
+        }
+    }
+
+    /// Nesting depth: 0 for a leaf, 1 + the deepest child for a container.
+    var depth: Int { container?.depth ?? 0 }
 }
 
-final class PickleList {
-    var items: [PickleObject] = []
+/// What tuples, lists and dicts share: their nesting depth, and the rules
+/// that keep a pickled tree a tree (finite depth, no cycles) and free it
+/// without recursion.
+///
+/// - A container may be changed only until it is put inside another one
+///   (`isNested`), and never made to contain itself. `torch.save` fills every
+///   list and dict before nesting it, so real files never break the rule;
+///   with it, no cycle can form (the last edge of a cycle would have to
+///   change a container that is already nested) and `depth` stays exact.
+/// - Freeing a 50 000-deep tree the default way recurses once per level and
+///   overflows the stack. Each box's `deinit` instead hands its children to
+///   `releaseIteratively`, which empties every box it holds the last reference
+///   to into one work list, so no `deinit` ever runs on a non-empty box below it.
+class PickleContainer {
+    /// 1 + the depth of the deepest child (1 when empty).
+    fileprivate(set) var depth = 1
+    /// Set once the container is inside another; it is then frozen.
+    fileprivate(set) var isNested = false
+
+    /// Records `child` as a child: freezes it and updates `depth`.
+    fileprivate func adopt(_ child: PickleObject) {
+        guard let box = child.container else { return }
+        box.isNested = true
+        depth = max(depth, box.depth + 1)
+    }
+
+    /// Removes and returns the children (used only while freeing).
+    fileprivate func takeChildren() -> [PickleObject] { [] }
+
+    /// Frees the objects in `pending` with it as a work list instead of
+    /// recursion. (`inout`, not a copy: a second reference to the array would
+    /// keep every child alive until the array itself is freed — recursively.)
+    fileprivate static func releaseIteratively(_ pending: inout [PickleObject]) {
+        while !pending.isEmpty {
+            // The popped enum dies with this statement, so `box` holds the
+            // only reference unless the memo or another parent shares it.
+            guard var box = pending.removeLast().container else { continue }
+            if isKnownUniquelyReferenced(&box) { pending.append(contentsOf: box.takeChildren()) }
+        }
+    }
+}
+
+/// The items of a tuple or list, in order.
+class PickleSequence: PickleContainer {
+    fileprivate(set) var items: [PickleObject]
+
+    init(_ items: [PickleObject]) {
+        self.items = items
+        super.init()
+        for item in items { adopt(item) }
+    }
+
+    override fileprivate func takeChildren() -> [PickleObject] {
+        defer { items = [] }
+        return items
+    }
+
+    deinit {
+        var children = takeChildren()
+        Self.releaseIteratively(&children)
+    }
+}
+
+final class PickleTuple: PickleSequence {}
+
+final class PickleList: PickleSequence {
+    override init(_ items: [PickleObject] = []) {
+        super.init(items)
+    }
+
+    /// Appends `newItems`; false (nothing changed) when the list is already
+    /// nested or would contain itself.
+    func append(contentsOf newItems: [PickleObject]) -> Bool {
+        guard !isNested, !newItems.contains(where: { $0.container === self }) else { return false }
+        for item in newItems { adopt(item) }
+        items.append(contentsOf: newItems)
+        return true
+    }
 }
 
 /// A dict in insertion order; assigning an existing str or int key replaces
 /// its value in place, as Python does.
-final class PickleDict {
+final class PickleDict: PickleContainer {
     private(set) var entries: [(key: PickleObject, value: PickleObject)] = []
     private var positions: [DictKey: Int] = [:]
 
@@ -52,7 +142,12 @@ final class PickleDict {
         case string(String), int(Int64)
     }
 
-    func set(_ key: PickleObject, _ value: PickleObject) {
+    /// Sets `key` to `value`; false (nothing changed) when the dict is
+    /// already nested or would contain itself.
+    func set(_ key: PickleObject, _ value: PickleObject) -> Bool {
+        guard !isNested, key.container !== self, value.container !== self else { return false }
+        adopt(key)
+        adopt(value)
         let hashable: DictKey?
         switch key {
         case .string(let s): hashable = .string(s)
@@ -61,10 +156,21 @@ final class PickleDict {
         }
         if let hashable, let position = positions[hashable] {
             entries[position].value = value
-            return
+            return true
         }
         if let hashable { positions[hashable] = entries.count }
         entries.append((key, value))
+        return true
+    }
+
+    override fileprivate func takeChildren() -> [PickleObject] {
+        defer { entries = []; positions = [:] }
+        return entries.flatMap { [$0.key, $0.value] }
+    }
+
+    deinit {
+        var children = takeChildren()
+        Self.releaseIteratively(&children)
     }
 }
 
@@ -115,16 +221,25 @@ struct StorageReference {
 
 extension StorageReference {
     /// This storage's bytes within `data`, the stored bytes of its root:
-    /// `elementCount` elements (or the view's slice). Throws `truncated` when
-    /// `data` is shorter.
+    /// `elementCount` elements (or the view's slice). The byte counts are
+    /// computed with overflow checks, and the slice is proven inside `data`
+    /// before it is made; throws `truncated` when `data` is shorter.
     func slice(of data: UnsafeRawBufferPointer, path: String) throws -> UnsafeRawBufferPointer {
-        let needed = elementCount * dtype.byteSize
+        guard let needed = CheckedSize.product(elementCount, dtype.byteSize) else {
+            throw FormatError.malformedPickle(path: path, reason: "storage '\(key)' claims \(elementCount) "
+                                              + "\(dtype.rawValue) elements, more bytes than fit in memory")
+        }
         guard data.count >= needed else {
             throw FormatError.truncated(path: path, reason: "storage '\(key)' should hold \(elementCount) "
                                         + "\(dtype.rawValue) elements (\(needed) bytes) but has \(data.count) bytes")
         }
         guard let view else { return UnsafeRawBufferPointer(rebasing: data[0..<needed]) }
-        let start = view.offset * dtype.byteSize
-        return UnsafeRawBufferPointer(rebasing: data[start..<start + view.count * dtype.byteSize])
+        guard let start = CheckedSize.product(view.offset, dtype.byteSize),
+              let length = CheckedSize.product(view.count, dtype.byteSize),
+              let end = CheckedSize.sum(start, length), end <= needed else {
+            throw FormatError.malformedPickle(path: path, reason: "storage '\(key)' has a view (offset \(view.offset), "
+                                              + "size \(view.count)) outside its \(elementCount) elements")
+        }
+        return UnsafeRawBufferPointer(rebasing: data[start..<end])
     }
 }

@@ -31,19 +31,23 @@ public enum PyTorchCheckpoint {
         public var tensors: [(name: String, tensor: PyTorchTensor)] { root.tensors() }
     }
 
-    /// Reads and decodes `url`.
-    public static func load(_ url: URL) throws -> Contents {
+    /// Reads and decodes `url`, refusing pickles and tensors above `limits`.
+    public static func load(_ url: URL, limits: FormatLimits = .fromEnvironment()) throws -> Contents {
         let file = try MappedFile(url)
-        let bytes = file.bytes
+        return try load(file.bytes, path: file.path, limits: limits)
+    }
+
+    /// Decodes the whole-file `bytes`; `path` names the file in errors.
+    static func load(_ bytes: UnsafeRawBufferPointer, path: String, limits: FormatLimits) throws -> Contents {
         if bytes.count >= 4, bytes[0] == 0x50, bytes[1] == 0x4B, bytes[2] == 0x03, bytes[3] == 0x04 {
-            let (object, storages) = try PyTorchZipFormat.read(bytes, path: file.path)
-            return Contents(format: .zip, root: try convert(object, storages, path: file.path))
+            let (object, storages) = try PyTorchZipFormat.read(bytes, path: path, limits: limits)
+            return Contents(format: .zip, root: try convert(object, storages, path: path, limits: limits))
         }
-        if bytes[0] == 0x80 {
-            let (object, storages) = try PyTorchLegacyFormat.read(bytes, path: file.path)
-            return Contents(format: .legacy, root: try convert(object, storages, path: file.path))
+        if bytes.count > 0, bytes[0] == 0x80 {
+            let (object, storages) = try PyTorchLegacyFormat.read(bytes, path: path, limits: limits)
+            return Contents(format: .legacy, root: try convert(object, storages, path: path, limits: limits))
         }
-        throw FormatError.badMagic(path: file.path, format: "PyTorch checkpoint (zip or legacy pickle)")
+        throw FormatError.badMagic(path: path, format: "PyTorch checkpoint (zip or legacy pickle)")
     }
 
     /// The tensors of `url` flattened to dotted names, in file order.
@@ -51,8 +55,9 @@ public enum PyTorchCheckpoint {
     /// With `prefix` (e.g. `"netG_state_dict"` or `"state_dict"`), only the
     /// tensors under that entry, with the prefix and its dot removed; a
     /// prefix that names no tensor is `FormatError.tensorNotFound`.
-    public static func stateDict(_ url: URL, prefix: String? = nil) throws -> [(name: String, value: TensorValue)] {
-        let all = try load(url).tensors
+    public static func stateDict(_ url: URL, prefix: String? = nil,
+                                 limits: FormatLimits = .fromEnvironment()) throws -> [(name: String, value: TensorValue)] {
+        let all = try load(url, limits: limits).tensors
         guard let prefix else { return all.map { ($0.name, $0.tensor.value) } }
         let selected: [(name: String, value: TensorValue)] = all.compactMap { entry in
             guard entry.name.hasPrefix(prefix + ".") else { return nil }
@@ -64,14 +69,18 @@ public enum PyTorchCheckpoint {
 
     /// Turns the interpreter's objects into `Value`s, copying each tensor out
     /// of its storage (`storages` gives a storage's bytes by key).
+    ///
+    /// Shared references (one memoised list used twice) are copied each
+    /// time, so the objects unfolded and the tensor elements copied are
+    /// counted against `limits` as the walk goes; the depth was bounded when
+    /// the pickle was read, and is checked again because the walk recurses.
     static func convert(_ object: PickleObject, _ storages: (StorageReference) throws -> UnsafeRawBufferPointer,
-                        path: String) throws -> Value {
-        var budget = 10_000_000  // objects, so that memo references cannot blow up the tree
+                        path: String, limits: FormatLimits) throws -> Value {
+        var objects = 0, elements = 0
         func walk(_ object: PickleObject, _ name: String, depth: Int) throws -> Value {
-            budget -= 1
-            guard budget > 0, depth < 1000 else {
-                throw FormatError.malformedPickle(path: path, reason: "object graph too large or cyclic")
-            }
+            objects += 1
+            try limits.check(.pickleObjects, objects, path: path, what: "unfolded pickle")
+            try limits.check(.pickleDepth, depth, path: path, what: "'\(name)'")
             func child(_ object: PickleObject, _ key: String) throws -> Value {
                 try walk(object, name.isEmpty ? key : name + "." + key, depth: depth + 1)
             }
@@ -82,8 +91,8 @@ public enum PyTorchCheckpoint {
             case .float(let d): return .float(d)
             case .string(let s): return .string(s)
             case .bytes(let b): return .bytes(b)
-            case .tuple(let items):
-                return .tuple(try items.enumerated().map { try child($0.element, String($0.offset)) })
+            case .tuple(let tuple):
+                return .tuple(try tuple.items.enumerated().map { try child($0.element, String($0.offset)) })
             case .list(let list):
                 return .list(try list.items.enumerated().map { try child($0.element, String($0.offset)) })
             case .dict(let dict):
@@ -93,7 +102,10 @@ public enum PyTorchCheckpoint {
                 })
             case .tensor(let reference):
                 let data = try storages(reference.storage)
-                return .tensor(try reference.materialise(data, path: path, name: name))
+                let count = try reference.elementCount(path: path, name: name, limits: limits)
+                elements = CheckedSize.sum(elements, count) ?? Int.max
+                try limits.check(.fileElements, elements, path: path, what: "tensors up to '\(name)'")
+                return .tensor(try reference.materialise(data, path: path, name: name, limits: limits))
             case .global(let global):
                 throw FormatError.malformedPickle(path: path, reason: "'\(name)' is \(global.name) itself, not data")
             case .storage(let storage):

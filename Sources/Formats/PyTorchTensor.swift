@@ -114,9 +114,23 @@ struct TensorReference {
     var shape: [Int]
     var strides: [Int]
 
-    /// Copies the view out of `bytes`, the storage's data, checking that every
-    /// element it reaches lies inside the storage. `name` is for messages.
-    func materialise(_ bytes: UnsafeRawBufferPointer, path: String, name: String) throws -> PyTorchTensor {
+    /// The number of elements, checked against `limits.tensorElements`
+    /// before anything is allocated (zero strides can make a tiny storage
+    /// claim billions of elements).
+    func elementCount(path: String, name: String, limits: FormatLimits) throws -> Int {
+        guard shape.allSatisfy({ $0 >= 0 }), let count = CheckedSize.byteCount(shape, elementSize: 1) else {
+            throw FormatError.invalidTensor(path: path, name: name, reason: "size \(shape) is negative or too large")
+        }
+        try limits.check(.tensorElements, count, path: path, what: "tensor '\(name)' \(describeShape(shape))")
+        return count
+    }
+
+    /// Copies the view out of `bytes`, the storage's data, after proving that
+    /// every element it reaches lies inside the storage: with non-negative
+    /// strides the furthest element is offset + Σ (size_i − 1)·stride_i,
+    /// computed with overflow checks. `name` is for messages.
+    func materialise(_ bytes: UnsafeRawBufferPointer, path: String, name: String,
+                     limits: FormatLimits) throws -> PyTorchTensor {
         let dtype = storage.dtype
         let available = bytes.count / dtype.byteSize
         func invalid(_ reason: String) -> FormatError {
@@ -128,16 +142,13 @@ struct TensorReference {
         guard offset >= 0, shape.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }) else {
             throw invalid("negative offset, size or stride (offset \(offset), size \(shape), stride \(strides))")
         }
-        guard let count = checkedByteCount(shape, elementSize: 1) else {
-            throw invalid("size \(shape) is too large")
-        }
+        let count = try elementCount(path: path, name: name, limits: limits)
         if count > 0 {
-            // The furthest element: offset + Σ (size_i − 1)·stride_i.
             var last = offset
             for (extent, stride) in zip(shape, strides) {
-                let (step, overflow1) = (extent - 1).multipliedReportingOverflow(by: stride)
-                let (sum, overflow2) = last.addingReportingOverflow(step)
-                guard !overflow1, !overflow2 else { throw invalid("view extent overflows") }
+                guard let step = CheckedSize.product(extent - 1, stride), let sum = CheckedSize.sum(last, step) else {
+                    throw invalid("view (offset \(offset), size \(shape), stride \(strides)) overflows")
+                }
                 last = sum
             }
             guard last < available else {
@@ -145,8 +156,44 @@ struct TensorReference {
                               + "but storage '\(storage.key)' holds \(available) \(dtype.rawValue) elements")
             }
         }
+        #if _endian(little)
+        if dtype == .float32, count > 0, isContiguous {
+            // The common case, one copy of little-endian floats: row-major, no
+            // gaps, and (checked above) offset + count ≤ available.
+            let start = offset * 4
+            let data = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + 4 * count)])
+            return PyTorchTensor(dtype: dtype, value: .float32(Tensor(shape: shape, scalars: copyElements(of: Float.self, from: data))))
+        }
+        #endif
         let base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
-        let indices = StridedIndices(offset: offset, shape: shape, strides: strides)
+        // An axis of extent 1 never advances, so its stride (which the bound
+        // above does not cover) is irrelevant; zero keeps the odometer's sums small.
+        let usedStrides = zip(shape, strides).map { $0 == 1 ? 0 : $1 }
+        let indices = StridedIndices(offset: offset, shape: shape, strides: usedStrides)
+        #if _endian(little)
+        if dtype == .float32, count > 0 {
+            // Row by row (one copy per row when the last stride is 1): a
+            // call per element would be slow in debug builds.
+            let inner = shape.last ?? 1, innerStride = usedStrides.last ?? 0
+            let scalars = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                let target = buffer.baseAddress!
+                var written = 0
+                indices.forEachRow { start in
+                    if innerStride == 1 {
+                        UnsafeMutableRawPointer(target + written).copyMemory(from: base + 4 * start, byteCount: 4 * inner)
+                    } else {
+                        for i in 0..<inner {
+                            (target + written + i).initialize(to: Float(bitPattern: base.loadUnaligned(
+                                fromByteOffset: 4 * (start + i * innerStride), as: UInt32.self)))
+                        }
+                    }
+                    written += inner
+                }
+                initialized = written
+            }
+            return PyTorchTensor(dtype: dtype, value: .float32(Tensor(shape: shape, scalars: scalars)))
+        }
+        #endif
         if dtype.isFloatingPoint {
             var scalars = [Float](); scalars.reserveCapacity(count)
             indices.forEach { scalars.append(dtype.float(base, $0)) }
@@ -157,6 +204,18 @@ struct TensorReference {
             return PyTorchTensor(dtype: dtype, value: .int64(values, shape: shape))
         }
     }
+
+    /// Whether the view is row-major without gaps: the last stride is 1 and
+    /// each stride is the product of the extents after it (extents of 1 may
+    /// have any stride).
+    private var isContiguous: Bool {
+        var expected = 1
+        for (extent, stride) in zip(shape, strides).reversed() where extent != 1 {
+            guard stride == expected else { return false }
+            expected *= extent
+        }
+        return true
+    }
 }
 
 /// The storage indices of a strided view in row-major order.
@@ -166,24 +225,40 @@ private struct StridedIndices {
     let strides: [Int]
 
     func forEach(_ body: (Int) -> Void) {
-        guard !shape.contains(0) else { return }
-        guard let lastAxis = shape.indices.last else { body(offset); return }
-        let innerExtent = shape[lastAxis], innerStride = strides[lastAxis]
-        var counter = [Int](repeating: 0, count: shape.count)
-        var rowStart = offset
-        while true {
+        let innerExtent = shape.last ?? 1, innerStride = strides.last ?? 0
+        forEachRow { rowStart in
             for i in 0..<innerExtent { body(rowStart + i * innerStride) }
-            // Odometer over the outer axes.
-            var axis = lastAxis - 1
-            while axis >= 0 {
-                counter[axis] += 1
-                rowStart += strides[axis]
-                if counter[axis] < shape[axis] { break }
-                rowStart -= strides[axis] * shape[axis]
-                counter[axis] = 0
-                axis -= 1
+        }
+    }
+
+    /// Calls `body` with the storage index of the first element of every
+    /// row (the last axis), in row-major order; once for a scalar.
+    func forEachRow(_ body: (Int) -> Void) {
+        guard !shape.contains(0) else { return }
+        guard shape.count > 1 else { body(offset); return }
+        // Raw pointers for the odometer: array subscripts cost a call each
+        // in debug builds, and tensors with short rows have millions of rows.
+        let outer = shape.count - 1
+        let counter = UnsafeMutablePointer<Int>.allocate(capacity: outer)
+        counter.initialize(repeating: 0, count: outer)
+        defer { counter.deallocate() }
+        shape.withUnsafeBufferPointer { shape in
+            strides.withUnsafeBufferPointer { strides in
+                var rowStart = offset
+                while true {
+                    body(rowStart)
+                    var axis = outer - 1
+                    while axis >= 0 {
+                        counter[axis] += 1
+                        rowStart += strides[axis]
+                        if counter[axis] < shape[axis] { break }
+                        rowStart -= strides[axis] * shape[axis]
+                        counter[axis] = 0
+                        axis -= 1
+                    }
+                    if axis < 0 { return }
+                }
             }
-            if axis < 0 { return }
         }
     }
 }

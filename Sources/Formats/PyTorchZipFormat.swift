@@ -8,8 +8,9 @@ enum PyTorchZipFormat {
     typealias StorageLookup = (StorageReference) throws -> UnsafeRawBufferPointer
 
     /// Interprets the pickle; the returned lookup gives a storage's bytes.
-    static func read(_ bytes: UnsafeRawBufferPointer, path: String) throws -> (PickleObject, StorageLookup) {
-        let archive = try ZipArchive(bytes, path: path)
+    static func read(_ bytes: UnsafeRawBufferPointer, path: String,
+                     limits: FormatLimits) throws -> (PickleObject, StorageLookup) {
+        let archive = try ZipArchive(bytes, path: path, limits: limits)
         let pickles = archive.entries.filter { entry in
             let parts = entry.name.split(separator: "/", omittingEmptySubsequences: false)
             return parts.count == 2 && parts[1] == "data.pkl"
@@ -28,7 +29,7 @@ enum PyTorchZipFormat {
                 throw FormatError.unsupportedDType(path: path, dtype: "\(text)-endian storages", supported: "little")
             }
         }
-        var machine = PickleMachine(try archive.data(pickle), path: path)
+        var machine = PickleMachine(try archive.data(pickle), path: path, limits: limits)
         let object = try machine.run().object
         let lookup: StorageLookup = { storage in
             guard let entry = byName[prefix + "data/" + storage.key] else {

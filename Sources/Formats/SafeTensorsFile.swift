@@ -19,10 +19,10 @@ public final class SafeTensorsFile: @unchecked Sendable {
     /// The `"__metadata__"` entry (empty when absent).
     public var metadata: [String: String] { header.metadata }
 
-    /// Maps and validates `url`.
-    public init(contentsOf url: URL) throws {
+    /// Maps and validates `url`, refusing headers and tensors above `limits`.
+    public init(contentsOf url: URL, limits: FormatLimits = .fromEnvironment()) throws {
         file = try MappedFile(url)
-        header = try SafeTensorsHeader.parse(file.bytes, path: file.path)
+        header = try SafeTensorsHeader.parse(file.bytes, path: file.path, limits: limits)
         names = header.entries.keys.sorted()
     }
 
@@ -34,13 +34,12 @@ public final class SafeTensorsFile: @unchecked Sendable {
     /// The tensor `name` as Float32; F16, BF16 and F64 are converted (F64 rounds).
     public func tensor(_ name: String) throws -> Tensor {
         let entry = try lookup(name)
-        let count = Tensor.elementCount(entry.shape)
-        let start = header.dataOffset + entry.dataOffsets.lowerBound
-        let source = file.bytes.baseAddress! + start
+        let (data, count) = bytes(of: entry)
+        let source = data.baseAddress!
         let scalars: [Float]
         switch entry.dtype {
         case .F32:
-            scalars = file.copyArray(of: Float.self, offset: start, elementCount: count)
+            scalars = copyElements(of: Float.self, from: data)
         case .F16:
             scalars = convert(count) { floatFromHalf(source.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)) }
         case .BF16:
@@ -56,17 +55,25 @@ public final class SafeTensorsFile: @unchecked Sendable {
     /// The integer tensor `name`, flattened; I32 is widened.
     public func int64(_ name: String) throws -> [Int64] {
         let entry = try lookup(name)
-        let count = Tensor.elementCount(entry.shape)
-        let start = header.dataOffset + entry.dataOffsets.lowerBound
-        let source = file.bytes.baseAddress! + start
+        let (data, count) = bytes(of: entry)
+        let source = data.baseAddress!
         switch entry.dtype {
         case .I64:
-            return file.copyArray(of: Int64.self, offset: start, elementCount: count)
+            return copyElements(of: Int64.self, from: data)
         case .I32:
             return convert(count) { Int64(source.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self)) }
         default:
             throw wrongType(name, entry, expected: SafeTensorsDType.integerTypes)
         }
+    }
+
+    /// The entry's bytes within the mapping (the header proved them inside
+    /// the file) and its element count; never empty-based, so the base
+    /// address exists even for zero elements.
+    private func bytes(of entry: SafeTensorsHeader.Entry) -> (UnsafeRawBufferPointer, Int) {
+        let start = header.dataOffset + entry.dataOffsets.lowerBound
+        let data = UnsafeRawBufferPointer(rebasing: file.bytes[start..<(start + entry.dataOffsets.count)])
+        return (data, entry.dataOffsets.count / entry.dtype.byteSize)
     }
 
     private func lookup(_ name: String) throws -> SafeTensorsHeader.Entry {

@@ -9,7 +9,10 @@ import Foundation
 /// The JSON maps each tensor name to
 /// `{"dtype": "F32", "shape": [2, 3], "data_offsets": [begin, end]}`, offsets
 /// in bytes from the start of the data; the optional `"__metadata__"` entry
-/// maps strings to strings. Entries need not be contiguous or ordered.
+/// maps strings to strings. As in the reference implementation, the entries
+/// sorted by offsets must tile the data exactly: the first begins at 0, each
+/// begins where the previous ends (no overlap, no gap) and the last ends at
+/// the end of the file; names need not be in data order.
 struct SafeTensorsHeader {
     /// One tensor: its type, shape and byte range within the data.
     struct Entry: Equatable {
@@ -24,20 +27,18 @@ struct SafeTensorsHeader {
     var dataOffset: Int
 
     static let metadataKey = "__metadata__"
-    /// The reference implementation refuses larger headers; so do we, so a
-    /// corrupt length cannot make us decode gigabytes of "JSON".
-    static let maximumLength = 100_000_000
 
-    /// Parses and validates the header of the whole-file `bytes`.
-    static func parse(_ bytes: UnsafeRawBufferPointer, path: String) throws -> SafeTensorsHeader {
+    /// Parses and validates the header of the whole-file `bytes`. A length
+    /// above `limits.safeTensorsHeaderBytes` (100 MB by default, the
+    /// reference's limit) is refused before any JSON is decoded, and the
+    /// tensors' elements are checked against the element limits.
+    static func parse(_ bytes: UnsafeRawBufferPointer, path: String, limits: FormatLimits) throws -> SafeTensorsHeader {
         guard bytes.count >= 8 else {
             throw FormatError.truncated(path: path, reason: "\(bytes.count) bytes, shorter than the 8-byte header length")
         }
         let declared = bytes.loadUnaligned(as: UInt64.self).littleEndian
-        guard declared <= UInt64(maximumLength) else {
-            throw FormatError.malformedHeader(
-                path: path, reason: "header length \(declared) is too large (limit \(maximumLength); not a safetensors file?)")
-        }
+        try limits.check(.safeTensorsHeaderBytes, Int(clamping: declared), path: path,
+                         what: "header length (not a safetensors file?)")
         let length = Int(declared)
         guard length <= bytes.count - 8 else {
             throw FormatError.malformedHeader(
@@ -65,10 +66,44 @@ struct SafeTensorsHeader {
                 }
                 metadata = strings
             } else {
-                entries[name] = try validate(value, name: name, dataSize: dataSize, path: path)
+                let entry = try validate(value, name: name, dataSize: dataSize, path: path)
+                let elements = entry.dataOffsets.count / entry.dtype.byteSize
+                try limits.check(.tensorElements, elements, path: path, what: "tensor '\(name)' \(describeShape(entry.shape))")
+                entries[name] = entry
             }
         }
+        try checkTiling(entries, dataSize: dataSize, path: path, limits: limits)
         return SafeTensorsHeader(entries: entries, metadata: metadata, dataOffset: 8 + length)
+    }
+
+    /// The reference's rule: sorted by (begin, end), each tensor begins where
+    /// the previous one ended, starting at 0 and ending at the data's end.
+    /// Overlapping tensors would alias each other's bytes; gaps and trailing
+    /// bytes are data that no tensor accounts for.
+    private static func checkTiling(_ entries: [String: Entry], dataSize: Int, path: String,
+                                    limits: FormatLimits) throws {
+        let ordered = entries.sorted {
+            ($0.value.dataOffsets.lowerBound, $0.value.dataOffsets.upperBound, $0.key)
+                < ($1.value.dataOffsets.lowerBound, $1.value.dataOffsets.upperBound, $1.key)
+        }
+        var expected = 0
+        for (name, entry) in ordered {
+            guard entry.dataOffsets.lowerBound == expected else {
+                let problem = entry.dataOffsets.lowerBound < expected ? "overlaps the tensor before it"
+                                                                      : "leaves a gap after the tensor before it"
+                throw FormatError.invalidTensor(
+                    path: path, name: name,
+                    reason: "data_offsets [\(entry.dataOffsets.lowerBound), \(entry.dataOffsets.upperBound)] "
+                        + "\(problem), which ends at byte \(expected)")
+            }
+            expected = entry.dataOffsets.upperBound
+        }
+        guard expected == dataSize else {
+            throw FormatError.malformedHeader(
+                path: path, reason: "the tensors cover \(expected) of the \(dataSize) data bytes; the rest belongs to no tensor")
+        }
+        let total = ordered.reduce(0) { $0 + $1.value.dataOffsets.count / $1.value.dtype.byteSize }
+        try limits.check(.fileElements, total, path: path, what: "all tensors")
     }
 
     /// Checks one tensor entry: known dtype, non-negative shape, offsets
@@ -94,7 +129,7 @@ struct SafeTensorsHeader {
         guard 0 <= begin, begin <= end, end <= dataSize else {
             throw invalid("data_offsets [\(begin), \(end)] out of range of the \(dataSize) data bytes")
         }
-        let needed = checkedByteCount(shape, elementSize: dtype.byteSize)
+        let needed = CheckedSize.byteCount(shape, elementSize: dtype.byteSize)
         guard needed == end - begin else {
             let size = needed.map { "\($0) bytes" } ?? "more bytes than fit in memory"
             throw invalid("shape \(shape) of \(dtype) needs \(size) but data_offsets [\(begin), \(end)] hold \(end - begin)")

@@ -7,6 +7,9 @@ import Foundation
 ///
 /// Compressed or encrypted entries, split archives and directories that
 /// point outside the file are errors naming the file. CRCs are not checked.
+/// Sizes a directory entry claims are checked against `FormatLimits`
+/// (inflated size, compression ratio) when the directory is read, so a
+/// zip bomb is refused before anything could inflate it.
 struct ZipArchive {
     struct Entry {
         let name: String
@@ -21,7 +24,7 @@ struct ZipArchive {
     let entries: [Entry]
     private let bytes: UnsafeRawBufferPointer
 
-    init(_ bytes: UnsafeRawBufferPointer, path: String) throws {
+    init(_ bytes: UnsafeRawBufferPointer, path: String, limits: FormatLimits) throws {
         self.bytes = bytes
         self.path = path
         var reader = ByteReader(bytes, path: path)
@@ -50,7 +53,7 @@ struct ZipArchive {
         reader.position = directoryOffset
         var entries: [Entry] = []
         for _ in 0..<count {
-            entries.append(try Self.readDirectoryEntry(&reader))
+            entries.append(try Self.readDirectoryEntry(&reader, limits: limits))
         }
         self.entries = entries
     }
@@ -77,7 +80,7 @@ struct ZipArchive {
         return UnsafeRawBufferPointer(rebasing: bytes[start..<start + entry.size])
     }
 
-    private static func readDirectoryEntry(_ reader: inout ByteReader) throws -> Entry {
+    private static func readDirectoryEntry(_ reader: inout ByteReader, limits: FormatLimits) throws -> Entry {
         guard try reader.uint(4) == 0x0201_4B50 else {
             throw malformed(reader.path, "bad central directory entry at offset \(reader.position - 4)")
         }
@@ -85,7 +88,7 @@ struct ZipArchive {
         let flags = UInt16(try reader.uint(2))
         let method = UInt16(try reader.uint(2))
         reader.position += 8
-        let compressedSize = try reader.uint(4)
+        var compressedSize = try reader.uint(4)
         var size = try reader.uint(4)
         let nameLength = Int(try reader.uint(2))
         let extraLength = Int(try reader.uint(2))
@@ -102,7 +105,7 @@ struct ZipArchive {
             let fieldEnd = reader.position + length
             if id == 1 {
                 if size == 0xFFFF_FFFF { size = try reader.uint(8) }
-                if compressedSize == 0xFFFF_FFFF { _ = try reader.uint(8) }
+                if compressedSize == 0xFFFF_FFFF { compressedSize = try reader.uint(8) }
                 if localOffset == 0xFFFF_FFFF { localOffset = try reader.uint(8) }
             }
             reader.position = fieldEnd
@@ -112,8 +115,16 @@ struct ZipArchive {
         guard let name = String(validating: nameBytes, as: UTF8.self) else {
             throw malformed(reader.path, "entry name is not UTF-8")
         }
-        guard method != 0 || compressedSize == 0xFFFF_FFFF || compressedSize == size else {
+        guard method != 0 || compressedSize == size else {
             throw malformed(reader.path, "stored entry '\(name)' has differing sizes")
+        }
+        if method != 0 {
+            let what = "entry '\(name)' (\(size) bytes from \(compressedSize))"
+            try limits.check(.inflatedBytes, Int(clamping: size), path: reader.path, what: what)
+            if size > 1 << 20 {
+                let ratio = Int(clamping: size / max(compressedSize, 1))
+                try limits.check(.compressionRatio, ratio, path: reader.path, what: what)
+            }
         }
         guard size <= UInt64(Int.max), localOffset <= UInt64(Int.max) else {
             throw malformed(reader.path, "entry '\(name)' is too large")
