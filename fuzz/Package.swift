@@ -9,10 +9,10 @@ import PackageDescription
 let package = Package(
     name: "Net2NetFuzz",
     targets: [
-        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .target(name: "CKernels"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
         .systemLibrary(name: "CZlibSystem", path: "Sources/CZlibSystem"),
-        .target(name: "TensorCore", dependencies: ["CBLAS"]),
+        .target(name: "TensorCore", dependencies: ["CKernels"]),
         .target(name: "Formats", dependencies: ["TensorCore", "CPNG", "CZlibSystem"]),
         .target(name: "Tokenizer"),
         .executableTarget(name: "FuzzTargets", dependencies: ["Formats", "Tokenizer"]),
