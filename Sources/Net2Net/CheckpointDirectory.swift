@@ -27,10 +27,12 @@ import Darwin
 /// names, and temporary files (`.*.tmp-*`), are what killed writers leave;
 /// `removeStale()` deletes them when the next writer holds the lock.
 ///
-/// Readers take a directory as it comes: with a `last` slot, they read the
-/// generation it names; without one (shipped models, runs written before
-/// slots existed, or a slot or generation directory given directly) the
-/// directory itself holds the files.
+/// Readers take a directory as it comes: with a `best` slot (the flow with
+/// the lowest validation NLL, written by model selection during training)
+/// they read that, else the generation `last` names; without slots (shipped
+/// models, runs written before slots existed, or a slot or generation
+/// directory given directly) the directory itself holds the files. Give
+/// `run/last` to read the last checkpoint of a run that has a `best`.
 public struct CheckpointDirectory: Sendable {
     public let url: URL
 
@@ -44,22 +46,26 @@ public struct CheckpointDirectory: Sendable {
     public init(_ url: URL) { self.url = url }
 
     /// Where the files of the checkpoint at `location` are: the generation
-    /// `location/<slot>` names if there is one, else `location` itself.
-    public static func modelDirectory(for location: URL, slot: String = lastSlot) -> URL {
-        let slotURL = location.appendingPathComponent(slot)
-        var status = stat()
-        if lstat(slotURL.path, &status) == 0 { return slotURL }
+    /// `location/<slot>` names if there is one, else `location` itself. With
+    /// no slot given: `best` if the run has one, else `last`.
+    public static func modelDirectory(for location: URL, slot: String? = nil) -> URL {
+        for name in slot.map({ [$0] }) ?? [bestSlot, lastSlot] {
+            let slotURL = location.appendingPathComponent(name)
+            var status = stat()
+            if lstat(slotURL.path, &status) == 0 { return slotURL }
+        }
         return location
     }
 
     /// The checkpoint file `name` of `location`, which may be the file itself,
-    /// a run directory (its `last` slot) or a directory holding the file.
-    public static func file(_ name: String, at location: URL) -> URL {
+    /// a run directory (its `best` slot, else `last`, or the `slot` given) or
+    /// a directory holding the file.
+    public static func file(_ name: String, at location: URL, slot: String? = nil) -> URL {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: location.path, isDirectory: &isDirectory), !isDirectory.boolValue {
             return location
         }
-        return modelDirectory(for: location).appendingPathComponent(name)
+        return modelDirectory(for: location, slot: slot).appendingPathComponent(name)
     }
 
     /// The run directory `location` belongs to (where `experiment.json` is):

@@ -137,8 +137,9 @@ public enum FlowCheckpoint {
 
     // MARK: training state
 
-    /// Writes Adam's state and the training configuration.
-    static func saveState(_ adam: Adam, step: Int, configuration: TrainingConfiguration, to directory: URL) throws {
+    /// Writes Adam's state and the training configuration (`extraMetadata`: e.g. the best validation so far).
+    static func saveState(_ adam: Adam, step: Int, configuration: TrainingConfiguration, to directory: URL,
+                          extraMetadata: [String: String] = [:]) throws {
         let n = adam.firstMoment.count
         var tensors: [(name: String, value: SafeTensorValue)] = [
             ("adam.exp_avg", .float32(Tensor(shape: [n], scalars: adam.firstMoment.array()))),
@@ -147,17 +148,17 @@ public enum FlowCheckpoint {
         if adam.amsgrad {
             tensors.append(("adam.max_exp_avg_sq", .float32(Tensor(shape: [n], scalars: adam.maxSecondMoment.array()))))
         }
-        try SafeTensorsFile.write(tensors, metadata: [
+        try SafeTensorsFile.write(tensors, metadata: extraMetadata.merging([
             "format": "net2net-training-state",
             "step": String(step),
             "adam_step": String(adam.step),
             "training": configuration.json(),
-        ], to: directory.appendingPathComponent(stateFile))
+        ], uniquingKeysWith: { _, own in own }), to: directory.appendingPathComponent(stateFile))
     }
 
     /// Restores Adam's state; returns the step and the saved training configuration.
     static func loadState(into adam: Adam, from directory: URL) throws -> (step: Int, configuration: TrainingConfiguration) {
-        let url = CheckpointDirectory.file(stateFile, at: directory)
+        let url = CheckpointDirectory.file(stateFile, at: directory, slot: CheckpointDirectory.lastSlot)
         let path = url.path
         guard FileManager.default.fileExists(atPath: path) else {
             throw Net2NetError.checkpoint(path: path, problem: "no training state to resume from")

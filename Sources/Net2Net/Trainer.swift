@@ -1,4 +1,5 @@
 import Flow
+import Formats
 import Foundation
 import Layers
 import TensorCore
@@ -12,6 +13,10 @@ public enum TrainingEvent: Sendable {
     case validation(step: Int, natsPerDimension: Double, count: Int)
     /// A checkpoint was written.
     case checkpoint(step: Int, directory: URL)
+    /// A new best validation NLL; with an output directory, its flow is now the `best` checkpoint.
+    case best(step: Int, natsPerDimension: Double)
+    /// `early_stopping_patience` validations in a row brought no new best: training ends here.
+    case earlyStop(step: Int, bestStep: Int, natsPerDimension: Double)
 }
 
 /// Trains a conditional flow by maximum likelihood on a `PairDataset`.
@@ -30,6 +35,9 @@ public final class Trainer {
     public private(set) var step = 0
     /// The training loss of every step taken by this trainer.
     public private(set) var losses: [Float] = []
+    /// The best validation NLL so far (nats/dim) and its step; on resume,
+    /// read back from the run's `best` checkpoint.
+    public private(set) var best: (step: Int, natsPerDimension: Double)?
     let trainingRows: [Int]
     let validationRows: [Int]
     let gradients: FloatBuffer
@@ -59,7 +67,7 @@ public final class Trainer {
         }
         if resume {
             guard let outputDirectory else { throw Net2NetError.configuration("resuming needs an output directory") }
-            let source = CheckpointDirectory.modelDirectory(for: outputDirectory)
+            let source = CheckpointDirectory.modelDirectory(for: outputDirectory, slot: CheckpointDirectory.lastSlot)
             let loaded = try FlowCheckpoint.load(source)
             guard loaded.flow.configuration == architecture else {
                 throw Net2NetError.checkpoint(path: outputDirectory.path,
@@ -73,6 +81,7 @@ public final class Trainer {
                                               problem: "flow (step \(loaded.step)) and training state (step \(state.step)) disagree; this directory was written before checkpoints were atomic and its run was interrupted between the two writes — delete the directory or train afresh")
             }
             step = state.step
+            best = try Trainer.recordedBest(in: source)
         } else {
             flow = ConditionalFlow(configuration: architecture, seed: configuration.seed)
             optimizer = Adam(parameterCount: flow.parameters.count)
@@ -105,6 +114,12 @@ public final class Trainer {
         let lock = try outputDirectory.map { try CheckpointLock(directory: $0) }
         defer { lock?.release() }
         if let outputDirectory { CheckpointDirectory(outputDirectory).removeStale() }
+        if let best, let patience = configuration.earlyStoppingPatience, patience > 0,
+           validationsSince(best.step) >= patience {
+            // Resuming a run that stopped early: an uninterrupted run ends here too.
+            onEvent(.earlyStop(step: step, bestStep: best.step, natsPerDimension: best.natsPerDimension))
+            return
+        }
         let end = min(lastStep ?? configuration.steps, configuration.steps)
         let B = configuration.batchSize, D = data.dimension, Dc = data.conditionDimension
         let schedule = configuration.schedule
@@ -152,17 +167,62 @@ public final class Trainer {
                                   learningRate: schedule.rate(at: step - 1)))
                 windowLoss = 0; windowSteps = 0; windowStart = Date()
             }
+            var stopEarly = false
             if !validationRows.isEmpty && (step % configuration.validateEvery == 0 || step == end) {
                 let nats = validationNatsPerDimension()
                 onEvent(.validation(step: step, natsPerDimension: nats, count: validationRows.count))
+                if nats.isFinite, nats < best?.natsPerDimension ?? .infinity {
+                    best = (step, nats)
+                    if let outputDirectory { try saveBest(to: outputDirectory, natsPerDimension: nats) }
+                    onEvent(.best(step: step, natsPerDimension: nats))
+                } else if let best, let patience = configuration.earlyStoppingPatience, patience > 0,
+                          validationsSince(best.step) >= patience {
+                    stopEarly = true
+                    onEvent(.earlyStop(step: step, bestStep: best.step, natsPerDimension: best.natsPerDimension))
+                }
             }
-            let stopping = shouldStop()
+            let stopping = shouldStop() || stopEarly
             if let outputDirectory, step % configuration.checkpointEvery == 0 || step == end || stopping {
                 try saveCheckpoint(to: outputDirectory)
                 onEvent(.checkpoint(step: step, directory: outputDirectory))
             }
             if stopping { return }
         }
+    }
+
+    /// Validations held after `bestStep` up to the current step (they run at
+    /// multiples of `validate_every`), so the count needs no saved state.
+    func validationsSince(_ bestStep: Int) -> Int {
+        step / configuration.validateEvery - bestStep / configuration.validateEvery
+    }
+
+    /// Publishes the flow alone (no optimiser state: it is for use, not for
+    /// resuming) as the run's `best` checkpoint, with its validation NLL in
+    /// the metadata.
+    func saveBest(to directory: URL, natsPerDimension: Double) throws {
+        guard flow.parameters.isFinite, flow.buffers.isFinite else { return }
+        // A run always has a resumable `last` once it has a `best`.
+        if !FileManager.default.fileExists(atPath: directory.appendingPathComponent(CheckpointDirectory.lastSlot).path) {
+            try saveCheckpoint(to: directory)
+        }
+        try CheckpointDirectory(directory).publish(slot: CheckpointDirectory.bestSlot, step: step) { generation in
+            try FlowCheckpoint.save(flow, to: generation, step: step,
+                                    extraMetadata: [Trainer.validationMetadataKey: String(natsPerDimension)])
+        }
+    }
+
+    static let validationMetadataKey = "validation_nats_per_dim"
+
+    static let bestStepMetadataKey = "best_step"
+
+    /// The best validation so far as the training state in `generation`
+    /// recorded it. (A `best` checkpoint newer than that state belongs to
+    /// steps that the resumed run takes again, and reaches again, bit for bit.)
+    static func recordedBest(in generation: URL) throws -> (step: Int, natsPerDimension: Double)? {
+        let file = try SafeTensorsFile(contentsOf: generation.appendingPathComponent(FlowCheckpoint.stateFile))
+        guard let bestStep = Int(file.metadata[bestStepMetadataKey] ?? ""),
+              let nats = Double(file.metadata[validationMetadataKey] ?? "") else { return nil }
+        return (bestStep, nats)
     }
 
     func nanMessage(_ what: String, step: Int) -> String {
@@ -190,7 +250,13 @@ public final class Trainer {
             throw Net2NetError.training(nanMessage("a parameter, BatchNorm statistic or optimiser moment became non-finite", step: step - 1))
         }
         try CheckpointDirectory(directory).publish(step: step) { generation in
-            try FlowCheckpoint.saveState(optimizer, step: step, configuration: configuration, to: generation)
+            var record: [String: String] = [:]
+            if let best {
+                record = [Trainer.bestStepMetadataKey: String(best.step),
+                          Trainer.validationMetadataKey: String(best.natsPerDimension)]
+            }
+            try FlowCheckpoint.saveState(optimizer, step: step, configuration: configuration, to: generation,
+                                         extraMetadata: record)
             try FlowCheckpoint.save(flow, to: generation, step: step)
         }
     }

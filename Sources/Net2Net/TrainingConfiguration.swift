@@ -33,6 +33,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var logEvery = 50
     public var validateEvery = 500
     public var checkpointEvery = 1000
+    /// Stop after this many validations in a row without a new best
+    /// validation NLL; nil or 0 trains for `steps` (optional so that
+    /// training states written before the key existed still decode).
+    public var earlyStoppingPatience: Int? = nil
 
     public init() {}
 
@@ -57,6 +61,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         case logEvery = "log_every"
         case validateEvery = "validate_every"
         case checkpointEvery = "checkpoint_every"
+        case earlyStoppingPatience = "early_stopping_patience"
     }
 
     /// All accepted keys.
@@ -98,6 +103,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         if !(baseLearningRate > 0) || !baseLearningRate.isFinite { p.append("base_learning_rate must be a positive number") }
         if !(validationFraction >= 0 && validationFraction < 1) { p.append("validation_fraction must be in [0, 1)") }
         if gradientClip < 0 || !gradientClip.isFinite { p.append("grad_clip must be ≥ 0 (0 turns clipping off)") }
+        if let patience = earlyStoppingPatience, patience < 0 { p.append("early_stopping_patience must not be negative (0 turns it off)") }
         if warmupSteps < 0 { p.append("lr_warmup_steps must not be negative") }
         if !(finalLearningRateFraction >= 0 && finalLearningRateFraction <= 1) { p.append("lr_final_fraction must be in [0, 1]") }
         return p
@@ -164,6 +170,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
             case .logEvery: c.logEvery = try int()
             case .validateEvery: c.validateEvery = try int()
             case .checkpointEvery: c.checkpointEvery = try int()
+            case .earlyStoppingPatience: c.earlyStoppingPatience = try int()
             }
         }
         let problems = c.problems

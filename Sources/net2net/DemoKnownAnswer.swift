@@ -45,7 +45,7 @@ extension Demo {
             case let .validation(step, nats, _):
                 note(String(format: "      step %5d  validation %.4f nats/dim (analytic entropy %.4f)", step, nats,
                             problem.entropyPerDimension))
-            case .checkpoint: break
+            case .checkpoint, .best, .earlyStop: break
             }
         })
 

@@ -96,8 +96,18 @@ func runFlowTraining(_ trainer: Trainer, settings: TrainingConfiguration) throws
                 if step % settings.checkpointEvery == 0 || step == settings.steps || shouldStop() {
                     note("step \(step)  checkpoint → \(directory.path)")
                 }
+            case let .best(step, _):
+                note("step \(step)  new best validation → \(trainer.outputDirectory.map { $0.appendingPathComponent(CheckpointDirectory.bestSlot).path } ?? "memory")")
+            case let .earlyStop(step, bestStep, nats):
+                note(String(format: "step %d  stopping early: no better validation than %.4f nats/dim (step %d) in %d validations",
+                            step, nats, bestStep, settings.earlyStoppingPatience ?? 0))
             }
         }
     }
     if let interrupt { try exitInterrupted(by: interrupt, step: trainer.step, directory: trainer.outputDirectory) }
+    if let best = trainer.best {
+        let location = trainer.outputDirectory.map { " (\($0.appendingPathComponent(CheckpointDirectory.bestSlot).path); "
+            + "eval, sample and translate use it, give \($0.appendingPathComponent(CheckpointDirectory.lastSlot).path) for the last step)" } ?? ""
+        note(String(format: "best validation %.4f nats/dim at step %d", best.natsPerDimension, best.step) + location)
+    }
 }
