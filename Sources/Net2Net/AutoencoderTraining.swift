@@ -86,4 +86,7 @@ public final class AutoencoderTrainingTask: ImageTrainingTask {
     public func saveModel(to directory: URL, step: Int) throws {
         try model.save(to: directory.appendingPathComponent(AutoencoderTrainingTask.modelFile), step: step)
     }
+
+    /// The held-out loss per pixel (reconstruction + KL) selects the best model.
+    public var selectionMetric: (name: String, higherIsBetter: Bool) { ("loss", false) }
 }

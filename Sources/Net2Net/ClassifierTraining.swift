@@ -104,4 +104,7 @@ public final class ClassifierTrainingTask: ImageTrainingTask {
     public func saveModel(to directory: URL, step: Int) throws {
         try model.save(to: directory.appendingPathComponent(ClassifierTrainingTask.modelFile), step: step)
     }
+
+    /// Held-out accuracy selects the best model.
+    public var selectionMetric: (name: String, higherIsBetter: Bool) { ("accuracy", true) }
 }

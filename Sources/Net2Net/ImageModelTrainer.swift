@@ -16,6 +16,8 @@ public protocol ImageTrainingTask: AnyObject {
     func validate() throws -> [(String, Double)]
     /// Writes the model into `directory`.
     func saveModel(to directory: URL, step: Int) throws
+    /// The validation metric that selects the `best` checkpoint, and its direction.
+    var selectionMetric: (name: String, higherIsBetter: Bool) { get }
 }
 
 /// A report from `ImageModelTrainer.run`.
@@ -23,13 +25,17 @@ public enum ImageTrainingEvent: Sendable {
     case progress(step: Int, totalSteps: Int, epoch: Int, loss: Double, metrics: [(String, Double)], imagesPerSecond: Double)
     case validation(step: Int, epoch: Int, metrics: [(String, Double)])
     case checkpoint(step: Int, directory: URL)
+    /// A new best value of the task's selection metric; with an output directory, the model is now the `best` checkpoint.
+    case best(step: Int, metric: String, value: Double)
 }
 
 /// The loop shared by the autoencoder and the classifier: seeded epoch
 /// order from (seed, epoch), Adam, a cosine learning-rate decay, progress,
 /// validation after every epoch, checkpoints (model + optimiser state, one
 /// atomic unit in a `CheckpointDirectory`) every `checkpointEvery` steps, at
-/// the end and when `shouldStop` says so, and exact resume.
+/// the end and when `shouldStop` says so, and exact resume. Model selection:
+/// the model of the best validation value of `task.selectionMetric` is kept
+/// as the run's `best` checkpoint, which readers use by default.
 public final class ImageModelTrainer {
     public let task: ImageTrainingTask
     /// Training images `[N, …]` and their labels.
@@ -46,6 +52,8 @@ public final class ImageModelTrainer {
     /// Settings stored with the optimiser state (JSON), checked on resume.
     public let settingsJSON: String
     public private(set) var step = 0
+    /// The best validation value of the selection metric so far, and its step (kept across resume).
+    public private(set) var best: (step: Int, value: Double)?
     let gradients: FloatBuffer
     let batchImages: FloatBuffer
 
@@ -124,7 +132,9 @@ public final class ImageModelTrainer {
                 windowLoss = 0; windowMetrics = []; windowSteps = 0; windowStart = Date()
             }
             if step % stepsPerEpoch == 0 {
-                onEvent(.validation(step: step, epoch: epoch + 1, metrics: try task.validate()))
+                let metrics = try task.validate()
+                onEvent(.validation(step: step, epoch: epoch + 1, metrics: metrics))
+                try select(metrics, onEvent: onEvent)
                 windowStart = Date()
             }
             let stopping = shouldStop()
@@ -134,6 +144,23 @@ public final class ImageModelTrainer {
             }
             if stopping { return }
         }
+    }
+
+    /// Publishes the model as `best` when the selection metric improved.
+    func select(_ metrics: [(String, Double)], onEvent: (ImageTrainingEvent) -> Void) throws {
+        let criterion = task.selectionMetric
+        guard let value = metrics.first(where: { $0.0 == criterion.name })?.1, value.isFinite else { return }
+        if let best, criterion.higherIsBetter ? value <= best.value : value >= best.value { return }
+        best = (step, value)
+        if let outputDirectory, task.parameters.isFinite {
+            if !FileManager.default.fileExists(atPath: outputDirectory.appendingPathComponent(CheckpointDirectory.lastSlot).path) {
+                try saveCheckpoint(to: outputDirectory)  // a run with a `best` always has a resumable `last`
+            }
+            try CheckpointDirectory(outputDirectory).publish(slot: CheckpointDirectory.bestSlot, step: step) { generation in
+                try task.saveModel(to: generation, step: step)
+            }
+        }
+        onEvent(.best(step: step, metric: criterion.name, value: value))
     }
 
     func failure(_ what: String) -> String {
@@ -154,14 +181,15 @@ public final class ImageModelTrainer {
                 ("adam.exp_avg", .float32(Tensor(shape: [n], scalars: optimizer.firstMoment.array()))),
                 ("adam.exp_avg_sq", .float32(Tensor(shape: [n], scalars: optimizer.secondMoment.array()))),
             ], metadata: ["format": "net2net-image-training-state", "step": String(step),
-                          "adam_step": String(optimizer.step), "training": settingsJSON],
+                          "adam_step": String(optimizer.step), "training": settingsJSON,
+                          "best_step": best.map { String($0.step) } ?? "", "best_value": best.map { String($0.value) } ?? ""],
                to: generation.appendingPathComponent(ImageModelTrainer.stateFile))
             try task.saveModel(to: generation, step: step)
         }
     }
 
     func loadState(from directory: URL) throws -> Int {
-        let url = CheckpointDirectory.file(ImageModelTrainer.stateFile, at: directory)
+        let url = CheckpointDirectory.file(ImageModelTrainer.stateFile, at: directory, slot: CheckpointDirectory.lastSlot)
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw Net2NetError.checkpoint(path: url.path, problem: "no training state to resume from")
         }
@@ -180,6 +208,9 @@ public final class ImageModelTrainer {
             buffer.assign(try file.tensor(name).scalars)
         }
         optimizer.step = adamStep
+        if let bestStep = Int(file.metadata["best_step"] ?? ""), let value = Double(file.metadata["best_value"] ?? "") {
+            best = (bestStep, value)
+        }
         return step
     }
 }

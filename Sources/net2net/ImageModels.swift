@@ -87,11 +87,19 @@ func runImageTraining(_ trainer: ImageModelTrainer) throws {
                 if step % trainer.checkpointEvery == 0 || step == trainer.totalSteps || shouldStop() {
                     note("step \(step)  checkpoint → \(directory.path)")
                 }
+            case let .best(step, metric, value):
+                note(String(format: "step %d  new best held-out %@ %.4g", step, metric, value)
+                     + (trainer.outputDirectory.map { " → \($0.appendingPathComponent(CheckpointDirectory.bestSlot).path)" } ?? ""))
             }
         }
     }
     if let interrupt { try exitInterrupted(by: interrupt, step: trainer.step, directory: trainer.outputDirectory) }
     note(String(format: "done in %.0f s", Date().timeIntervalSince(start)))
+    if let best = trainer.best {
+        note(String(format: "best held-out %@ %.4g at step %d", trainer.task.selectionMetric.name, best.value, best.step)
+             + (trainer.outputDirectory.map { " (\($0.appendingPathComponent(CheckpointDirectory.bestSlot).path), used by default; "
+                + "\($0.appendingPathComponent(CheckpointDirectory.lastSlot).path) is the last step)" } ?? ""))
+    }
 }
 
 struct AutoencoderTrain: ParsableCommand {
@@ -118,7 +126,8 @@ struct AutoencoderTrain: ParsableCommand {
         try options.train(settings, modelFile: AutoencoderTrainingTask.modelFile) { output, test in
             let model: ConvolutionalVAE
             if options.resume {
-                let loaded = try ConvolutionalVAE.load(output)
+                // Resume from the last step (`best` may be older).
+                let loaded = try ConvolutionalVAE.load(CheckpointDirectory.modelDirectory(for: output, slot: CheckpointDirectory.lastSlot))
                 guard loaded.model.architecture == settings.architecture else {
                     throw Net2NetError.checkpoint(path: output.path, problem: "its architecture differs from this configuration")
                 }
@@ -155,7 +164,7 @@ struct ClassifierTrain: ParsableCommand {
         let settings = try options.settings(ClassifierTrainingConfiguration.self)
         try options.train(settings, modelFile: ClassifierTrainingTask.modelFile, digitRepeats: settings.digitRepeats) { output, test in
             let model = options.resume
-                ? try ImageClassifier.load(output).model
+                ? try ImageClassifier.load(CheckpointDirectory.modelDirectory(for: output, slot: CheckpointDirectory.lastSlot)).model
                 : ImageClassifier(seed: settings.seed)
             let task = ClassifierTrainingTask(model: model, shift: settings.shift, seed: settings.seed, batchSize: settings.batchSize,
                                               validation: test.images, validationLabels: ImageClassifier.labels(of: test))

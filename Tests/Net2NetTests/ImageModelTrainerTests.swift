@@ -35,7 +35,7 @@ final class ImageModelTrainerTests: XCTestCase {
         let (images, labels) = data(48, seed: 1)
         let (test, _) = data(16, seed: 2)
         let architecture = AutoencoderArchitecture(latentDimension: 4, width: 4)
-        let model = resume ? try ConvolutionalVAE.load(output).model
+        let model = resume ? try ConvolutionalVAE.load(CheckpointDirectory.modelDirectory(for: output, slot: CheckpointDirectory.lastSlot)).model
                            : ConvolutionalVAE(architecture: architecture, seed: 3)
         let task = AutoencoderTrainingTask(model: model, beta: 1, seed: 4, batchSize: 8, validation: test)
         let trainer = try ImageModelTrainer(task: task, images: images, labels: labels, batchSize: 8, epochs: 3,
@@ -72,6 +72,29 @@ final class ImageModelTrainerTests: XCTestCase {
         XCTAssertEqual(loaded.step, 18)
         let z = Tensor(shape: [2, 4], scalars: [0.1, -0.2, 0.3, 0.4, 1, 0, -1, 0.5])
         XCTAssertEqual(try loaded.model.decode(z), try model.decode(z))
+    }
+
+    /// The `best` checkpoint is the model of the lowest held-out loss, readers
+    /// take it by default, `last` is the final step, and resume keeps the record.
+    func testBestHeldOutLossIsKeptAndRead() throws {
+        let output = directory.appendingPathComponent("best")
+        let (trainer, _) = try makeTrainer(resume: false, output: output)
+        var losses: [(step: Int, loss: Double)] = []
+        try trainer.run(onEvent: { event in
+            if case let .validation(step, _, metrics) = event { losses.append((step, metrics.first { $0.0 == "loss" }!.1)) }
+        })
+        let lowest = try XCTUnwrap(losses.min { $0.loss < $1.loss })
+        XCTAssertEqual(trainer.best?.step, lowest.step)
+        XCTAssertEqual(trainer.best?.value, lowest.loss)
+        XCTAssertEqual(try ConvolutionalVAE.load(output).step, lowest.step)
+        XCTAssertEqual(try ConvolutionalVAE.load(output.appendingPathComponent(CheckpointDirectory.lastSlot)).step, 18)
+        // Oracle: the stored best model scores its recorded held-out loss again.
+        let (test, _) = data(16, seed: 2)
+        let again = try ConvolutionalVAE.load(output).model.evaluate(test, beta: 1)
+        XCTAssertEqual(again.loss / Double(ConvolutionalVAE.pixelCount), lowest.loss, accuracy: 1e-9)
+        let (resumed, _) = try makeTrainer(resume: true, output: output)
+        XCTAssertEqual(resumed.best?.step, lowest.step)
+        XCTAssertEqual(resumed.best?.value, lowest.loss)
     }
 
     func testResumeRefusesOtherSettingsAndCorruptCheckpoints() throws {
