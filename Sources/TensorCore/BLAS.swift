@@ -28,6 +28,4 @@ public enum BLAS {
     /// What the loader decided about the kernel and why, including a warning
     /// when the library still runs a kernel below what the CPU supports.
     public static var kernelDecision: String { String(cString: n2n_blas_kernel_decision()) }
-    /// Whether that warning applies.
-    public static var runsBelowCPU: Bool { kernelDecision.contains("WARNING") }
 }

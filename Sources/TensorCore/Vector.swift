@@ -80,11 +80,6 @@ public enum Vector {
         n2n_scale(x, x, count, alpha)
     }
 
-    /// `y[i] = alpha · x[i]`.
-    public static func scale(_ x: UnsafePointer<Float>, by alpha: Float, into y: UnsafeMutablePointer<Float>, count: Int) {
-        n2n_scale(x, y, count, alpha)
-    }
-
     /// `y[i] = (x[i] − mean) · scale`.
     public static func normalize(_ x: UnsafePointer<Float>, mean: Float, scale: Float,
                                  into y: UnsafeMutablePointer<Float>, count: Int) {
