@@ -93,7 +93,8 @@ struct Bench: ParsableCommand {
         guard process.terminationStatus == 0,
               let object = try? JSONSerialization.jsonObject(with: output) as? [String: Any],
               let rows = object["results"] as? [[String: Any]] else {
-            throw ValidationError("the baseline failed (exit \(process.terminationStatus)); is PyTorch installed? pip install torch==2.13.0+cpu")
+            throw ValidationError("the baseline \(script) failed (exit \(process.terminationStatus); its own error is above); "
+                                  + "it needs the CPU PyTorch (pip install torch==2.13.0+cpu) and the expert's PyTorch package named in its header")
         }
         if let machine = object["machine"] as? [String: Any] {
             let line = "baseline: PyTorch \(machine["torch"] ?? "?"), BLAS \(machine["blas"] ?? "?")"
