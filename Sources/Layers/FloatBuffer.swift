@@ -35,13 +35,8 @@ public final class FloatBuffer: @unchecked Sendable {
         return other
     }
 
-    /// Whether every element is finite: Σ xᵢ·0 is 0 exactly when no xᵢ is
-    /// NaN or ±∞ (one branch-free pass).
-    public var isFinite: Bool {
-        var total: Float = 0
-        for i in 0..<count { total += pointer[i] * 0 }
-        return total == 0
-    }
+    /// Whether every element is finite (`Vector.allFinite`: one vectorised pass).
+    public var isFinite: Bool { Vector.allFinite(pointer, count: count) }
 
     /// Sets every element to zero.
     public func zero() { pointer.update(repeating: 0, count: count) }

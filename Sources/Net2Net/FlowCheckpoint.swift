@@ -156,8 +156,9 @@ public enum FlowCheckpoint {
         ], uniquingKeysWith: { _, own in own }), to: directory.appendingPathComponent(stateFile))
     }
 
-    /// Restores Adam's state; returns the step and the saved training configuration.
-    static func loadState(into adam: Adam, from directory: URL) throws -> (step: Int, configuration: TrainingConfiguration) {
+    /// Restores Adam's state; returns the step, the saved training configuration and the file's metadata.
+    static func loadState(into adam: Adam, from directory: URL)
+        throws -> (step: Int, configuration: TrainingConfiguration, metadata: [String: String]) {
         let url = CheckpointDirectory.file(stateFile, at: directory, slot: CheckpointDirectory.lastSlot)
         let path = url.path
         guard FileManager.default.fileExists(atPath: path) else {
@@ -179,6 +180,6 @@ public enum FlowCheckpoint {
             buffer.assign(try file.tensor(name).scalars)
         }
         adam.step = adamStep
-        return (step, configuration)
+        return (step, configuration, file.metadata)
     }
 }

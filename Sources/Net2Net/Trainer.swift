@@ -1,5 +1,4 @@
 import Flow
-import Formats
 import Foundation
 import Layers
 import TensorCore
@@ -81,7 +80,7 @@ public final class Trainer {
                                               problem: "flow (step \(loaded.step)) and training state (step \(state.step)) disagree; this directory was written before checkpoints were atomic and its run was interrupted between the two writes — delete the directory or train afresh")
             }
             step = state.step
-            best = try Trainer.recordedBest(in: source)
+            best = Trainer.recordedBest(in: state.metadata)
         } else {
             flow = ConditionalFlow(configuration: architecture, seed: configuration.seed)
             optimizer = Adam(parameterCount: flow.parameters.count)
@@ -215,13 +214,12 @@ public final class Trainer {
 
     static let bestStepMetadataKey = "best_step"
 
-    /// The best validation so far as the training state in `generation`
-    /// recorded it. (A `best` checkpoint newer than that state belongs to
-    /// steps that the resumed run takes again, and reaches again, bit for bit.)
-    static func recordedBest(in generation: URL) throws -> (step: Int, natsPerDimension: Double)? {
-        let file = try SafeTensorsFile(contentsOf: generation.appendingPathComponent(FlowCheckpoint.stateFile))
-        guard let bestStep = Int(file.metadata[bestStepMetadataKey] ?? ""),
-              let nats = Double(file.metadata[validationMetadataKey] ?? "") else { return nil }
+    /// The best validation so far as a training state's metadata recorded
+    /// it. (A `best` checkpoint newer than that state belongs to steps that
+    /// the resumed run takes again, and reaches again, bit for bit.)
+    static func recordedBest(in metadata: [String: String]) -> (step: Int, natsPerDimension: Double)? {
+        guard let bestStep = Int(metadata[bestStepMetadataKey] ?? ""),
+              let nats = Double(metadata[validationMetadataKey] ?? "") else { return nil }
         return (bestStep, nats)
     }
 
