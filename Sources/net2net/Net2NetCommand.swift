@@ -40,11 +40,18 @@ struct Net2NetCommand: ParsableCommand {
         }
         do {
             try command.run()
-        } catch let error where error is ExitCode || error is CleanExit {
+        } catch let error where error is ExitCode || error is CleanExit || isArgumentParserError(error) {
             exit(withError: error)
         } catch {
             fail(errorText(error))
         }
+    }
+
+    /// True for ArgumentParser's own errors, e.g. the help request that the
+    /// `help` subcommand and `--help` throw from `run()`; its error types are
+    /// internal, so they are recognised by their module.
+    static func isArgumentParserError(_ error: Error) -> Bool {
+        String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
     }
 
     /// Prints `error: message` on stderr and exits with status 1.

@@ -171,6 +171,26 @@ final class CommandLineTests: XCTestCase {
         assertFails(try train(["--set", "hiden_dim=3"]), mentioning: ["unknown key 'hiden_dim'"])
     }
 
+    /// `--help`, `-h` and `help COMMAND` print the command's help on stdout and
+    /// exit 0, for the root and for every subcommand.
+    func testHelpForEveryCommand() throws {
+        let commands = ["assets", "encode", "decode", "autoencoder", "classifier", "experiment", "eval-experiment",
+                        "train", "sample", "translate", "eval", "demo", "bench", "doctor", "inspect"]
+        let root = try CLI.run(["--help"], in: directory, threads: false)
+        XCTAssertEqual(root.status, 0, root.stderr)
+        XCTAssertTrue(root.stdout.contains("USAGE: net2net"), root.stdout)
+        for command in commands {
+            XCTAssertTrue(root.stdout.contains(command), "\(command) not listed in the root help")
+            for arguments in [[command, "--help"], [command, "-h"], ["help", command]] {
+                let result = try CLI.run(arguments, in: directory, threads: false)
+                let shown = arguments.joined(separator: " ")
+                XCTAssertEqual(result.status, 0, "\(shown): \(result.stderr)")
+                XCTAssertTrue(result.stdout.contains("USAGE: net2net \(command)"), "\(shown): \(result.stdout)\(result.stderr)")
+                XCTAssertFalse(result.stderr.contains("error"), "\(shown): \(result.stderr)")
+            }
+        }
+    }
+
     func testInspectListsTensors() throws {
         XCTAssertEqual(try train().status, 0)
         let checkpoint = try CLI.run(["inspect", "run/last/flow.safetensors"], in: directory, threads: false)
