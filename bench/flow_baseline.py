@@ -43,8 +43,8 @@ both on one machine with the same thread count. `--check` runs the self-test
 below (reverse(forward(x)) == x, forward(reverse(v)) == v, logdet ==
 log|det J| in float64).
 
-Cases: train-reference-b16, train-reference-b64, sample-reference-b16,
-sample-reference-b64, train-small-b128, sample-small-b128.
+Cases: train-reference-b16, train-reference-b64, sample-reference-b1 (latency),
+sample-reference-b16, sample-reference-b64, train-small-b128, sample-small-b128.
   reference: D=128, Dc=384, E=128, H=1024, hidden_depth=2, n_flows=20, Hc=256, cond_depth=2 (~189M params)
   small:     D=64,  Dc=384, E=64,  H=256,  hidden_depth=2, n_flows=12, Hc=256, cond_depth=2
 
@@ -292,6 +292,7 @@ CONFIGS = {
 CASES = {
     "train-reference-b16": ("train", "reference", 16),
     "train-reference-b64": ("train", "reference", 64),
+    "sample-reference-b1": ("sample", "reference", 1),
     "sample-reference-b16": ("sample", "reference", 16),
     "sample-reference-b64": ("sample", "reference", 64),
     "train-small-b128": ("train", "small", 128),
@@ -330,7 +331,10 @@ def run_case(name, args):
     else:
         opt = None
         with torch.no_grad():
-            model(xs[0], cs[0])  # data-dependent ActNorm and BatchNorm statistics
+            # Data-dependent ActNorm and BatchNorm statistics (BatchNorm needs
+            # more than one row in training mode, hence 16 rows at least).
+            rows = max(batch, 16)
+            model(torch.randn(rows, cfg.data_dim, 1, 1, generator=g), torch.randn(rows, cfg.cond_dim, generator=g))
         model.eval()
 
         def step():

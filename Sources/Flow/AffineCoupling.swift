@@ -138,12 +138,14 @@ public struct CouplingHalf: Sendable {
 
     /// Backward of `forward`. Given `dChanged` (gradient of the transformed
     /// part) and `dLogDet` per row: writes `dChange`, *adds* into `dKeep`,
-    /// the parameter gradients and `dEmbedding`.
+    /// the parameter gradients and `dEmbedding`. With `update`, each Linear's
+    /// W and b are updated by it as soon as their gradients are written
+    /// (they are not read again in this pass).
     func backward(dChanged: UnsafePointer<Float>, ldDChanged: Int, dLogDet: UnsafePointer<Float>,
                   dChange: UnsafeMutablePointer<Float>, ldDChange: Int,
                   dKeep: UnsafeMutablePointer<Float>, ldDKeep: Int, batch B: Int,
                   parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
-                  dEmbedding: UnsafeMutablePointer<Float>?, workspace w: Workspace) {
+                  dEmbedding: UnsafeMutablePointer<Float>?, workspace w: Workspace, update: Adam.Step?) {
         let H = hiddenDimension, inW = inputWidth, out = changeDimension
         ComputeThreads.forEachIndependentTask(2) { net in
             // Gradient at the net's output: dt = dy; ds = dy·change·exp(s) + dLogDet, through tanh.
@@ -171,6 +173,7 @@ public struct CouplingHalf: Sendable {
                 layers[net][k].backward(input, ldx: ldInput, batch: B, dy: dCurrent, lddy: ldCurrent,
                                         parameters: parameters, gradients: gradients,
                                         dx: dx, lddx: ldInput)
+                update?.apply(layers[net][k].parameterRange)
                 if k > 0 {
                     // Through the LeakyReLU that produced layer k's input.
                     Vector.leakyReLUBackward(y: w.activations[net][k - 1].pointer, dy: dx, dx: dx,
@@ -262,6 +265,16 @@ public struct AffineCoupling: InvertibleLayer, Sendable {
                          batch: Int, embedding: UnsafePointer<Float>?,
                          parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
                          dEmbedding: UnsafeMutablePointer<Float>?, workspace: Workspace) {
+        backward(dy: dy, dLogDet: dLogDet, into: dx, batch: batch, embedding: embedding, parameters: parameters,
+                 gradients: gradients, dEmbedding: dEmbedding, workspace: workspace, update: nil)
+    }
+
+    /// `backward`, applying `update` to each Linear's parameters as soon as
+    /// their gradients are final (see `CouplingHalf.backward`).
+    public func backward(dy: UnsafePointer<Float>, dLogDet: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>,
+                         batch: Int, embedding: UnsafePointer<Float>?,
+                         parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+                         dEmbedding: UnsafeMutablePointer<Float>?, workspace: Workspace, update: Adam.Step?) {
         let D = dimension, d1 = firstSize, d2 = secondSize
         let dMiddle = workspace.dMiddle.pointer
         copyMatrix(dy, ld: D, into: dMiddle, ld: d2, rows: batch, columns: d2)
@@ -269,11 +282,11 @@ public struct AffineCoupling: InvertibleLayer, Sendable {
         halves[1].backward(dChanged: dy + d2, ldDChanged: D, dLogDet: dLogDet,
                            dChange: dx, ldDChange: D, dKeep: dMiddle, ldDKeep: d2, batch: batch,
                            parameters: parameters, gradients: gradients, dEmbedding: dEmbedding,
-                           workspace: workspace.halves[1])
+                           workspace: workspace.halves[1], update: update)
         // Half 0: changed b' → db into dx[:, d1...]; keep a adds into dx[:, ..<d1].
         halves[0].backward(dChanged: dMiddle, ldDChanged: d2, dLogDet: dLogDet,
                            dChange: dx + d1, ldDChange: D, dKeep: dx, ldDKeep: D, batch: batch,
                            parameters: parameters, gradients: gradients, dEmbedding: dEmbedding,
-                           workspace: workspace.halves[0])
+                           workspace: workspace.halves[0], update: update)
     }
 }

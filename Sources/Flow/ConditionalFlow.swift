@@ -109,6 +109,24 @@ public final class ConditionalFlow {
         return other
     }
 
+    /// The parts of the parameter buffer outside the couplings' Linear
+    /// layers (the embedder, ActNorm, alignment padding), in order. A fused
+    /// training step updates the couplings layer by layer during backward,
+    /// and these at its end.
+    var rangesOutsideCouplings: [Range<Int>] {
+        let inside = blocks.flatMap { $0.coupling.halves.flatMap { $0.allLinear.map(\.parameterRange) } }
+            .sorted { $0.lowerBound < $1.lowerBound }
+        var outside: [Range<Int>] = []
+        var position = 0
+        for range in inside {
+            precondition(range.lowerBound >= position, "coupling parameter ranges overlap")
+            if range.lowerBound > position { outside.append(position..<range.lowerBound) }
+            position = range.upperBound
+        }
+        if position < parameters.count { outside.append(position..<parameters.count) }
+        return outside
+    }
+
     /// Parameter ranges whose gradients are accumulated (`+=`) rather than
     /// overwritten, and so must be zeroed before each backward pass.
     var accumulatedGradientRanges: [Range<Int>] {

@@ -65,10 +65,18 @@ extension ConditionalFlow {
     /// to the inputs land in the workspace.
     ///
     /// x `[B, D]`, condition `[B, Dc]` (nil when unconditional), B = workspace.batch.
+    ///
+    /// With `update` (an optimiser step begun on `parameters` and
+    /// `gradients`), the step is applied during backward: each coupling
+    /// Linear as soon as its gradient is written, while its weights and
+    /// gradient are still in cache, and the rest (embedder, ActNorm) at the
+    /// end. The parameters then equal those of a separate `update` after this
+    /// call, bit for bit. When the loss is not finite, backward is skipped and
+    /// nothing is updated.
     @discardableResult
     public func lossAndGradient(x: UnsafePointer<Float>, condition: UnsafePointer<Float>?,
                                 gradients: FloatBuffer, workspace w: FlowTrainingWorkspace,
-                                updateStatistics: Bool = true) -> FlowLoss {
+                                updateStatistics: Bool = true, applying update: Adam.Step? = nil) -> FlowLoss {
         let B = w.batch, D = configuration.dimension, E = configuration.effectiveEmbeddingDimension
         let p = parameters.pointer
         let g = gradients.pointer
@@ -109,6 +117,9 @@ extension ConditionalFlow {
             total += 0.5 * Vector.sumOfSquares(w.output.pointer + r * D, count: D) - Double(w.logDet.pointer[r])
         }
         let loss = total / Double(B)
+        if update != nil && !loss.isFinite {
+            return FlowLoss(loss: Float(loss), natsPerDimension: Float(natsPerDimension(loss: loss)))
+        }
         let inverseBatch = 1 / Float(B)
         for i in 0..<(B * D) { current[i] = w.output.pointer[i] * inverseBatch }
         w.dLogDet.pointer.update(repeating: -inverseBatch, count: B)
@@ -120,7 +131,8 @@ extension ConditionalFlow {
             block.shuffle.backward(dy: current, dLogDet: w.dLogDet.pointer, into: other, batch: B, embedding: nil,
                                    parameters: p, gradients: g, dEmbedding: nil, workspace: w.shuffle)
             block.coupling.backward(dy: other, dLogDet: w.dLogDet.pointer, into: current, batch: B, embedding: e,
-                                    parameters: p, gradients: g, dEmbedding: dE, workspace: w.couplings[i])
+                                    parameters: p, gradients: g, dEmbedding: dE, workspace: w.couplings[i],
+                                    update: update)
             block.actNorm.backward(dy: current, dLogDet: w.dLogDet.pointer, into: other, batch: B, embedding: nil,
                                    parameters: p, gradients: g, dEmbedding: nil, workspace: w.actNorms[i])
             swap(&current, &other)
@@ -130,6 +142,7 @@ extension ConditionalFlow {
             embedder.backward(de: w.dEmbedding.pointer, batch: B, condition: condition, parameters: p,
                               gradients: g, dCondition: w.conditionGradient.pointer, workspace: w.embedder!)
         }
+        if let update { for range in rangesOutsideCouplings { update.apply(range) } }
         return FlowLoss(loss: Float(loss), natsPerDimension: Float(natsPerDimension(loss: loss)))
     }
 }

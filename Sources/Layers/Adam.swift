@@ -25,8 +25,6 @@ public final class Adam {
     public let firstMoment: FloatBuffer
     public let secondMoment: FloatBuffer
     public let maxSecondMoment: FloatBuffer
-    /// Per-chunk partial sums of g², so that an update allocates nothing.
-    private var partialSums = [Double](repeating: 0, count: 64)
 
     public init(parameterCount: Int, beta1: Float = 0.5, beta2: Float = 0.9,
                 epsilon: Float = 1e-8, amsgrad: Bool = true) {
@@ -46,30 +44,79 @@ public final class Adam {
     @discardableResult
     public func update(parameters: FloatBuffer, gradients: FloatBuffer,
                        learningRate: Float, gradientScale: Float = 1) -> Double {
+        let update = beginStep(parameters: parameters, gradients: gradients, learningRate: learningRate,
+                               gradientScale: gradientScale)
+        update.apply(0..<parameters.count)
+        return update.squaredGradientSum
+    }
+
+    /// Starts step t + 1 and returns it, to be applied range by range: a
+    /// training pass can update each layer as soon as its gradient is final,
+    /// while it is still in cache (`ConditionalFlow.lossAndGradient(applying:)`).
+    /// Every element must be covered by exactly one `apply` before the next step.
+    public func beginStep(parameters: FloatBuffer, gradients: FloatBuffer,
+                          learningRate: Float, gradientScale: Float = 1) -> Step {
         precondition(parameters.count == gradients.count && parameters.count == firstMoment.count)
         step += 1
         let t = Double(step)
         let bias1 = 1 - Foundation.pow(Double(beta1), t)
         let bias2 = 1 - Foundation.pow(Double(beta2), t)
-        let stepSize = Float(Double(learningRate) / bias1)
-        let inverseSqrtBias2 = Float(1 / bias2.squareRoot())
-        let count = parameters.count
-        let chunks = Parallel.chunkCount(count: count, minimumChunk: 1 << 16)
-        if partialSums.count < chunks { partialSums = [Double](repeating: 0, count: chunks) }
-        let p = parameters.pointer, g = gradients.pointer
-        let m = firstMoment.pointer, v = secondMoment.pointer
-        let vmax = amsgrad ? maxSecondMoment.pointer : secondMoment.pointer
-        let (b1, b2, eps, scale, ams) = (beta1, beta2, epsilon, gradientScale, amsgrad)
-        return partialSums.withUnsafeMutableBufferPointer { partial in
-            let partialBase = partial.baseAddress!
-            Parallel.forEachChunkIndexed(count: count, minimumChunk: 1 << 16) { chunk, range in
-                partialBase[chunk] = Adam.kernel(p: p, g: g, m: m, v: v, vmax: vmax, range: range,
-                                                 b1: b1, b2: b2, eps: eps, stepSize: stepSize,
-                                                 inverseSqrtBias2: inverseSqrtBias2, scale: scale, amsgrad: ams)
-            }
-            var total = 0.0
-            for chunk in 0..<chunks { total += partialBase[chunk] }
+        return Step(parameters: parameters.pointer, gradients: gradients.pointer, firstMoment: firstMoment.pointer,
+                    secondMoment: secondMoment.pointer,
+                    maxSecondMoment: amsgrad ? maxSecondMoment.pointer : secondMoment.pointer,
+                    beta1: beta1, beta2: beta2, epsilon: epsilon,
+                    stepSize: Float(Double(learningRate) / bias1),
+                    inverseSqrtBias2: Float(1 / bias2.squareRoot()), gradientScale: gradientScale,
+                    amsgrad: amsgrad)
+    }
+
+    /// One optimiser step with its constants fixed (t, the bias corrections,
+    /// the learning rate), applied to ranges of the flat buffers. Ranges may
+    /// be applied from different threads at once; each element's arithmetic
+    /// is the same as `update`'s, so the result does not depend on how the
+    /// buffer is cut.
+    public final class Step: @unchecked Sendable {
+        let p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>
+        let m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, vmax: UnsafeMutablePointer<Float>
+        let b1: Float, b2: Float, eps: Float, stepSize: Float, inverseSqrtBias2: Float, scale: Float
+        let amsgrad: Bool
+        private let lock = NSLock()
+        private var total = 0.0
+
+        init(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+             firstMoment: UnsafeMutablePointer<Float>, secondMoment: UnsafeMutablePointer<Float>,
+             maxSecondMoment: UnsafeMutablePointer<Float>, beta1: Float, beta2: Float, epsilon: Float,
+             stepSize: Float, inverseSqrtBias2: Float, gradientScale: Float, amsgrad: Bool) {
+            p = parameters; g = gradients; m = firstMoment; v = secondMoment; vmax = maxSecondMoment
+            b1 = beta1; b2 = beta2; eps = epsilon
+            self.stepSize = stepSize; self.inverseSqrtBias2 = inverseSqrtBias2; scale = gradientScale
+            self.amsgrad = amsgrad
+        }
+
+        /// Σg² (unscaled) over every range applied so far.
+        public var squaredGradientSum: Double {
+            lock.lock(); defer { lock.unlock() }
             return total
+        }
+
+        /// Updates the parameters in `range`: split over the compute threads,
+        /// or on the calling thread alone inside a parallel region.
+        public func apply(_ range: Range<Int>) {
+            let chunks = Parallel.chunkCount(count: range.count, minimumChunk: 1 << 16)
+            let sum: Double = withUnsafeTemporaryAllocation(of: Double.self, capacity: chunks) { partial in
+                Parallel.forEachChunkIndexed(count: range.count, minimumChunk: 1 << 16) { chunk, local in
+                    partial[chunk] = Adam.kernel(p: p, g: g, m: m, v: v, vmax: vmax,
+                                                 range: (range.lowerBound + local.lowerBound)..<(range.lowerBound + local.upperBound),
+                                                 b1: b1, b2: b2, eps: eps, stepSize: stepSize,
+                                                 inverseSqrtBias2: inverseSqrtBias2, scale: scale, amsgrad: amsgrad)
+                }
+                var sum = 0.0
+                for chunk in 0..<chunks { sum += partial[chunk] }
+                return sum
+            }
+            lock.lock()
+            total += sum
+            lock.unlock()
         }
     }
 

@@ -37,6 +37,13 @@ public struct Linear: Sendable, Equatable {
                   storedTransposed: storedTransposed)
     }
 
+    /// The span of the parameter buffer that holds W and b (and any
+    /// alignment padding between them).
+    public var parameterRange: Range<Int> {
+        let weightEnd = weightOffset + inputDimension * outputDimension, biasEnd = biasOffset + outputDimension
+        return min(weightOffset, biasOffset)..<max(weightEnd, biasEnd)
+    }
+
     /// PyTorch's default initialisation: W, b ~ U(−1/√in, 1/√in).
     public func initialize(_ parameters: UnsafeMutablePointer<Float>, using generator: inout SeededGenerator) {
         let bound = 1 / Float(inputDimension).squareRoot()

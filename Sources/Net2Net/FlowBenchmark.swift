@@ -35,6 +35,7 @@ public enum FlowBenchmark {
     public static let cases: [Case] = [
         Case(name: "train-reference-b16", configuration: reference, batch: 16, training: true),
         Case(name: "train-reference-b64", configuration: reference, batch: 64, training: true),
+        Case(name: "sample-reference-b1", configuration: reference, batch: 1, training: false),
         Case(name: "sample-reference-b16", configuration: reference, batch: 16, training: false),
         Case(name: "sample-reference-b64", configuration: reference, batch: 64, training: false),
         Case(name: "train-small-b128", configuration: small, batch: 128, training: true),
@@ -88,14 +89,15 @@ public enum FlowBenchmark {
             let workspace = flow.makeTrainingWorkspace(batch: c.batch)
             let adam = Adam(parameterCount: flow.parameters.count)
             let learningRate = Float(c.batch) * 4.5e-6
+            // AMSGrad fused into backward, as `Trainer` runs it (no clipping).
             iteration = {
+                let update = adam.beginStep(parameters: flow.parameters, gradients: gradients, learningRate: learningRate)
                 _ = x.withUnsafeBufferPointer { xp in
                     condition.withUnsafeBufferPointer { cp in
                         flow.lossAndGradient(x: xp.baseAddress!, condition: cp.baseAddress!,
-                                             gradients: gradients, workspace: workspace)
+                                             gradients: gradients, workspace: workspace, applying: update)
                     }
                 }
-                adam.update(parameters: flow.parameters, gradients: gradients, learningRate: learningRate)
             }
         } else {
             var sampler = SeededGenerator(seed: 7)

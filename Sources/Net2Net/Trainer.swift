@@ -138,18 +138,27 @@ public final class Trainer {
                     }
                 }
             }
+            // Without clipping, the optimiser step is applied inside backward,
+            // layer by layer while each gradient is in cache (the same
+            // parameters as a separate update). Clipping needs the whole
+            // gradient's norm first, so it updates afterwards.
+            let clipping = configuration.gradientClip > 0
+            let fusedUpdate = clipping ? nil : optimizer.beginStep(parameters: flow.parameters, gradients: gradients,
+                                                                   learningRate: schedule.rate(at: step))
             let result = flow.lossAndGradient(x: batchTarget.pointer, condition: batchCondition.pointer,
-                                              gradients: gradients, workspace: workspace)
+                                              gradients: gradients, workspace: workspace, applying: fusedUpdate)
             guard result.loss.isFinite else {
                 throw Net2NetError.training(nanMessage("the loss became \(result.loss)", step: step))
             }
-            var scale: Float = 1
-            if configuration.gradientClip > 0 {
+            let squaredNorm: Double
+            if let fusedUpdate {
+                squaredNorm = fusedUpdate.squaredGradientSum
+            } else {
                 let norm = Vector.sumOfSquares(gradients.pointer, count: gradients.count).squareRoot()
-                scale = clippingScale(gradientNorm: norm, maxNorm: Float(configuration.gradientClip))
-            }
-            let squaredNorm = optimizer.update(parameters: flow.parameters, gradients: gradients,
+                let scale = clippingScale(gradientNorm: norm, maxNorm: Float(configuration.gradientClip))
+                squaredNorm = optimizer.update(parameters: flow.parameters, gradients: gradients,
                                                learningRate: schedule.rate(at: step), gradientScale: scale)
+            }
             guard squaredNorm.isFinite else {
                 throw Net2NetError.training(nanMessage("the gradient became non-finite", step: step))
             }

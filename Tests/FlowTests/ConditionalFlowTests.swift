@@ -184,6 +184,58 @@ final class ConditionalFlowTests: XCTestCase {
         XCTAssertNotEqual(flow.buffers.array(), buffers)
     }
 
+    /// A training step with the optimiser fused into backward
+    /// (`lossAndGradient(applying:)`) leaves the same parameters, moments
+    /// and buffers, bit for bit, as `lossAndGradient` followed by
+    /// `Adam.update`, over several steps, with and without a condition, on
+    /// one thread and on two (where the couplings' two nets run concurrently).
+    func testFusedOptimiserStepEqualsSeparateUpdate() {
+        for (Dc, threads) in [(3, 1), (3, 2), (0, 2)] {
+            let saved = Parallel.threadCount
+            ComputeThreads.set(threads)
+            defer { ComputeThreads.set(saved) }
+            let c = Self.configuration(dimension: 5, condition: Dc, hidden: 16, blocks: 3)
+            let separate = ConditionalFlow(configuration: c, seed: 21), fused = separate.copy()
+            let adamSeparate = Adam(parameterCount: separate.parameters.count)
+            let adamFused = Adam(parameterCount: fused.parameters.count)
+            let B = 8
+            let w1 = separate.makeTrainingWorkspace(batch: B), w2 = fused.makeTrainingWorkspace(batch: B)
+            let g1 = FloatBuffer(count: separate.parameters.count), g2 = FloatBuffer(count: fused.parameters.count)
+            var g = SeededGenerator(seed: 22)
+            for _ in 0..<4 {
+                let x = g.normalTensor([B, 5]).scalars
+                let condition = Dc > 0 ? g.normalTensor([B, Dc]).scalars : nil
+                let (l1, l2, norm1, norm2) = withOptional(condition) { cp -> (FlowLoss, FlowLoss, Double, Double) in
+                    let l1 = separate.lossAndGradient(x: x, condition: cp, gradients: g1, workspace: w1)
+                    let norm1 = adamSeparate.update(parameters: separate.parameters, gradients: g1, learningRate: 1e-3)
+                    let step = adamFused.beginStep(parameters: fused.parameters, gradients: g2, learningRate: 1e-3)
+                    let l2 = fused.lossAndGradient(x: x, condition: cp, gradients: g2, workspace: w2, applying: step)
+                    return (l1, l2, norm1, step.squaredGradientSum)
+                }
+                XCTAssertEqual(l1, l2)
+                XCTAssertEqual(norm2, norm1, accuracy: 1e-5 * norm1)   // float partial sums per block
+                XCTAssertNotEqual(norm1, 0)
+            }
+            XCTAssertEqual(fused.parameters.array(), separate.parameters.array(), "Dc \(Dc), \(threads) threads")
+            XCTAssertEqual(fused.buffers.array(), separate.buffers.array())
+            XCTAssertEqual(adamFused.maxSecondMoment.array(), adamSeparate.maxSecondMoment.array())
+            XCTAssertEqual(adamFused.firstMoment.array(), adamSeparate.firstMoment.array())
+        }
+    }
+
+    /// The fused step covers the whole buffer exactly once: the couplings'
+    /// Linear spans and the ranges outside them tile 0..<count.
+    func testFusedStepRangesTileTheParameterBuffer() {
+        let flow = ConditionalFlow(configuration: Self.configuration(dimension: 7, condition: 3, blocks: 2), seed: 3)
+        let inside = flow.blocks.flatMap { $0.coupling.halves.flatMap { $0.allLinear.map(\.parameterRange) } }
+        var covered = [Int](repeating: 0, count: flow.parameters.count)
+        for range in inside + flow.rangesOutsideCouplings { for i in range { covered[i] += 1 } }
+        XCTAssertEqual(Set(covered), [1])
+        for entry in flow.layout.entries where !entry.name.contains(".coupling.") {
+            XCTAssertTrue(flow.rangesOutsideCouplings.contains { $0.contains(entry.offset) }, entry.name)
+        }
+    }
+
     // MARK: gradients of the NLL
 
     /// The on/off pattern of every LeakyReLU of the last training pass

@@ -140,4 +140,33 @@ final class AdamTests: XCTestCase {
         XCTAssertEqual(p.array()[1], 1.1, accuracy: 1e-6)
         XCTAssertEqual(p.array()[2], 0.9, accuracy: 1e-6)
     }
+
+    /// A step applied range by range, in any order and from concurrent
+    /// threads, gives the same bits as one `update`, and the same Σg² up to
+    /// summation order (float partial sums per block).
+    func testStepAppliedByRangesEqualsOneUpdate() {
+        let count = 300_017
+        var g = SeededGenerator(seed: 5)
+        let start = (0..<count).map { _ in g.nextUniform() - 0.5 }
+        let gradientSteps = (0..<3).map { _ in (0..<count).map { _ in 2 * g.nextUniform() - 1 } }
+        let whole = Adam(parameterCount: count), pieces = Adam(parameterCount: count)
+        let p1 = FloatBuffer(start), p2 = FloatBuffer(start)
+        // Uneven cuts, some shorter than a SIMD block, applied back to front.
+        let cuts = [0, 3, 40, 4096, 70_001, 150_000, 299_999, count]
+        let ranges = zip(cuts, cuts.dropFirst()).map { $0..<$1 }.reversed()
+        for gradient in gradientSteps {
+            let expected = whole.update(parameters: p1, gradients: FloatBuffer(gradient), learningRate: 0.01)
+            let gradients = FloatBuffer(gradient)
+            let step = pieces.beginStep(parameters: p2, gradients: gradients, learningRate: 0.01)
+            Parallel.runTasks(2) { half in
+                for (i, range) in ranges.enumerated() where i % 2 == half { step.apply(range) }
+            }
+            XCTAssertEqual(step.squaredGradientSum, expected, accuracy: 1e-5 * expected)   // float partial sums per block
+        }
+        XCTAssertEqual(p2.array(), p1.array())
+        XCTAssertEqual(pieces.firstMoment.array(), whole.firstMoment.array())
+        XCTAssertEqual(pieces.secondMoment.array(), whole.secondMoment.array())
+        XCTAssertEqual(pieces.maxSecondMoment.array(), whole.maxSecondMoment.array())
+        XCTAssertEqual(pieces.step, whole.step)
+    }
 }
