@@ -136,16 +136,29 @@ public struct CouplingHalf: Sendable {
         }
     }
 
+    /// Zeroes the alignment padding between W and b in a gradient buffer
+    /// addressed like the parameters (`gradients + offset`), so that an
+    /// update of `layer.parameterRange` sees zero there, as in `gradients`.
+    private func zeroPaddingGradient(of layer: Linear, in gradients: UnsafeMutablePointer<Float>) {
+        let weightEnd = layer.weightOffset + layer.inputDimension * layer.outputDimension
+        if layer.biasOffset > weightEnd { (gradients + weightEnd).update(repeating: 0, count: layer.biasOffset - weightEnd) }
+    }
+
     /// Backward of `forward`. Given `dChanged` (gradient of the transformed
     /// part) and `dLogDet` per row: writes `dChange`, *adds* into `dKeep`,
-    /// the parameter gradients and `dEmbedding`. With `update`, each Linear's
-    /// W and b are updated by it as soon as their gradients are written
-    /// (they are not read again in this pass).
+    /// the parameter gradients and `dEmbedding`.
+    ///
+    /// With `update`, each Linear's W and b are updated by it as soon as
+    /// their gradients are computed (they are not read again in this pass).
+    /// With `gradientScratch` too (one buffer per net, each as long as the
+    /// largest `Linear.parameterRange`), those gradients are computed there
+    /// instead of into `gradients`, so they stay in cache.
     func backward(dChanged: UnsafePointer<Float>, ldDChanged: Int, dLogDet: UnsafePointer<Float>,
                   dChange: UnsafeMutablePointer<Float>, ldDChange: Int,
                   dKeep: UnsafeMutablePointer<Float>, ldDKeep: Int, batch B: Int,
                   parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
-                  dEmbedding: UnsafeMutablePointer<Float>?, workspace w: Workspace, update: Adam.Step?) {
+                  dEmbedding: UnsafeMutablePointer<Float>?, workspace w: Workspace, update: Adam.Step?,
+                  gradientScratch: [UnsafeMutablePointer<Float>]?) {
         let H = hiddenDimension, inW = inputWidth, out = changeDimension
         ComputeThreads.forEachIndependentTask(2) { net in
             // Gradient at the net's output: dt = dy; ds = dy·change·exp(s) + dLogDet, through tanh.
@@ -170,10 +183,19 @@ public struct CouplingHalf: Sendable {
                 let input = k > 0 ? UnsafePointer(w.activations[net][k - 1].pointer) : UnsafePointer(w.input.pointer)
                 let ldInput = k > 0 ? H : inW
                 let dx = k > 0 ? w.dHidden[net][ping].pointer : w.dInput[net].pointer
-                layers[net][k].backward(input, ldx: ldInput, batch: B, dy: dCurrent, lddy: ldCurrent,
-                                        parameters: parameters, gradients: gradients,
-                                        dx: dx, lddx: ldInput)
-                update?.apply(layers[net][k].parameterRange)
+                let layer = layers[net][k]
+                if let update, let scratch = gradientScratch?[net] {
+                    // The gradient goes to scratch (span-relative), is applied, and never reaches memory.
+                    let span = layer.parameterRange
+                    zeroPaddingGradient(of: layer, in: scratch - span.lowerBound)
+                    layer.backward(input, ldx: ldInput, batch: B, dy: dCurrent, lddy: ldCurrent,
+                                   parameters: parameters, gradients: scratch - span.lowerBound, dx: dx, lddx: ldInput)
+                    update.apply(span, gradients: scratch)
+                } else {
+                    layer.backward(input, ldx: ldInput, batch: B, dy: dCurrent, lddy: ldCurrent,
+                                   parameters: parameters, gradients: gradients, dx: dx, lddx: ldInput)
+                    update?.apply(layer.parameterRange)
+                }
                 if k > 0 {
                     // Through the LeakyReLU that produced layer k's input.
                     Vector.leakyReLUBackward(y: w.activations[net][k - 1].pointer, dy: dx, dx: dx,
@@ -266,15 +288,17 @@ public struct AffineCoupling: InvertibleLayer, Sendable {
                          parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
                          dEmbedding: UnsafeMutablePointer<Float>?, workspace: Workspace) {
         backward(dy: dy, dLogDet: dLogDet, into: dx, batch: batch, embedding: embedding, parameters: parameters,
-                 gradients: gradients, dEmbedding: dEmbedding, workspace: workspace, update: nil)
+                 gradients: gradients, dEmbedding: dEmbedding, workspace: workspace, update: nil, gradientScratch: nil)
     }
 
     /// `backward`, applying `update` to each Linear's parameters as soon as
-    /// their gradients are final (see `CouplingHalf.backward`).
+    /// their gradients are computed, in `gradientScratch` when given (see
+    /// `CouplingHalf.backward`).
     public func backward(dy: UnsafePointer<Float>, dLogDet: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>,
                          batch: Int, embedding: UnsafePointer<Float>?,
                          parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
-                         dEmbedding: UnsafeMutablePointer<Float>?, workspace: Workspace, update: Adam.Step?) {
+                         dEmbedding: UnsafeMutablePointer<Float>?, workspace: Workspace, update: Adam.Step?,
+                         gradientScratch: [UnsafeMutablePointer<Float>]?) {
         let D = dimension, d1 = firstSize, d2 = secondSize
         let dMiddle = workspace.dMiddle.pointer
         copyMatrix(dy, ld: D, into: dMiddle, ld: d2, rows: batch, columns: d2)
@@ -282,11 +306,13 @@ public struct AffineCoupling: InvertibleLayer, Sendable {
         halves[1].backward(dChanged: dy + d2, ldDChanged: D, dLogDet: dLogDet,
                            dChange: dx, ldDChange: D, dKeep: dMiddle, ldDKeep: d2, batch: batch,
                            parameters: parameters, gradients: gradients, dEmbedding: dEmbedding,
-                           workspace: workspace.halves[1], update: update)
+                           workspace: workspace.halves[1], update: update,
+                           gradientScratch: gradientScratch)
         // Half 0: changed b' → db into dx[:, d1...]; keep a adds into dx[:, ..<d1].
         halves[0].backward(dChanged: dMiddle, ldDChanged: d2, dLogDet: dLogDet,
                            dChange: dx + d1, ldDChange: D, dKeep: dx, ldDKeep: D, batch: batch,
                            parameters: parameters, gradients: gradients, dEmbedding: dEmbedding,
-                           workspace: workspace.halves[0], update: update)
+                           workspace: workspace.halves[0], update: update,
+                           gradientScratch: gradientScratch)
     }
 }

@@ -19,6 +19,10 @@ public final class FlowTrainingWorkspace {
     /// ∂loss/∂x `[B, D]` and ∂loss/∂c `[B, Dc]` of the last step.
     public let inputGradient: FloatBuffer
     public let conditionGradient: FloatBuffer
+    /// One gradient buffer per coupling net (S and T run concurrently), as
+    /// long as the largest coupling Linear: a fused optimiser step computes
+    /// each layer's gradient here and applies it while it is in cache.
+    let gradientScratch: [FloatBuffer]
 
     init(_ flow: ConditionalFlow, batch B: Int) {
         let c = flow.configuration
@@ -35,6 +39,8 @@ public final class FlowTrainingWorkspace {
         output = FloatBuffer(count: B * c.dimension)
         inputGradient = FloatBuffer(count: B * c.dimension)
         conditionGradient = FloatBuffer(count: B * max(0, c.conditionDimension))
+        let largest = flow.blocks.flatMap { $0.coupling.halves.flatMap { $0.allLinear.map(\.parameterRange.count) } }.max() ?? 0
+        gradientScratch = (0..<2).map { _ in FloatBuffer(count: largest) }
     }
 }
 
@@ -68,11 +74,12 @@ extension ConditionalFlow {
     ///
     /// With `update` (an optimiser step begun on `parameters` and
     /// `gradients`), the step is applied during backward: each coupling
-    /// Linear as soon as its gradient is written, while its weights and
+    /// Linear as soon as its gradient is computed, while its weights and
     /// gradient are still in cache, and the rest (embedder, ActNorm) at the
-    /// end. The parameters then equal those of a separate `update` after this
-    /// call, bit for bit. When the loss is not finite, backward is skipped and
-    /// nothing is updated.
+    /// end. The couplings' gradients then go through a small scratch buffer
+    /// and are not kept in `gradients`. The parameters equal those of a
+    /// separate `update` after this call, bit for bit. When the loss is not
+    /// finite, backward is skipped and nothing is updated.
     @discardableResult
     public func lossAndGradient(x: UnsafePointer<Float>, condition: UnsafePointer<Float>?,
                                 gradients: FloatBuffer, workspace w: FlowTrainingWorkspace,
@@ -132,7 +139,7 @@ extension ConditionalFlow {
                                    parameters: p, gradients: g, dEmbedding: nil, workspace: w.shuffle)
             block.coupling.backward(dy: other, dLogDet: w.dLogDet.pointer, into: current, batch: B, embedding: e,
                                     parameters: p, gradients: g, dEmbedding: dE, workspace: w.couplings[i],
-                                    update: update)
+                                    update: update, gradientScratch: w.gradientScratch.map(\.pointer))
             block.actNorm.backward(dy: current, dLogDet: w.dLogDet.pointer, into: other, batch: B, embedding: nil,
                                    parameters: p, gradients: g, dEmbedding: nil, workspace: w.actNorms[i])
             swap(&current, &other)

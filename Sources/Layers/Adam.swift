@@ -102,6 +102,14 @@ public final class Adam {
         /// Updates the parameters in `range`: split over the compute threads,
         /// or on the calling thread alone inside a parallel region.
         public func apply(_ range: Range<Int>) {
+            apply(range, gradients: g + range.lowerBound)
+        }
+
+        /// Updates the parameters in `range` from gradients held elsewhere:
+        /// `gradients[i − range.lowerBound]` is element i's (for a gradient
+        /// computed into a small scratch buffer that stays in cache).
+        public func apply(_ range: Range<Int>, gradients: UnsafePointer<Float>) {
+            let g = gradients - range.lowerBound
             let chunks = Parallel.chunkCount(count: range.count, minimumChunk: 1 << 16)
             let sum: Double = withUnsafeTemporaryAllocation(of: Double.self, capacity: chunks) { partial in
                 Parallel.forEachChunkIndexed(count: range.count, minimumChunk: 1 << 16) { chunk, local in
@@ -124,7 +132,7 @@ public final class Adam {
     /// `v̂ ← max(v̂, v)` (AMSGrad), `p ← p − stepSize·m / (√v̂·inverseSqrtBias2 + ε)`,
     /// with `g` the gradient times `scale`; returns Σ raw g² (a run-time-dispatched kernel).
     @inline(__always)
-    static func kernel(p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>,
+    static func kernel(p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>,
                        m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
                        vmax: UnsafeMutablePointer<Float>, range: Range<Int>,
                        b1: Float, b2: Float, eps: Float, stepSize: Float,
