@@ -28,6 +28,7 @@
 
 typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *,
                          int);
+typedef void (*sgemv_fn)(int, int, int, int, float, const float *, int, const float *, int, float, float *, int);
 typedef void (*dsyevd_fn)(const char *, const char *, const int *, double *, const int *, double *, double *,
                           const int *, int *, const int *, int *, size_t, size_t);
 typedef void (*set_threads_fn)(int);
@@ -43,6 +44,7 @@ static char kernel_name[64];
 static char kernel_decision[512];
 static void *handle;
 static sgemm_fn sgemm;
+static sgemv_fn sgemv;
 static dsyevd_fn dsyevd;
 static set_threads_fn set_threads;
 static get_threads_fn get_threads;
@@ -134,6 +136,7 @@ static void load(void) {
         snprintf(load_error, sizeof load_error, "the BLAS library loaded has no cblas_sgemm");
         return;
     }
+    sgemv = (sgemv_fn)symbol(prefix, "cblas_sgemv");
     dsyevd = (dsyevd_fn)symbol(prefix, "dsyevd_");
     set_threads = (set_threads_fn)symbol(prefix, "openblas_set_num_threads");
     get_threads = (get_threads_fn)symbol(prefix, "openblas_get_num_threads");
@@ -194,6 +197,17 @@ void n2n_sgemm(int transpose_a, int transpose_b, int m, int n, int k, float alph
                const float *b, int ldb, float beta, float *c, int ldc) {
     require();
     enum { row_major = 101, no_transpose = 111, transpose = 112 };
+    if (m == 1 && sgemv) {
+        // One row: c = α·op(B)ᵀ·a + β·c as a matrix-vector product, which
+        // streams B once instead of packing it first (sampling one row).
+        if (beta == 0) memset(c, 0, (size_t)n * sizeof *c);
+        int increment = transpose_a ? lda : 1;
+        if (transpose_b)  // B is [n, k]: c = B·a
+            sgemv(row_major, no_transpose, n, k, alpha, b, ldb, a, increment, beta, c, 1);
+        else              // B is [k, n]: c = Bᵀ·a
+            sgemv(row_major, transpose, k, n, alpha, b, ldb, a, increment, beta, c, 1);
+        return;
+    }
     sgemm(row_major, transpose_a ? transpose : no_transpose, transpose_b ? transpose : no_transpose, m, n, k, alpha, a,
           lda, b, ldb, beta, c, ldc);
 }

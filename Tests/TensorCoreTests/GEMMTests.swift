@@ -14,10 +14,14 @@ final class GEMMTests: XCTestCase {
         return m
     }
 
+    /// Every transpose combination, padded strides, β ≠ 0 and β = 0 (which
+    /// must clear NaN in C), for several rows and for one row (a
+    /// matrix-vector product inside).
     func testAllTransposeCombinationsWithPaddedStrides() {
         var generator = SeededGenerator(seed: 1)
-        let (m, n, k) = (5, 7, 3)
-        let (alpha, beta): (Float, Float) = (1.5, 0.5)
+        let (n, k) = (7, 3)
+        let alpha: Float = 1.5
+        for (m, beta) in [(5, Float(0.5)), (1, 0.5), (1, 0), (5, 0)] {
         for transposeA in [Transpose.none, .transposed] {
             for transposeB in [Transpose.none, .transposed] {
                 // As stored: A is [m, k] or, transposed, [k, m]; likewise B.
@@ -28,6 +32,7 @@ final class GEMMTests: XCTestCase {
                 let b = matrix(rows: bRows, columns: bColumns, ld: ldb, &generator)
                 var c = matrix(rows: m, columns: n, ld: ldc, &generator)
                 for r in 0..<m { for j in n..<ldc { c[r * ldc + j] = 42 } }  // padding must survive
+                if beta == 0 { for r in 0..<m { for j in 0..<n { c[r * ldc + j] = .nan } } }
                 let c0 = c
 
                 func elementA(_ i: Int, _ p: Int) -> Double {
@@ -41,13 +46,14 @@ final class GEMMTests: XCTestCase {
                 for i in 0..<m {
                     for j in 0..<n {
                         let dot = (0..<k).reduce(0.0) { $0 + elementA(i, $1) * elementB($1, j) }
-                        let expected = Double(alpha) * dot + Double(beta) * Double(c0[i * ldc + j])
+                        let expected = Double(alpha) * dot + (beta == 0 ? 0 : Double(beta) * Double(c0[i * ldc + j]))
                         XCTAssertEqual(Double(c[i * ldc + j]), expected, accuracy: tolerance * max(1, abs(expected)),
-                                       "\(transposeA) \(transposeB) [\(i), \(j)]")
+                                       "m \(m), β \(beta), \(transposeA) \(transposeB) [\(i), \(j)]")
                     }
                     for j in n..<ldc { XCTAssertEqual(c[i * ldc + j], 42) }
                 }
             }
+        }
         }
     }
 
