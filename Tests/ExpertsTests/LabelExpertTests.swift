@@ -52,5 +52,10 @@ final class LabelExpertTests: XCTestCase {
         // Class numbers stop at 19.
         XCTAssertFalse(message { _ = try LabelExpert.label(named: "20") }.isEmpty)
         XCTAssertFalse(message { _ = try LabelExpert.label(named: "100") }.isEmpty)
+        // A negative number is refused, not read as the digit after its sign.
+        for negative in ["-1", " -7", "-19"] {
+            let refusal = message { _ = try LabelExpert.label(named: negative) }
+            XCTAssertTrue(refusal.contains("out of range"), "\(negative): \(refusal)")
+        }
     }
 }
