@@ -10,7 +10,7 @@ public enum ExperimentGrids {
     /// One row per class (20 rows), `columns` samples each.
     public static func classGrid(flow: ConditionalFlow, experts: ExperimentExperts, columns: Int, seed: UInt64,
                                  to url: URL) throws {
-        let (condition, _) = try experts.conditions(labels: Array(0..<ImageClassifier.classCount), seed: seed)
+        let (condition, _) = try experts.conditions(labels: Array(0..<EvaluationClassifier.classCount), seed: seed)
         let z = try Translation.sample(flow: flow, condition: condition, count: columns, seed: seed)
         try PNGImage.grid(try experts.autoencoder.decode(z), columns: columns).write(to: url)
     }

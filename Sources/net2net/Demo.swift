@@ -97,7 +97,7 @@ struct Demo: ParsableCommand {
     ]
 
     func writeSwapGrid(flow: ConditionalFlow, experts: ExperimentExperts, test: ImageDataset, to url: URL) throws {
-        let labels = ImageClassifier.labels(of: test)
+        let labels = EvaluationClassifier.labels(of: test)
         let rows = Demo.swaps.map { swap in labels.firstIndex(of: swap.label)! }
         for s in Demo.swaps { note("      \(s.from) → \(s.to)") }
         try ExperimentGrids.swapGrid(flow: flow, experts: experts, images: test.subset(rows),

@@ -59,7 +59,7 @@ extension Demo {
         let truth = problem.mean(probes)
         let D = problem.dimension
         var meanError: Float = 0, covarianceError: Float = 0
-        let covariance = matmul(problem.l, problem.l, transposeB: true)
+        let covariance = matmul(problem.choleskyFactor, problem.choleskyFactor, transposeB: true)
         for p in 0..<4 {
             let block = samples.rows((p * 4000)..<((p + 1) * 4000))
             var mean = [Float](repeating: 0, count: D)

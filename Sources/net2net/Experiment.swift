@@ -42,14 +42,14 @@ struct ExperimentContext {
 
     /// The first test image of each of the 20 classes.
     var oneTestImagePerClass: ImageDataset {
-        let labels = ImageClassifier.labels(of: test)
-        return test.subset((0..<ImageClassifier.classCount).compactMap { labels.firstIndex(of: $0) })
+        let labels = EvaluationClassifier.labels(of: test)
+        return test.subset((0..<EvaluationClassifier.classCount).compactMap { labels.firstIndex(of: $0) })
     }
 
     /// The recipe's training images: all, or a subset drawn by the flow seed.
     var trainingImages: ImageDataset {
         guard recipe.trainImages > 0 && recipe.trainImages < train.count else { return train }
-        var generator = SeededGenerator(seed: recipe.flow.seed &+ 0x51CE)
+        var generator = SeededGenerator(seed: recipe.flow.seed &+ SeedStreams.trainingSubset)
         return train.subset(Array(generator.permutation(train.count).prefix(recipe.trainImages)).sorted())
     }
 
@@ -118,7 +118,7 @@ struct ExperimentTrain: ParsableCommand {
                                           columns: 8, seed: 0, to: grid)
         case .ganTranslation:
             try ExperimentGrids.faceGrid(flow: trainer.flow, experts: context.experts, faces: 2, columns: 6,
-                                         seed: 0xF0CE, to: grid)
+                                         seed: SeedStreams.faceGrid, to: grid)
         }
         note("wrote \(grid.path)")
     }
@@ -163,7 +163,7 @@ struct EvalExperiment: ParsableCommand {
     func run() throws {
         try compute.apply()
         guard samples >= 2 else { throw ValidationError("--samples must be at least 2") }
-        try SizeLimit.check(count: samples, valuesPerItem: ImageClassifier.classCount * ConvolutionalVAE.pixelCount, parameter: "--samples")
+        try SizeLimit.check(count: samples, valuesPerItem: EvaluationClassifier.classCount * ConvolutionalVAE.pixelCount, parameter: "--samples")
         guard heldOutPairs >= 1 else { throw ValidationError("--held-out-pairs must be at least 1") }
         guard testImages != 1 else { throw ValidationError("--test-images must be 0 or at least 2") }
         let settings = try ExperimentRecipe.load(file: recipe)
@@ -184,16 +184,16 @@ struct EvalExperiment: ParsableCommand {
         let context = try ExperimentContext(recipe: settings, autoencoder: autoencoder)
         var report: ExperimentReport
         if settings.kind == .ganTranslation {
-            let evaluation = ExperimentEvaluation(flow: flow, experts: context.experts, classifier: ImageClassifier(),
+            let evaluation = ExperimentEvaluation(flow: flow, experts: context.experts, classifier: EvaluationClassifier(),
                                                   progress: { note($0) })
             report = try evaluation.runFaceTranslation(queries: testImages > 0 ? testImages : 500, heldOutPairs: heldOutPairs,
                                                        samplesPerQuery: samples, seed: seed)
         } else {
-            let classes = try ImageClassifier.load(classifier.map(fileURL) ?? ShippedModels.classifier).model
+            let classes = try EvaluationClassifier.load(classifier.map(fileURL) ?? ShippedModels.classifier).model
             let evaluation = ExperimentEvaluation(flow: flow, experts: context.experts, classifier: classes, progress: { note($0) })
             var test = context.test
             if testImages > 0 && testImages < test.count {
-                var generator = SeededGenerator(seed: seed &+ 0x7E57)
+                var generator = SeededGenerator(seed: seed &+ SeedStreams.testSubset)
                 test = test.subset(Array(generator.permutation(test.count).prefix(testImages)).sorted())
             }
             var regressorPairs: PairDataset? = nil

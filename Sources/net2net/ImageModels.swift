@@ -51,7 +51,7 @@ struct ImageTrainingOptions: ParsableArguments {
         }
         let test = try ImageDataset.fashionAndDigits(.test, store: store, progress: { note($0) })
         let (task, description) = try makeTask(output, test)
-        let trainer = try ImageModelTrainer(task: task, images: train.images, labels: ImageClassifier.labels(of: train),
+        let trainer = try ImageModelTrainer(task: task, images: train.images, labels: EvaluationClassifier.labels(of: train),
                                             settings: settings, outputDirectory: output, resume: resume)
         note("training \(description), \(train.count) images, batch \(settings.batchSize), \(trainer.totalSteps) steps"
              + (resume ? ", resuming at step \(trainer.step)" : ""))
@@ -164,10 +164,10 @@ struct ClassifierTrain: ParsableCommand {
         let settings = try options.settings(ClassifierTrainingConfiguration.self)
         try options.train(settings, modelFile: ClassifierTrainingTask.modelFile, digitRepeats: settings.digitRepeats) { output, test in
             let model = options.resume
-                ? try ImageClassifier.load(CheckpointDirectory.modelDirectory(for: output, slot: CheckpointDirectory.lastSlot)).model
-                : ImageClassifier(seed: settings.seed)
+                ? try EvaluationClassifier.load(CheckpointDirectory.modelDirectory(for: output, slot: CheckpointDirectory.lastSlot)).model
+                : EvaluationClassifier(seed: settings.seed)
             let task = ClassifierTrainingTask(model: model, shift: settings.shift, seed: settings.seed, batchSize: settings.batchSize,
-                                              validation: test.images, validationLabels: ImageClassifier.labels(of: test))
+                                              validation: test.images, validationLabels: EvaluationClassifier.labels(of: test))
             return (task, "the classifier: \(model.parameterCount) parameters")
         }
     }
@@ -203,7 +203,7 @@ struct AutoencoderEvaluate: ParsableCommand {
         guard samples >= 2 else { throw ValidationError("--samples must be at least 2") }
         try SizeLimit.check(count: samples, valuesPerItem: ConvolutionalVAE.pixelCount, parameter: "--samples")
         let vae = try ConvolutionalVAE.load(autoencoder.map(fileURL) ?? ShippedModels.autoencoder).model
-        let classes = try ImageClassifier.load(classifier.map(fileURL) ?? ShippedModels.classifier).model
+        let classes = try EvaluationClassifier.load(classifier.map(fileURL) ?? ShippedModels.classifier).model
         let store = AssetStore()
         let train = try ImageDataset.fashionAndDigits(.train, store: store, progress: { note($0) })
         let test = try ImageDataset.fashionAndDigits(.test, store: store, progress: { note($0) })

@@ -104,7 +104,7 @@ public final class ExperimentExperts {
         }
         progress("encoding \(images.count) images with the autoencoder")
         let latents = try autoencoder.encode(images.images)
-        let labels = ImageClassifier.labels(of: images)
+        let labels = EvaluationClassifier.labels(of: images)
         switch kind {
         case .edgesToImage, .inpainting:
             progress("encoding \(images.count) \(kind == .inpainting ? "masked images" : "edge maps") with EfficientNet-Lite0")
