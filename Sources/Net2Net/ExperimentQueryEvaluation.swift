@@ -53,8 +53,8 @@ extension ExperimentEvaluation {
 
         progress("\(Q) query faces and \(Q) random faces")
         var generator = SeededGenerator(seed: seed &+ 31)
-        let faces = try experts.generateFaces(generator.normalTensor([Q, FaceGenerator.latentDimension]))
-        let random = try experts.generateFaces(generator.normalTensor([Q, FaceGenerator.latentDimension]))
+        let faces = try experts.decode(generator.normalTensor([Q, FaceGenerator.latentDimension]))
+        let random = try experts.decode(generator.normalTensor([Q, FaceGenerator.latentDimension]))
         let faceFeatures = try experts.imageFeatures(faces), randomFeatures = try experts.imageFeatures(random)
         let cosine = ExperimentEvaluation.rowCosines
         let randomFace = cosine(faceFeatures, randomFeatures)
@@ -65,7 +65,7 @@ extension ExperimentEvaluation {
             progress("queries: \(name)")
             let queryFeatures = name == "face" ? faceFeatures : try experts.imageFeatures(query)
             let z = try Translation.sample(flow: flow, condition: queryFeatures, count: 1, seed: seed &+ 37)
-            let outputFeatures = try experts.imageFeatures(try experts.generateFaces(z))
+            let outputFeatures = try experts.imageFeatures(try experts.decode(z))
             let ours = cosine(queryFeatures, outputFeatures), baseline = cosine(queryFeatures, randomFeatures)
             if name == "face" {
                 wins = Double(zip(ours, baseline).filter { $0 > $1 }.count) / Double(Q)
@@ -79,9 +79,9 @@ extension ExperimentEvaluation {
 
         let groups = min(Q, 10)
         progress("diversity: \(K) samples for each of \(groups) face queries")
-        let perQuery = try experts.generateFaces(try Translation.sample(flow: flow, condition: faceFeatures.rows(0..<groups),
+        let perQuery = try experts.decode(try Translation.sample(flow: flow, condition: faceFeatures.rows(0..<groups),
                                                                         count: K, seed: seed &+ 41))
-        let randomGroups = try experts.generateFaces(generator.normalTensor([groups * K, FaceGenerator.latentDimension]))
+        let randomGroups = try experts.decode(generator.normalTensor([groups * K, FaceGenerator.latentDimension]))
         var report = ExperimentReport(experiment: experts.kind.rawValue, heldOutNatsPerDim: nll.natsPerDimension,
                                       heldOutPairs: nll.count, conditionalAccuracy: wins, samplesPerCondition: K, fid: fid,
                                       realHalvesFID: floor,

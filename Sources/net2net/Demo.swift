@@ -56,7 +56,7 @@ struct Demo: ParsableCommand {
         let autoencoder = try ConvolutionalVAE.load(ShippedModels.autoencoder).model
         let experts = ExperimentExperts(kind: .textToImage, autoencoder: autoencoder, store: store,
                                         progress: { note("      \($0)") })
-        _ = try experts.textExpert()
+        _ = try experts.conditionEncoder()
         let test = try ImageDataset.fashionAndDigits(.test, store: store, progress: { note("      \($0)") })
 
         let flow: ConditionalFlow
