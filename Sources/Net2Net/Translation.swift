@@ -36,19 +36,19 @@ public enum Translation {
     /// single row used for all.
     public static func translate(flow: ConditionalFlow, target: Tensor, from: Tensor, to: Tensor) throws -> Tensor {
         guard target.rank == 2, target.shape[1] == flow.configuration.dimension else {
-            throw Net2NetError.data(path: "target", problem: "must be [N, \(flow.configuration.dimension)] for this checkpoint, got \(target.shape)")
+            throw Net2NetError.parameter(name: "target", problem: "must be [N, \(flow.configuration.dimension)] for this checkpoint, got \(target.shape)")
         }
         let N = target.shape[0]
-        try checkCondition(from, flow: flow, name: "--from")
-        try checkCondition(to, flow: flow, name: "--to")
+        try checkCondition(from, flow: flow, name: "from")
+        try checkCondition(to, flow: flow, name: "to")
         guard from.shape[0] == N else {
-            throw Net2NetError.data(path: "--from", problem: "has \(from.shape[0]) rows but the target has \(N)")
+            throw Net2NetError.parameter(name: "from", problem: "has \(from.shape[0]) rows but the target has \(N)")
         }
         var destination = to
         if to.shape[0] == 1 && N != 1 {
             destination = to.gatherRows(Array(repeating: 0, count: N))
         } else if to.shape[0] != N {
-            throw Net2NetError.data(path: "--to", problem: "has \(to.shape[0]) rows; give one row per target (\(N)) or a single row")
+            throw Net2NetError.parameter(name: "to", problem: "has \(to.shape[0]) rows; give one row per target (\(N)) or a single row")
         }
         let v = flow.forward(target, condition: from).output
         return flow.inverse(v, condition: destination).output
@@ -57,7 +57,7 @@ public enum Translation {
     static func checkCondition(_ c: Tensor, flow: ConditionalFlow, name: String) throws {
         guard flow.configuration.isConditional else { return }
         guard c.rank == 2, c.shape[1] == flow.configuration.conditionDimension else {
-            throw Net2NetError.data(path: name, problem: "must be [N, \(flow.configuration.conditionDimension)] for this checkpoint, got \(c.shape)")
+            throw Net2NetError.parameter(name: name, problem: "must be [N, \(flow.configuration.conditionDimension)] for this checkpoint, got \(c.shape)")
         }
     }
 }

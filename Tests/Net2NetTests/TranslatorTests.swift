@@ -1,3 +1,4 @@
+import Datasets
 import Experts
 import Flow
 import Layers
@@ -88,6 +89,42 @@ final class TranslatorTests: XCTestCase {
         XCTAssertThrowsError(try translator.condition(.labels([3]))) {
             XCTAssertEqual($0 as? ExpertError, .badInput("length reads text, not class label"))
         }
+    }
+
+    func testLibraryErrorsNameParametersNotFlags() throws {
+        let flow = makeFlow()
+        var generator = SeededGenerator(seed: 1)
+        let z = generator.normalTensor([3, 4])
+        XCTAssertThrowsError(try Translation.translate(flow: flow, target: z, from: generator.normalTensor([2, 3]),
+                                                       to: generator.normalTensor([1, 3]))) {
+            XCTAssertEqual($0 as? Net2NetError, .parameter(name: "from", problem: "has 2 rows but the target has 3"))
+        }
+        XCTAssertThrowsError(try Translation.translate(flow: flow, target: z, from: generator.normalTensor([3, 3]),
+                                                       to: generator.normalTensor([2, 3]))) {
+            guard case .parameter(let name, _)? = $0 as? Net2NetError else { return XCTFail("\($0)") }
+            XCTAssertEqual(name, "to")
+        }
+    }
+
+    func testTheKnownAnswerCheckRunsAndWritesItsSummary() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("known-answer-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var validations = 0
+        let summary = try KnownAnswerCheck.run(directory: directory, steps: 3, seed: 1) { event, entropy in
+            if case .validation = event { validations += 1 }
+            XCTAssertTrue(entropy.isFinite)
+        }
+        XCTAssertTrue(summary.contains("analytic entropy"), summary)
+        XCTAssertGreaterThan(validations, 0)
+        XCTAssertEqual(try String(contentsOf: directory.appendingPathComponent("summary.txt"), encoding: .utf8), summary + "\n")
+    }
+
+    func testDigitsAreRepeatedForTraining() {
+        let images = ImageDataset(images: Tensor(zeros: [3, 1, 28, 28]), classLabels: [1, 2, 3], domains: [.fashion, .digit, .fashion])
+        XCTAssertEqual(ImageTrainingSetup.repeatingDigits(images, times: 1).count, 3)
+        let repeated = ImageTrainingSetup.repeatingDigits(images, times: 3)
+        XCTAssertEqual(repeated.count, 5)
+        XCTAssertEqual(repeated.domains, [.fashion, .digit, .fashion, .digit, .digit])
     }
 
     func testUnknownExpertNamesListTheKnownOnes() {
