@@ -93,17 +93,21 @@ public enum ExpertRegistry {
     /// `ExpertError.unknownExpert`, listing the known ones (`role` says what was looked for).
     public static func description(named name: String, roles: Set<ExpertDescription.Role>,
                                    role: String = "expert") throws -> ExpertDescription {
-        guard let entry = entries.first(where: { $0.description.name == name && roles.contains($0.description.role) }) else {
-            throw ExpertError.unknownExpert(name, role: role, known: names(roles))
-        }
-        return entry.description
+        try entry(named: name, roles: roles, role: role).description
     }
 
     /// Loads the expert `name` among `roles`.
     public static func load(_ name: String, roles: Set<ExpertDescription.Role>, role: String = "expert",
                             loading: ExpertLoading = ExpertLoading()) throws -> Loaded {
-        let description = try description(named: name, roles: roles, role: role)
-        return try entries.first { $0.description == description }!.load(description, loading)
+        let entry = try entry(named: name, roles: roles, role: role)
+        return try entry.load(entry.description, loading)
+    }
+
+    static func entry(named name: String, roles: Set<ExpertDescription.Role>, role: String) throws -> Entry {
+        guard let entry = entries.first(where: { $0.description.name == name && roles.contains($0.description.role) }) else {
+            throw ExpertError.unknownExpert(name, role: role, known: names(roles))
+        }
+        return entry
     }
 
     /// The condition encoder Φ called `name`.

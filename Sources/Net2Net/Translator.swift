@@ -70,3 +70,17 @@ public final class Translator {
         try decode(try sample(input, count: count, temperature: temperature, seed: seed))
     }
 }
+
+extension Translator {
+    /// The translator of an experiment's checkpoint: τ from `location` (a run
+    /// directory, a slot or its flow file), Φ and Λ the experts its
+    /// `experiment.json` names, loaded through `ExpertRegistry`.
+    public static func experiment(at location: URL, loading: ExpertLoading = ExpertLoading()) throws -> Translator {
+        guard let manifest = try ExperimentManifest.load(CheckpointDirectory.runDirectory(for: location)) else {
+            throw Net2NetError.checkpoint(path: location.path, problem: "has no \(ExperimentManifest.file): not an experiment's checkpoint")
+        }
+        return try Translator(conditionEncoder: try ExpertRegistry.conditionEncoder(named: manifest.conditionExpert, loading: loading),
+                              flow: try FlowCheckpoint.load(location).flow,
+                              decoder: try ExpertRegistry.imageDecoder(named: manifest.targetExpert, loading: loading))
+    }
+}

@@ -12,16 +12,10 @@ extension Bench {
     func runTextToImage() throws {
         let threads = ComputeThreads.blasThreads
         let location = (try ShippedModels.textToImage)
-        guard let manifest = try ExperimentManifest.load(CheckpointDirectory.runDirectory(for: location)) else {
-            throw Net2NetError.checkpoint(path: location.path, problem: "has no \(ExperimentManifest.file)")
-        }
-        let loading = ExpertLoading(progress: { note($0) })
-        let translator = try Translator(conditionEncoder: try ExpertRegistry.conditionEncoder(named: manifest.conditionExpert, loading: loading),
-                                        flow: try FlowCheckpoint.load(location).flow,
-                                        decoder: try ExpertRegistry.imageDecoder(named: manifest.targetExpert, loading: loading))
+        let translator = try Translator.experiment(at: location, loading: ExpertLoading(progress: { note($0) }))
         // The tokeniser and the network are timed apart.
         guard let text = (translator.conditionEncoder as? MiniLMConditionEncoder)?.model else {
-            throw Net2NetError.unsupported("\(location.path): the text-to-image bench times a MiniLM condition encoder, not \(manifest.conditionExpert)")
+            throw Net2NetError.unsupported("\(location.path): the text-to-image bench times a MiniLM condition encoder")
         }
         let prompts = (0..<64).map { Demo.defaultPrompts[$0 % Demo.defaultPrompts.count] + ($0 < 6 ? "" : " \($0)") }
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("net2net-bench-\(getpid()).png")

@@ -127,6 +127,22 @@ final class TranslatorTests: XCTestCase {
         XCTAssertEqual(repeated.domains, [.fashion, .digit, .fashion, .digit, .digit])
     }
 
+    func testTheShippedTextToImageCheckpointNamesItsExperts() throws {
+        let translator: Translator
+        do {
+            translator = try Translator.experiment(at: try ShippedModels.textToImage)
+        } catch let error as ExpertError {
+            throw XCTSkip("MiniLM unavailable: \(error.localizedDescription)")
+        }
+        XCTAssertEqual(translator.conditionEncoder?.expertDescription.name, ExpertName.minilm)
+        XCTAssertEqual(translator.decoder?.expertDescription.name, ExpertName.autoencoder)
+        let prompt = ExpertInput.text(["a dark handbag"])
+        let images = try translator.images(prompt, count: 2, seed: 3)
+        XCTAssertEqual(images.shape, [2, 1, 28, 28])
+        let z = try Translation.sample(flow: translator.flow, condition: try translator.condition(prompt), count: 2, seed: 3)
+        XCTAssertEqual(images.scalars, try translator.decode(z).scalars)
+    }
+
     func testUnknownExpertNamesListTheKnownOnes() {
         XCTAssertThrowsError(try ExpertRegistry.conditionEncoder(named: "resnet")) { error in
             XCTAssertEqual(error as? ExpertError,
