@@ -12,6 +12,9 @@ public enum ExpertError: Error, LocalizedError, Equatable {
     case badAsset(path: String, problem: String)
     /// Input the expert cannot take.
     case badInput(String)
+    /// An unknown expert name: the name, what was looked for ("expert",
+    /// "generator", "condition encoder"), and the names known for that.
+    case unknownExpert(String, role: String, known: [String])
 
     public var errorDescription: String? {
         switch self {
@@ -25,6 +28,8 @@ public enum ExpertError: Error, LocalizedError, Equatable {
             return "\(path): \(problem)"
         case .badInput(let message):
             return message
+        case .unknownExpert(let name, let role, let known):
+            return "unknown \(role) '\(name)'; known: \(known.joined(separator: ", "))"
         }
     }
 }

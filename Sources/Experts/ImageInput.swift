@@ -18,6 +18,13 @@ public enum ImageInput {
         public var side: Int
         /// The file of each image (`file.npy[3]` for arrays).
         public var names: [String]
+
+        /// The images `range` of this batch.
+        public func images(_ range: Range<Int>) -> Batch {
+            let size = side * side * 3
+            return Batch(pixels: Array(pixels[(range.lowerBound * size)..<(range.upperBound * size)]), count: range.count,
+                         side: side, names: Array(names[range]))
+        }
     }
 
     /// Loads every image of `paths` (in order) at `side × side`.

@@ -4,11 +4,11 @@ import TensorCore
 
 /// The paper's label expert: a class label as a one-hot vector, z_Φ = e_y.
 ///
-/// Classes follow `ImageClassifier`'s 20-class scheme: 0–9 the Fashion-MNIST
+/// Classes follow `EvaluationClassifier`'s 20-class scheme: 0–9 the Fashion-MNIST
 /// classes, 10–19 the digits 0–9. The output is `[N, 20]` float32 with a
 /// single 1 per row.
 public enum LabelExpert {
-    public static let classCount = ImageClassifier.classCount
+    public static let classCount = EvaluationClassifier.classCount
 
     /// One-hot rows `[N, 20]` of `labels`; every label must be in 0..<20.
     public static func encode(_ labels: [Int]) throws -> Tensor {
@@ -23,9 +23,9 @@ public enum LabelExpert {
         return x
     }
 
-    /// One-hot rows `[N, 20]` of a data set's classes (`ImageClassifier.labels(of:)`).
+    /// One-hot rows `[N, 20]` of a data set's classes (`EvaluationClassifier.labels(of:)`).
     public static func encode(_ data: ImageDataset) throws -> Tensor {
-        try encode(ImageClassifier.labels(of: data))
+        try encode(EvaluationClassifier.labels(of: data))
     }
 
     /// One-hot rows `[N, 20]` of class names (see `label(named:)`).
@@ -34,7 +34,7 @@ public enum LabelExpert {
     }
 
     /// The label of a class name. Matching ignores case, and treats `-`, `_`
-    /// and `/` as spaces; it accepts the names of `ImageClassifier.classNames`
+    /// and `/` as spaces; it accepts the names of `EvaluationClassifier.classNames`
     /// ("T-shirt/top", "ankle boot", "digit 7"), their plurals ("trousers",
     /// "sneakers"), "t-shirt", "top", a bare digit ("7") or a spelled one ("seven").
     public static func label(named name: String) throws -> Int {
@@ -45,9 +45,9 @@ public enum LabelExpert {
         let key = normalized(name)
         if let label = aliases[key] { return label }
         // Class numbers: 0–9 are read as digits (above), 10–19 as the classes they number.
-        if let number = Int(key), (10..<ImageClassifier.classCount).contains(number) { return number }
+        if let number = Int(key), (10..<EvaluationClassifier.classCount).contains(number) { return number }
         if key.hasSuffix("s"), let label = aliases[String(key.dropLast())] { return label }
-        throw ExpertError.badInput("unknown class name '\(name)'; known: \(ImageClassifier.classNames.joined(separator: ", "))")
+        throw ExpertError.badInput("unknown class name '\(name)'; known: \(EvaluationClassifier.classNames.joined(separator: ", "))")
     }
 
     static func normalized(_ name: String) -> String {
@@ -61,7 +61,7 @@ public enum LabelExpert {
 
     static let aliases: [String: Int] = {
         var table: [String: Int] = [:]
-        for (label, name) in ImageClassifier.classNames.enumerated() { table[normalized(name)] = label }
+        for (label, name) in EvaluationClassifier.classNames.enumerated() { table[normalized(name)] = label }
         table["t shirt"] = 0
         table["top"] = 0
         table["tshirt"] = 0

@@ -139,7 +139,7 @@ public struct Conv2d: Sendable, Equatable {
                      b: columns, ldb: g * P, c: staged, ldc: g * P)
                 let offset = first * outputChannels * P
                 let residual = epilogue.residual.map { $0 + offset }
-                ImageBatch.scatter(staged, count: g, channels: outputChannels, plane: P, into: y + offset) { yPlane, plane in
+                ChannelMajorBatch.scatter(staged, count: g, channels: outputChannels, plane: P, into: y + offset) { yPlane, plane in
                     epilogue.apply(yPlane, count: P, channel: plane % outputChannels, bias: bias,
                                    residual: residual.map { $0 + plane * P })
                 }

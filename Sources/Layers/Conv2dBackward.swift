@@ -39,7 +39,7 @@ extension Conv2d {
         let available = workspace?.count ?? 0
         precondition(available >= needed, "Conv2d backward workspace holds \(available) floats, needs \(needed)")
         if let biasGradient {
-            ImageBatch.channelSums(dy, count: batch, channels: Cout, plane: P, into: biasGradient,
+            ChannelMajorBatch.channelSums(dy, count: batch, channels: Cout, plane: P, into: biasGradient,
                                    accumulate: accumulateParameters)
         }
         if batch == 0 {
@@ -66,7 +66,7 @@ extension Conv2d {
                 dyMatrix = dyFirst
             } else {
                 let staged = workspace!.pointer + group * K * P
-                ImageBatch.gather(dyFirst, count: g, channels: Cout, plane: P, into: staged)
+                ChannelMajorBatch.gather(dyFirst, count: g, channels: Cout, plane: P, into: staged)
                 dyMatrix = UnsafePointer(staged)
             }
             // dW [Cout, K] (+)= dy [Cout, g·P] · columnsᵀ [g·P, K]

@@ -112,7 +112,7 @@ public struct ConvTranspose2d: Sendable, Equatable {
             if g == 1 {
                 b = x + first * inputChannels * HW
             } else {
-                ImageBatch.gather(x + first * inputChannels * HW, count: g, channels: inputChannels, plane: HW,
+                ChannelMajorBatch.gather(x + first * inputChannels * HW, count: g, channels: inputChannels, plane: HW,
                                   into: regrouped)
                 b = UnsafePointer(regrouped)
             }
@@ -165,7 +165,7 @@ public struct ConvTranspose2d: Sendable, Equatable {
         let HW = height * width, P = ho * wo
         let Cin = inputChannels, KO = outputChannels * kernelHeight * kernelWidth
         if let biasGradient {
-            ImageBatch.channelSums(dy, count: batch, channels: outputChannels, plane: P, into: biasGradient,
+            ChannelMajorBatch.channelSums(dy, count: batch, channels: outputChannels, plane: P, into: biasGradient,
                                    accumulate: accumulateParameters)
         }
         let beta: Float = accumulateParameters ? 1 : 0
@@ -195,7 +195,7 @@ public struct ConvTranspose2d: Sendable, Equatable {
             if g == 1 {
                 xMatrix = xFirst
             } else {
-                ImageBatch.gather(xFirst, count: g, channels: Cin, plane: HW, into: regrouped)
+                ChannelMajorBatch.gather(xFirst, count: g, channels: Cin, plane: HW, into: regrouped)
                 xMatrix = UnsafePointer(regrouped)
             }
             // dW [Cin, KO] (+)= x [Cin, g·HW] · columnsᵀ [g·HW, KO]
@@ -206,7 +206,7 @@ public struct ConvTranspose2d: Sendable, Equatable {
                 let dxFirst = dx + first * Cin * HW
                 gemm(.none, .none, m: Cin, n: ld, k: KO, a: weight, lda: KO, b: columns, ldb: ld,
                      c: g == 1 ? dxFirst : regrouped, ldc: ld)
-                if g > 1 { ImageBatch.scatter(regrouped, count: g, channels: Cin, plane: HW, into: dxFirst) }
+                if g > 1 { ChannelMajorBatch.scatter(regrouped, count: g, channels: Cin, plane: HW, into: dxFirst) }
             }
             first += g
         }

@@ -125,7 +125,7 @@ struct ConvolutionGeometry {
 
 /// NCHW ↔ channel-major batches: `[N, C, P]` images `first ..< first + g`
 /// as one `[C, g·P]` matrix, so that one GEMM covers g images.
-enum ImageBatch {
+enum ChannelMajorBatch {
     /// `matrix[c, n·P + p] = images[n, c, p]` for `n < count`.
     static func gather(_ images: UnsafePointer<Float>, count: Int, channels: Int, plane P: Int,
                        into matrix: UnsafeMutablePointer<Float>) {

@@ -33,7 +33,7 @@ public struct AutoencoderReport: Sendable, Codable {
 
 public enum AutoencoderEvaluation {
     /// Evaluates `autoencoder` and `classifier` on `test`, with PCA fitted on `train`.
-    public static func run(autoencoder: ConvolutionalVAE, classifier: ImageClassifier, train: ImageDataset,
+    public static func run(autoencoder: ConvolutionalVAE, classifier: EvaluationClassifier, train: ImageDataset,
                            test: ImageDataset, priorSamples: Int = 10_000, seed: UInt64 = 0,
                            progress: (String) -> Void = { _ in }) throws -> AutoencoderReport {
         progress("reconstructing \(test.count) test images")
@@ -52,12 +52,12 @@ public enum AutoencoderEvaluation {
         let (sampleProbabilities, sampleFeatures) = try classifier.evaluate(samples)
         let (testProbabilities, testFeatures) = try classifier.evaluate(test.images)
         let (_, reconstructionFeatures) = try classifier.evaluate(reconstructions)
-        let K = ImageClassifier.classCount
+        let K = EvaluationClassifier.classCount
         var confidence = 0.0
         for r in 0..<priorSamples { confidence += Double((0..<K).map { sampleProbabilities.scalars[r * K + $0] }.max()!) }
-        let labels = ImageClassifier.labels(of: test)
+        let labels = EvaluationClassifier.labels(of: test)
         var correct = [0, 0], total = [0, 0]
-        for (r, predicted) in ImageClassifier.predictions(testProbabilities).enumerated() {
+        for (r, predicted) in EvaluationClassifier.predictions(testProbabilities).enumerated() {
             let d = test.domains[r] == .digit ? 1 : 0
             total[d] += 1
             if predicted == labels[r] { correct[d] += 1 }

@@ -70,7 +70,7 @@ public final class AutoencoderTrainingTask: ImageTrainingTask {
     public var parameters: FloatBuffer { model.parameters }
 
     public func loss(_ x: UnsafePointer<Float>, labels: [Int], step: Int, gradients: FloatBuffer) -> (loss: Double, metrics: [(String, Double)]) {
-        var generator = SeededGenerator(seed: seed ^ (0xA5A5_0000_0000 &+ UInt64(step)))
+        var generator = SeededGenerator(seed: seed ^ (SeedStreams.autoencoderNoise &+ UInt64(step)))
         let l = model.lossAndGradient(x, batch: labels.count, beta: beta, generator: &generator, gradients: gradients,
                                       workspace: workspace)
         return (l.loss / Double(ConvolutionalVAE.pixelCount),

@@ -4,7 +4,7 @@ import Foundation
 import TensorCore
 
 /// Training captions for the text → image experiment: a sentence per image
-/// from its class (the 20-class scheme of `ImageClassifier`) and its
+/// from its class (the 20-class scheme of `EvaluationClassifier`) and its
 /// adjectives (`ImageAttributes`).
 ///
 /// A caption is a template around a noun phrase,
@@ -92,7 +92,7 @@ public struct CaptionGenerator: Sendable {
     public func captions(for data: ImageDataset, attributes: ImageAttributes, seed: UInt64,
                          perImage: Int) -> [[String]] {
         precondition(perImage > 0, "perImage must be positive")
-        let labels = ImageClassifier.labels(of: data)
+        let labels = EvaluationClassifier.labels(of: data)
         let adjectives = attributes.adjectives(of: data)
         return labels.indices.map { i in
             var generator = SeededGenerator(seed: CaptionGenerator.imageSeed(seed, i))

@@ -49,7 +49,7 @@ public struct ClassifierTrainingConfiguration: ImageTrainingSettings, Equatable 
 /// shifted by a random offset in ±`shift` pixels (background −1).
 public final class ClassifierTrainingTask: ImageTrainingTask {
     public static let modelFile = "classifier.safetensors"
-    public let model: ImageClassifier
+    public let model: EvaluationClassifier
     public let shift: Int
     public let seed: UInt64
     let validation: Tensor
@@ -57,7 +57,7 @@ public final class ClassifierTrainingTask: ImageTrainingTask {
     let workspace: ClassifierTrainingWorkspace
     let shifted: FloatBuffer
 
-    public init(model: ImageClassifier, shift: Int, seed: UInt64, batchSize: Int, validation: Tensor, validationLabels: [Int]) {
+    public init(model: EvaluationClassifier, shift: Int, seed: UInt64, batchSize: Int, validation: Tensor, validationLabels: [Int]) {
         self.model = model
         self.shift = shift
         self.seed = seed
@@ -72,7 +72,7 @@ public final class ClassifierTrainingTask: ImageTrainingTask {
     public func loss(_ x: UnsafePointer<Float>, labels: [Int], step: Int, gradients: FloatBuffer) -> (loss: Double, metrics: [(String, Double)]) {
         var input = x
         if shift > 0 {
-            var generator = SeededGenerator(seed: seed ^ (0x5A5A_0000_0000 &+ UInt64(step)))
+            var generator = SeededGenerator(seed: seed ^ (SeedStreams.classifierAugmentation &+ UInt64(step)))
             for i in 0..<labels.count {
                 let dy = Int(generator.next() % UInt64(2 * shift + 1)) - shift
                 let dx = Int(generator.next() % UInt64(2 * shift + 1)) - shift

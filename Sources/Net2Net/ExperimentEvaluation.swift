@@ -106,10 +106,10 @@ public struct SwapReport: Codable, Sendable {
 public final class ExperimentEvaluation {
     public let flow: ConditionalFlow
     public let experts: ExperimentExperts
-    public let classifier: ImageClassifier
+    public let classifier: EvaluationClassifier
     let progress: (String) -> Void
 
-    public init(flow: ConditionalFlow, experts: ExperimentExperts, classifier: ImageClassifier,
+    public init(flow: ConditionalFlow, experts: ExperimentExperts, classifier: EvaluationClassifier,
                 progress: @escaping (String) -> Void = { _ in }) {
         self.flow = flow
         self.experts = experts
@@ -142,7 +142,7 @@ public final class ExperimentEvaluation {
         let nll = Evaluation.natsPerDimension(flow: flow, target: data.pairs.target, condition: data.pairs.condition)
 
         progress("conditional samples: \(samplesPerCondition) for each of the 20 classes")
-        let classes = Array(0..<ImageClassifier.classCount)
+        let classes = Array(0..<EvaluationClassifier.classCount)
         let (classConditions, _) = try experts.conditions(labels: classes, seed: seed &+ 11)
         let perClass = try samples(classConditions, count: samplesPerCondition, seed: seed &+ 13)
         let predicted = try classifier.predict(perClass)
@@ -182,8 +182,8 @@ public final class ExperimentEvaluation {
     /// class that has two or more (as many as the rarest of those has, up to
     /// `groupSize`); 0 when no class has two (JSON has no NaN).
     static func realDiversity(_ test: ImageDataset, groupSize: Int) -> Double {
-        let labels = ImageClassifier.labels(of: test)
-        let members = (0..<ImageClassifier.classCount).map { c in labels.indices.filter { labels[$0] == c } }
+        let labels = EvaluationClassifier.labels(of: test)
+        let members = (0..<EvaluationClassifier.classCount).map { c in labels.indices.filter { labels[$0] == c } }
             .filter { $0.count >= 2 }
         let size = min(groupSize, members.map(\.count).min() ?? 0)
         guard size >= 2 else { return 0 }
@@ -203,7 +203,7 @@ public final class ExperimentEvaluation {
         progress(String(format: "regressor fitted: mean squared error %.4f per dimension", mse))
         let decoded = try experts.autoencoder.decode(mlp.predict(testConditions))
         let fid = FrechetDistance.distance(try classifier.evaluate(decoded).features, testFeatures)
-        let classes = Array(0..<ImageClassifier.classCount)
+        let classes = Array(0..<EvaluationClassifier.classCount)
         let (conditions, _) = try experts.conditions(labels: classes, seed: seed &+ 11)
         let repeated = conditions.gatherRows(classes.flatMap { Array(repeating: $0, count: samplesPerCondition) })
         let perClass = try experts.autoencoder.decode(mlp.predict(repeated))
@@ -235,18 +235,18 @@ public final class ExperimentEvaluation {
 
     /// Translates every test image to its swap target with τ and with latent arithmetic.
     public func swap(test: ImageDataset, train: ImageDataset, seed: UInt64) throws -> SwapReport {
-        let labels = ImageClassifier.labels(of: test)
+        let labels = EvaluationClassifier.labels(of: test)
         let targets = labels.map(ExperimentEvaluation.swapTarget)
         let z = try experts.autoencoder.encode(test.images)
         let (from, _) = try experts.conditions(labels: labels, seed: seed)
         let (to, _) = try experts.conditions(labels: targets, seed: seed)
         let swapped = try experts.autoencoder.decode(try Translation.translate(flow: flow, target: z, from: from, to: to))
         // Latent arithmetic: class means of the training latents.
-        let trainLabels = ImageClassifier.labels(of: train)
+        let trainLabels = EvaluationClassifier.labels(of: train)
         let trainLatents = try experts.autoencoder.encode(train.images)
         let Z = z.shape[1]
-        var means = [[Double]](repeating: [Double](repeating: 0, count: Z), count: ImageClassifier.classCount)
-        var counts = [Int](repeating: 0, count: ImageClassifier.classCount)
+        var means = [[Double]](repeating: [Double](repeating: 0, count: Z), count: EvaluationClassifier.classCount)
+        var counts = [Int](repeating: 0, count: EvaluationClassifier.classCount)
         for (i, c) in trainLabels.enumerated() {
             counts[c] += 1
             for j in 0..<Z { means[c][j] += Double(trainLatents.scalars[i * Z + j]) }
@@ -260,14 +260,14 @@ public final class ExperimentEvaluation {
         }
         let arithmetic = try experts.autoencoder.decode(shifted)
         // Reference: real test images with the same target-class histogram.
-        var pools = [[Int]](repeating: [], count: ImageClassifier.classCount)
+        var pools = [[Int]](repeating: [], count: EvaluationClassifier.classCount)
         for (i, c) in labels.enumerated() { pools[c].append(i) }
         var generator = SeededGenerator(seed: seed)
         let reference = targets.map { b in pools[b][Int(generator.next() % UInt64(pools[b].count))] }
         let referenceFeatures = try classifier.evaluate(test.subset(reference).images).features
         func score(_ images: Tensor) throws -> (accuracy: Double, fid: Double) {
             let (probabilities, features) = try classifier.evaluate(images)
-            let correct = zip(ImageClassifier.predictions(probabilities), targets).filter { $0 == $1 }.count
+            let correct = zip(EvaluationClassifier.predictions(probabilities), targets).filter { $0 == $1 }.count
             return (Double(correct) / Double(targets.count), FrechetDistance.distance(features, referenceFeatures))
         }
         let ours = try score(swapped), baseline = try score(arithmetic)

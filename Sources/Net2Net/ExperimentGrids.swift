@@ -10,24 +10,26 @@ public enum ExperimentGrids {
     /// One row per class (20 rows), `columns` samples each.
     public static func classGrid(flow: ConditionalFlow, experts: ExperimentExperts, columns: Int, seed: UInt64,
                                  to url: URL) throws {
-        let (condition, _) = try experts.conditions(labels: Array(0..<ImageClassifier.classCount), seed: seed)
-        let z = try Translation.sample(flow: flow, condition: condition, count: columns, seed: seed)
-        try PNGImage.grid(try experts.autoencoder.decode(z), columns: columns).write(to: url)
+        let translator = try experts.translator(flow: flow)
+        let (condition, _) = try experts.conditions(labels: Array(0..<EvaluationClassifier.classCount), seed: seed)
+        let z = try translator.sample(condition: condition, count: columns, seed: seed)
+        try PNGImage.grid(try translator.decode(z), columns: columns).write(to: url)
     }
 
     /// One row per prompt, `columns` samples each.
     public static func promptGrid(flow: ConditionalFlow, experts: ExperimentExperts, prompts: [String], columns: Int,
                                   seed: UInt64, to url: URL) throws {
-        let z = try Translation.sample(flow: flow, condition: try experts.embed(prompts), count: columns, seed: seed)
-        try PNGImage.grid(try experts.autoencoder.decode(z), columns: columns).write(to: url)
+        let images = try experts.translator(flow: flow).images(.text(prompts), count: columns, seed: seed)
+        try PNGImage.grid(images, columns: columns).write(to: url)
     }
 
     /// Attribute or class swap: the originals in the top row, below them each
     /// re-expressed by v = τ⁻¹(z | source), z* = τ(v | target) (one condition row per image).
     public static func swapGrid(flow: ConditionalFlow, experts: ExperimentExperts, images: ImageDataset,
                                 source: Tensor, target: Tensor, to url: URL) throws {
+        let translator = try experts.translator(flow: flow)
         let z = try experts.autoencoder.encode(images.images)
-        let swapped = try experts.autoencoder.decode(try Translation.translate(flow: flow, target: z, from: source, to: target))
+        let swapped = try translator.decode(try translator.translate(z, from: source, to: target))
         let all = Tensor(shape: [2 * images.count, 1, 28, 28], scalars: images.images.scalars + swapped.scalars)
         try PNGImage.grid(all, columns: images.count).write(to: url)
     }
@@ -37,8 +39,7 @@ public enum ExperimentGrids {
     public static func queryGrid(flow: ConditionalFlow, experts: ExperimentExperts, images: ImageDataset, columns: Int,
                                  seed: UInt64, to url: URL) throws {
         let queries = experts.queryImages(images.images)
-        let z = try Translation.sample(flow: flow, condition: try experts.imageFeatures(queries), count: columns, seed: seed)
-        let samples = try experts.autoencoder.decode(z)
+        let samples = try experts.translator(flow: flow).images(.images(queries), count: columns, seed: seed)
         let P = 28 * 28
         var scalars: [Float] = []
         for n in 0..<images.count {
@@ -55,8 +56,9 @@ public enum ExperimentGrids {
     /// faces τ samples for that query.
     public static func faceGrid(flow: ConditionalFlow, experts: ExperimentExperts, faces count: Int, columns: Int,
                                 seed: UInt64, to url: URL) throws {
+        let translator = try experts.translator(flow: flow)
         var generator = SeededGenerator(seed: seed)
-        let faces = try experts.generateFaces(generator.normalTensor([count, FaceGenerator.latentDimension]))
+        let faces = try translator.decode(generator.normalTensor([count, FaceGenerator.latentDimension]))
         let edges = ImageOperators.sobelEdges(ImageOperators.gray(faces))
         let P = 64 * 64
         let edgesRGB = Tensor(shape: faces.shape, scalars: (0..<count).flatMap { n in
@@ -64,8 +66,7 @@ public enum ExperimentGrids {
         })
         let queries = [faces, edgesRGB, ImageOperators.masked(faces, region: experts.mask)]
         let outputs = try queries.map { query in
-            try experts.generateFaces(try Translation.sample(flow: flow, condition: try experts.imageFeatures(query),
-                                                             count: columns, seed: seed &+ 1))
+            try translator.images(.images(query), count: columns, seed: seed &+ 1)
         }
         let F = 3 * P
         var scalars: [Float] = []

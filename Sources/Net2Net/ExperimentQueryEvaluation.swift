@@ -19,12 +19,12 @@ extension ExperimentEvaluation {
         progress("FID-F and conditional accuracy: one sample per test condition")
         let generated = try samples(data.pairs.condition, count: 1, seed: seed &+ 17)
         let (probabilities, generatedFeatures) = try classifier.evaluate(generated)
-        let correct = zip(ImageClassifier.predictions(probabilities), data.labels).filter { $0 == $1 }.count
+        let correct = zip(EvaluationClassifier.predictions(probabilities), data.labels).filter { $0 == $1 }.count
         let testFeatures = try classifier.evaluate(test.images).features
         let fid = FrechetDistance.distance(generatedFeatures, testFeatures)
 
         progress("diversity: \(K) samples for one test image of each class")
-        let firstOfClass = (0..<ImageClassifier.classCount).compactMap { c in data.labels.firstIndex(of: c) }
+        let firstOfClass = (0..<EvaluationClassifier.classCount).compactMap { c in data.labels.firstIndex(of: c) }
         let perImage = try samples(data.pairs.condition.gatherRows(firstOfClass), count: K, seed: seed &+ 13)
         let diversity = ExperimentEvaluation.meanPairwiseDistance(perImage, groups: firstOfClass.count, groupSize: K)
         return ExperimentReport(experiment: experts.kind.rawValue, heldOutNatsPerDim: nll.natsPerDimension,
@@ -45,7 +45,7 @@ extension ExperimentEvaluation {
                                    seed: UInt64) throws -> ExperimentReport {
         precondition(Q >= 2 && P >= 1 && K >= 2, "need at least 2 queries, 1 held-out pair and 2 samples per query")
         progress("held-out pairs: \(P) fresh samples z ~ N(0, I)")
-        let fresh = try experts.facePairs(count: P, seed: seed &+ 0xE7A1).pairs
+        let fresh = try experts.facePairs(count: P, seed: seed &+ SeedStreams.heldOutFacePairs).pairs
         let nll = Evaluation.natsPerDimension(flow: flow, target: fresh.target, condition: fresh.condition)
         let D = fresh.dimension
         let prior = fresh.target.scalars.reduce(0.0) { $0 + 0.5 * Double($1) * Double($1) } / Double(P * D)
@@ -53,8 +53,8 @@ extension ExperimentEvaluation {
 
         progress("\(Q) query faces and \(Q) random faces")
         var generator = SeededGenerator(seed: seed &+ 31)
-        let faces = try experts.generateFaces(generator.normalTensor([Q, FaceGenerator.latentDimension]))
-        let random = try experts.generateFaces(generator.normalTensor([Q, FaceGenerator.latentDimension]))
+        let faces = try experts.decode(generator.normalTensor([Q, FaceGenerator.latentDimension]))
+        let random = try experts.decode(generator.normalTensor([Q, FaceGenerator.latentDimension]))
         let faceFeatures = try experts.imageFeatures(faces), randomFeatures = try experts.imageFeatures(random)
         let cosine = ExperimentEvaluation.rowCosines
         let randomFace = cosine(faceFeatures, randomFeatures)
@@ -65,7 +65,7 @@ extension ExperimentEvaluation {
             progress("queries: \(name)")
             let queryFeatures = name == "face" ? faceFeatures : try experts.imageFeatures(query)
             let z = try Translation.sample(flow: flow, condition: queryFeatures, count: 1, seed: seed &+ 37)
-            let outputFeatures = try experts.imageFeatures(try experts.generateFaces(z))
+            let outputFeatures = try experts.imageFeatures(try experts.decode(z))
             let ours = cosine(queryFeatures, outputFeatures), baseline = cosine(queryFeatures, randomFeatures)
             if name == "face" {
                 wins = Double(zip(ours, baseline).filter { $0 > $1 }.count) / Double(Q)
@@ -79,9 +79,9 @@ extension ExperimentEvaluation {
 
         let groups = min(Q, 10)
         progress("diversity: \(K) samples for each of \(groups) face queries")
-        let perQuery = try experts.generateFaces(try Translation.sample(flow: flow, condition: faceFeatures.rows(0..<groups),
+        let perQuery = try experts.decode(try Translation.sample(flow: flow, condition: faceFeatures.rows(0..<groups),
                                                                         count: K, seed: seed &+ 41))
-        let randomGroups = try experts.generateFaces(generator.normalTensor([groups * K, FaceGenerator.latentDimension]))
+        let randomGroups = try experts.decode(generator.normalTensor([groups * K, FaceGenerator.latentDimension]))
         var report = ExperimentReport(experiment: experts.kind.rawValue, heldOutNatsPerDim: nll.natsPerDimension,
                                       heldOutPairs: nll.count, conditionalAccuracy: wins, samplesPerCondition: K, fid: fid,
                                       realHalvesFID: floor,

@@ -16,17 +16,22 @@ public enum ExperimentKind: String, Codable, CaseIterable, Sendable {
     /// that made it (Θ = identity, pairs sampled from z ~ N(0, I)), paper §4.1.2.
     case ganTranslation = "gan-translation"
 
-    /// The condition expert's name as stored in checkpoints.
+    /// The condition expert's name (`ExpertRegistry`), as stored in checkpoints.
     public var conditionExpert: String {
         switch self {
-        case .labelToImage: return "label"
-        case .textToImage: return "minilm"
-        case .edgesToImage, .inpainting, .ganTranslation: return "efficientnet-lite0"
+        case .labelToImage: return ExpertName.label
+        case .textToImage: return ExpertName.minilm
+        case .edgesToImage, .inpainting, .ganTranslation: return ExpertName.efficientNetLite0
         }
     }
 
-    /// The target expert's name: "autoencoder", or "dcgan-faces" for `ganTranslation`.
-    public var targetExpert: String { self == .ganTranslation ? "dcgan-faces" : "autoencoder" }
+    /// The target expert's name: our autoencoder, or for `ganTranslation` the DCGAN.
+    public var targetExpert: String { self == .ganTranslation ? ExpertName.dcganFaces : ExpertName.autoencoder }
+
+    /// Whether the queries are images (the condition expert reads images).
+    public var queriesAreImages: Bool {
+        (try? ExpertRegistry.description(named: conditionExpert, roles: [.conditionEncoder]))?.inputKind == .image
+    }
 
     /// Whether the pairs come from the 28×28 data sets (all but `ganTranslation`).
     public var usesImageData: Bool { self != .ganTranslation }

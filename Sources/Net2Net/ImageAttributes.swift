@@ -158,9 +158,9 @@ public struct ImageAttributes: Codable, Equatable, Sendable {
         self.init(classes: classes)
     }
 
-    /// Fits thresholds to a data set, by its 20-class labels (`ImageClassifier.labels(of:)`).
+    /// Fits thresholds to a data set, by its 20-class labels (`EvaluationClassifier.labels(of:)`).
     public init(fitting data: ImageDataset) {
-        self.init(fitting: data.images, labels: ImageClassifier.labels(of: data))
+        self.init(fitting: data.images, labels: EvaluationClassifier.labels(of: data))
     }
 
     /// The thresholds of `label`, if it was fitted.
@@ -189,7 +189,7 @@ public struct ImageAttributes: Codable, Equatable, Sendable {
 
     /// The adjectives of every image of a data set, by its 20-class labels.
     public func adjectives(of data: ImageDataset) -> [[ImageAdjective]] {
-        adjectives(of: data.images, labels: ImageClassifier.labels(of: data))
+        adjectives(of: data.images, labels: EvaluationClassifier.labels(of: data))
     }
 
     /// The measurements of every image of `images` `[N, 1, H, W]`.

@@ -81,21 +81,21 @@ extension ConvolutionalVAE {
     }
 }
 
-extension ImageClassifier {
+extension EvaluationClassifier {
     static let checkpointFormat = "net2net-classifier"
 
     /// Writes the classifier to `url` (one `.safetensors` file).
     public func save(to url: URL, step: Int = 0) throws {
         try ImageModelCheckpoint.save(parameters: parameters, layout: layout, buffers: buffers, bufferLayout: bufferLayout,
-                                      format: ImageClassifier.checkpointFormat,
-                                      configuration: "{\"classes\":\(ImageClassifier.classCount)}", step: step, to: url)
+                                      format: EvaluationClassifier.checkpointFormat,
+                                      configuration: "{\"classes\":\(EvaluationClassifier.classCount)}", step: step, to: url)
     }
 
     /// Reads a classifier written by `save` (the file, or a directory holding it).
-    public static func load(_ location: URL) throws -> (model: ImageClassifier, step: Int) {
+    public static func load(_ location: URL) throws -> (model: EvaluationClassifier, step: Int) {
         let (file, _, step, url) = try ImageModelCheckpoint.open(location, file: ClassifierTrainingTask.modelFile,
                                                                   format: checkpointFormat, what: "classifier")
-        let model = ImageClassifier()
+        let model = EvaluationClassifier()
         try ImageModelCheckpoint.fill(parameters: model.parameters, layout: model.layout, buffers: model.buffers,
                                       bufferLayout: model.bufferLayout, from: file, path: url.path)
         return (model, step)

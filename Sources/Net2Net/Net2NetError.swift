@@ -19,6 +19,9 @@ public enum Net2NetError: Error, LocalizedError, Equatable {
     case directoryInUse(path: String, pid: Int32?)
     /// A requested size is beyond what can be allocated: what was asked, and the limit.
     case tooLarge(String)
+    /// A value passed for a parameter of a library call is unusable: the
+    /// parameter's name (as in the Swift call) and the problem.
+    case parameter(name: String, problem: String)
 
     public var errorDescription: String? {
         switch self {
@@ -32,6 +35,7 @@ public enum Net2NetError: Error, LocalizedError, Equatable {
             let holder = pid.map { "process \($0)" } ?? "another process"
             return "\(path): in use: \(holder) is writing checkpoints there; wait for it to finish or use another directory"
         case .tooLarge(let message): return message
+        case .parameter(let name, let problem): return "\(name): \(problem)"
         }
     }
 }

@@ -61,7 +61,7 @@ public struct PairDataset: Sendable {
     /// A seeded split into (training, validation) index lists; the last
     /// `round(fraction·N)` rows of a seeded permutation are for validation.
     public func split(validationFraction: Double, seed: UInt64) -> (training: [Int], validation: [Int]) {
-        var generator = SeededGenerator(seed: seed ^ 0x5EED_5B11)
+        var generator = SeededGenerator(seed: seed ^ SeedStreams.validationSplit)
         let order = generator.permutation(count)
         let validationCount = Int((validationFraction * Double(count)).rounded())
         return (Array(order.prefix(count - validationCount)), Array(order.suffix(validationCount)))

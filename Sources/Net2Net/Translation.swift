@@ -36,19 +36,19 @@ public enum Translation {
     /// single row used for all.
     public static func translate(flow: ConditionalFlow, target: Tensor, from: Tensor, to: Tensor) throws -> Tensor {
         guard target.rank == 2, target.shape[1] == flow.configuration.dimension else {
-            throw Net2NetError.data(path: "target", problem: "must be [N, \(flow.configuration.dimension)] for this checkpoint, got \(target.shape)")
+            throw Net2NetError.parameter(name: "target", problem: "must be [N, \(flow.configuration.dimension)] for this checkpoint, got \(target.shape)")
         }
         let N = target.shape[0]
-        try checkCondition(from, flow: flow, name: "--from")
-        try checkCondition(to, flow: flow, name: "--to")
+        try checkCondition(from, flow: flow, name: "from")
+        try checkCondition(to, flow: flow, name: "to")
         guard from.shape[0] == N else {
-            throw Net2NetError.data(path: "--from", problem: "has \(from.shape[0]) rows but the target has \(N)")
+            throw Net2NetError.parameter(name: "from", problem: "has \(from.shape[0]) rows but the target has \(N)")
         }
         var destination = to
         if to.shape[0] == 1 && N != 1 {
             destination = to.gatherRows(Array(repeating: 0, count: N))
         } else if to.shape[0] != N {
-            throw Net2NetError.data(path: "--to", problem: "has \(to.shape[0]) rows; give one row per target (\(N)) or a single row")
+            throw Net2NetError.parameter(name: "to", problem: "has \(to.shape[0]) rows; give one row per target (\(N)) or a single row")
         }
         let v = flow.forward(target, condition: from).output
         return flow.inverse(v, condition: destination).output
@@ -57,57 +57,7 @@ public enum Translation {
     static func checkCondition(_ c: Tensor, flow: ConditionalFlow, name: String) throws {
         guard flow.configuration.isConditional else { return }
         guard c.rank == 2, c.shape[1] == flow.configuration.conditionDimension else {
-            throw Net2NetError.data(path: name, problem: "must be [N, \(flow.configuration.conditionDimension)] for this checkpoint, got \(c.shape)")
+            throw Net2NetError.parameter(name: name, problem: "must be [N, \(flow.configuration.conditionDimension)] for this checkpoint, got \(c.shape)")
         }
-    }
-}
-
-/// Data with a known answer: z_Θ = A·z_Φ + b + L·ε, z_Φ ~ N(0, I), ε ~ N(0, I),
-/// with L lower-triangular with a positive diagonal. The conditional
-/// density is Gaussian with entropy D/2·log(2πe) + Σᵢ log Lᵢᵢ nats.
-public struct ConditionalGaussian: Sendable {
-    public let dimension: Int
-    public let conditionDimension: Int
-    /// A `[D, Dc]`, b `[D]`, L `[D, D]`.
-    public let a: Tensor
-    public let offset: Tensor
-    public let l: Tensor
-
-    /// A random problem drawn from `seed`.
-    public init(dimension: Int, conditionDimension: Int, seed: UInt64) {
-        var g = SeededGenerator(seed: seed)
-        self.dimension = dimension
-        self.conditionDimension = conditionDimension
-        a = g.normalTensor([dimension, conditionDimension], standardDeviation: 1 / Float(conditionDimension).squareRoot())
-        offset = g.normalTensor([dimension])
-        var l = Tensor(zeros: [dimension, dimension])
-        for i in 0..<dimension {
-            for j in 0..<i { l[i, j] = 0.4 * (2 * g.nextUniform() - 1) }
-            l[i, i] = 0.2 + 0.8 * g.nextUniform()
-        }
-        self.l = l
-    }
-
-    /// The conditional entropy in nats per dimension.
-    public var entropyPerDimension: Double {
-        let D = Double(dimension)
-        let logDiagonal = (0..<dimension).reduce(0.0) { $0 + log(Double(l[$1, $1])) }
-        return (0.5 * D * log(2 * Double.pi * M_E) + logDiagonal) / D
-    }
-
-    /// The conditional mean A·c + b for every row of `condition` `[N, Dc]`.
-    public func mean(_ condition: Tensor) -> Tensor {
-        var m = matmul(condition, a, transposeB: true)
-        for r in 0..<m.shape[0] { for j in 0..<dimension { m[r, j] += offset.scalars[j] } }
-        return m
-    }
-
-    /// N pairs (condition, target).
-    public func pairs(_ count: Int, seed: UInt64) -> (condition: Tensor, target: Tensor) {
-        var g = SeededGenerator(seed: seed)
-        let c = g.normalTensor([count, conditionDimension])
-        let noise = g.normalTensor([count, dimension])
-        let target = Tensor(shape: [count, dimension], scalars: zip(mean(c).scalars, matmul(noise, l, transposeB: true).scalars).map { $0 + $1 })
-        return (c, target)
     }
 }

@@ -68,7 +68,7 @@ public enum YAMLSettings {
         }
         for override in overrides {
             guard let equals = override.firstIndex(of: "=") else {
-                throw Net2NetError.configuration("--set \(override): expected key=value")
+                throw Net2NetError.configuration("override '\(override)': expected key=value")
             }
             let key = String(override[..<equals]).trimmingCharacters(in: .whitespaces)
             let raw = String(override[override.index(after: equals)...])

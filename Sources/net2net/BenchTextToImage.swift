@@ -12,9 +12,11 @@ extension Bench {
     func runTextToImage() throws {
         let threads = ComputeThreads.blasThreads
         let location = (try ShippedModels.textToImage)
-        let flow = try FlowCheckpoint.load(location).flow
-        let vae = try ConvolutionalVAE.load(ShippedModels.autoencoder).model
-        let text = try TextExpert(store: AssetStore(), progress: { note("minilm: \($0)") })
+        let translator = try Translator.experiment(at: location, loading: ExpertLoading(progress: { note($0) }))
+        // The tokeniser and the network are timed apart.
+        guard let text = (translator.conditionEncoder as? MiniLMConditionEncoder)?.model else {
+            throw Net2NetError.unsupported("\(location.path): the text-to-image bench times a MiniLM condition encoder")
+        }
         let prompts = (0..<64).map { Demo.defaultPrompts[$0 % Demo.defaultPrompts.count] + ($0 < 6 ? "" : " \($0)") }
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("net2net-bench-\(getpid()).png")
         defer { try? FileManager.default.removeItem(at: output) }
@@ -24,7 +26,6 @@ extension Bench {
             var stages = [Double](repeating: 0, count: 5)  // tokenise, MiniLM, τ, decoder, PNG
             var runs = 0
             let start = DispatchTime.now().uptimeNanoseconds
-            var generator = SeededGenerator(seed: 0)
             repeat {
                 var t = DispatchTime.now().uptimeNanoseconds
                 func lap(_ i: Int) {
@@ -36,9 +37,9 @@ extension Bench {
                 lap(0)
                 let condition = text.encoder.embed(tokenIDs: ids)
                 lap(1)
-                let z = flow.sample(condition: condition, count: 1, using: &generator)
+                let z = try translator.sample(condition: condition, count: 1, seed: UInt64(runs))
                 lap(2)
-                let images = try vae.decode(z)
+                let images = try translator.decode(z)
                 lap(3)
                 try PNGImage.grid(images, columns: 8).write(to: output)
                 lap(4)

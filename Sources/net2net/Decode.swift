@@ -33,15 +33,21 @@ struct Decode: ParsableCommand {
 
     func run() throws {
         try compute.apply()
-        guard expert == "dcgan-faces" || expert == "autoencoder" else {
-            throw ExpertError.badInput("unknown generator '\(expert)' for decode; available: dcgan-faces, autoencoder")
-        }
+        let description = try ExpertRegistry.description(named: expert, roles: [.imageDecoder, .imageEncoder], role: "generator")
         guard output.hasSuffix(".npy") || output.hasSuffix(".png") else {
             throw ExpertError.badInput("\(output): the output must be a .npy or .png file")
         }
         guard columns >= 1 else { throw ValidationError("--columns must be at least 1") }
-        let vae = expert == "autoencoder" ? try ConvolutionalVAE.load(checkpoint.map(fileURL) ?? ShippedModels.autoencoder).model : nil
-        let width = vae?.latentDimension ?? FaceGenerator.latentDimension
+        // A decoder whose width its checkpoint decides is loaded first; the others after the input is read.
+        var decoder: (any ImageDecoder)? = nil
+        func loadDecoder() throws -> any ImageDecoder {
+            if let decoder { return decoder }
+            let loaded = try ExpertRegistry.imageDecoder(named: expert, loading: ExpertLoading(
+                progress: { note($0) }, autoencoderCheckpoint: checkpoint.map(fileURL)))
+            decoder = loaded
+            return loaded
+        }
+        let width = try description.dimension ?? loadDecoder().latentDimension
         let z: Tensor
         let source: String
         switch (input, random) {
@@ -50,8 +56,7 @@ struct Decode: ParsableCommand {
             source = path
         case let (nil, count?):
             guard count >= 1 else { throw ValidationError("--random must be at least 1") }
-            try SizeLimit.check(count: count, valuesPerItem: expert == "autoencoder" ? ConvolutionalVAE.pixelCount : 3 * 64 * 64,
-                                parameter: "--random")
+            try SizeLimit.check(count: count, valuesPerItem: description.imageShape?.reduce(1, *) ?? 1, parameter: "--random")
             var generator = SeededGenerator(seed: seed)
             z = generator.normalTensor([count, width])
             source = "--random"
@@ -61,12 +66,7 @@ struct Decode: ParsableCommand {
         guard z.rank == 2, z.shape[1] == width else {
             throw ExpertError.badInput("\(source): z must be [N, \(width)] for \(expert), got \(z.shape)")
         }
-        let images: Tensor
-        if let vae {
-            images = try vae.decode(z)
-        } else {
-            images = try FaceGenerator(store: AssetStore(), progress: { note("dcgan-faces: \($0)") }).generate(z)
-        }
+        let images = try loadDecoder().decode(z)
         if output.hasSuffix(".png") {
             guard images.shape[0] > 0 else { throw ExpertError.badInput("\(source): no latents, nothing to draw") }
             try PNGImage.grid(images, columns: columns).write(to: fileURL(output))

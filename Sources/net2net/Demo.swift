@@ -56,7 +56,7 @@ struct Demo: ParsableCommand {
         let autoencoder = try ConvolutionalVAE.load(ShippedModels.autoencoder).model
         let experts = ExperimentExperts(kind: .textToImage, autoencoder: autoencoder, store: store,
                                         progress: { note("      \($0)") })
-        _ = try experts.textExpert()
+        _ = try experts.conditionEncoder()
         let test = try ImageDataset.fashionAndDigits(.test, store: store, progress: { note("      \($0)") })
 
         let flow: ConditionalFlow
@@ -97,7 +97,7 @@ struct Demo: ParsableCommand {
     ]
 
     func writeSwapGrid(flow: ConditionalFlow, experts: ExperimentExperts, test: ImageDataset, to url: URL) throws {
-        let labels = ImageClassifier.labels(of: test)
+        let labels = EvaluationClassifier.labels(of: test)
         let rows = Demo.swaps.map { swap in labels.firstIndex(of: swap.label)! }
         for s in Demo.swaps { note("      \(s.from) → \(s.to)") }
         try ExperimentGrids.swapGrid(flow: flow, experts: experts, images: test.subset(rows),

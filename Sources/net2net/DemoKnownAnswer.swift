@@ -1,87 +1,22 @@
 import ArgumentParser
-import Formats
 import Foundation
 import Net2Net
-import TensorCore
 
 extension Demo {
-    /// `--known-answer`: τ on a conditional Gaussian, checked against its closed form.
+    /// `--known-answer`: τ on a conditional Gaussian, checked against its closed form (`KnownAnswerCheck`).
     func runKnownAnswer() throws {
         let directory = fileURL(outputDirectory)
-        try AtomicFile.createDirectory(directory)
-        let problem = ConditionalGaussian(dimension: 8, conditionDimension: 6, seed: seed)
-        let train = problem.pairs(100_000, seed: seed &+ 1)
-        let test = problem.pairs(4_000, seed: seed &+ 2)
-        for (name, tensor) in [("condition.npy", train.condition), ("target.npy", train.target),
-                               ("test_condition.npy", test.condition), ("test_target.npy", test.target)] {
-            try NPY.write(tensor, to: directory.appendingPathComponent(name))
-        }
-        note("[1/3] data: 100000 training and 4000 test pairs, z_Φ 6-d → z_Θ 8-d, in \(directory.path)")
-
-        var settings = TrainingConfiguration()
-        settings.hiddenDimension = 64
-        settings.blockCount = 8
-        settings.embeddingDimension = 32
-        settings.conditioningHiddenDimension = 64
-        settings.batchSize = 256
-        settings.baseLearningRate = 3e-6
-        settings.steps = steps ?? 3000
-        settings.seed = seed
-        settings.validationFraction = 0.05
-        settings.learningRateDecay = .cosine
-        settings.warmupSteps = 100
-        settings.logEvery = max(1, settings.steps / 15)
-        settings.validateEvery = max(1, settings.steps / 3)
-        settings.checkpointEvery = settings.steps
-        let checkpoint = directory.appendingPathComponent("checkpoint")
-        try? FileManager.default.removeItem(at: checkpoint)
-        let data = try PairDataset(condition: train.condition, target: train.target)
-        let trainer = try Trainer(configuration: settings, data: data, outputDirectory: checkpoint)
-        note("[2/3] training τ (\(trainer.flow.parameterCount) parameters, \(settings.steps) steps, batch \(settings.batchSize))")
-        try trainer.run(onEvent: { event in
+        let summary = try KnownAnswerCheck.run(directory: directory, steps: steps ?? 3000, seed: seed, progress: { note($0) }) { event, entropy in
             switch event {
             case let .progress(step, total, loss, nats, rate, _):
                 note(String(format: "      step %5d/%d  loss %8.4f  %.4f nats/dim  %6.0f samples/s", step, total, loss, nats, rate))
             case let .validation(step, nats, _):
-                note(String(format: "      step %5d  validation %.4f nats/dim (analytic entropy %.4f)", step, nats,
-                            problem.entropyPerDimension))
+                note(String(format: "      step %5d  validation %.4f nats/dim (analytic entropy %.4f)", step, nats, entropy))
             case .checkpoint, .best, .earlyStop: break
             }
-        })
-
-        note("[3/3] checking against the known answer")
-        let flow = trainer.flow
-        let heldOut = Evaluation.natsPerDimension(flow: flow, target: test.target, condition: test.condition)
-        let entropy = problem.entropyPerDimension
-        // Conditional moments of samples for a few test conditions.
-        let probes = test.condition.rows(0..<4)
-        let samples = try Translation.sample(flow: flow, condition: probes, count: 4000, seed: seed &+ 3)
-        let truth = problem.mean(probes)
-        let D = problem.dimension
-        var meanError: Float = 0, covarianceError: Float = 0
-        let covariance = matmul(problem.l, problem.l, transposeB: true)
-        for p in 0..<4 {
-            let block = samples.rows((p * 4000)..<((p + 1) * 4000))
-            var mean = [Float](repeating: 0, count: D)
-            for r in 0..<4000 { for j in 0..<D { mean[j] += block[r, j] / 4000 } }
-            for j in 0..<D { meanError = max(meanError, abs(mean[j] - truth[p, j])) }
-            for i in 0..<D {
-                for j in 0..<D {
-                    var s: Float = 0
-                    for r in 0..<4000 { s += (block[r, i] - mean[i]) * (block[r, j] - mean[j]) }
-                    covarianceError = max(covarianceError, abs(s / 3999 - covariance[i, j]))
-                }
-            }
         }
-        let summary = String(format: """
-            held-out NLL      %.4f nats/dim (n = %d)
-            analytic entropy  %.4f nats/dim
-            gap               %.4f nats/dim
-            samples: max |mean − (A·c + b)| = %.3f, max |cov − L·Lᵀ| = %.3f (4 conditions × 4000 samples)
-            """, heldOut.natsPerDimension, heldOut.count, entropy, heldOut.natsPerDimension - entropy,
-            meanError, covarianceError)
         print(summary)
-        try AtomicFile.write(Data((summary + "\n").utf8), to: directory.appendingPathComponent("summary.txt"))
+        let checkpoint = directory.appendingPathComponent("checkpoint")
         note("outputs: \(directory.path)/{condition,target,test_condition,test_target}.npy, \(checkpoint.path)/, \(directory.path)/summary.txt")
     }
 }

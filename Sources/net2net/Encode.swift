@@ -44,59 +44,76 @@ struct Encode: ParsableCommand {
     @Option(help: "autoencoder: seed for --sample.") var seed: UInt64 = 0
     @OptionGroup var compute: ComputeOptions
 
+    /// The experts `encode` takes: condition encoders of text or images, and image encoders.
+    static var expertNames: [String] {
+        let roles: Set<ExpertDescription.Role> = [.conditionEncoder, .imageEncoder]
+        let unread = Set(ExpertRegistry.names(reading: .classLabel))
+        return ExpertRegistry.names(roles).filter { !unread.contains($0) }
+    }
+
     func run() throws {
         try compute.apply()
-        guard ["minilm", "efficientnet-lite0", "autoencoder"].contains(expert) else {
-            throw ExpertError.badInput("unknown expert '\(expert)' for encode; available: minilm, efficientnet-lite0, autoencoder")
+        guard Encode.expertNames.contains(expert) else {
+            throw ExpertError.unknownExpert(expert, role: "expert", known: Encode.expertNames)
         }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard output.hasSuffix(".npy") else { throw ExpertError.badInput("\(output): the output must be a .npy file") }
-        if expert == "efficientnet-lite0" { return try encodeImages() }
-        if expert == "autoencoder" {
-            let (images, _) = try ImageInput.loadGray(input)
-            let model = try ConvolutionalVAE.load(checkpoint.map(fileURL) ?? ShippedModels.autoencoder).model
-            let z = try model.encode(images, sample: sample, seed: seed)
+        let loading = ExpertLoading(progress: { note($0) }, autoencoderCheckpoint: checkpoint.map(fileURL))
+        let description = try ExpertRegistry.description(named: expert, roles: [.conditionEncoder, .imageEncoder])
+        if description.role == .imageEncoder {
+            let shape = description.imageShape ?? []
+            let (images, _) = try ImageInput.loadGray(input, side: shape.count == 3 ? shape[2] : 28)
+            let encoder = try ExpertRegistry.imageEncoder(named: expert, loading: loading)
+            let z = try encoder.encode(images, sampleSeed: sample ? seed : nil)
             try NPY.write(z, to: fileURL(output))
             note("wrote \(z.shape) → \(output)")
             return
         }
-        guard input.count == 1 else { throw ValidationError("minilm reads one --input file") }
+        // Inputs are read before the expert is loaded (and perhaps fetched).
+        func loadEncoder() throws -> any ConditionEncoder {
+            let encoder = try ExpertRegistry.conditionEncoder(named: expert, loading: loading)
+            encoder.queriesPerCall = batchSize
+            return encoder
+        }
+        if description.inputKind == .image { return try encodeImages(loadEncoder) }
+        guard input.count == 1 else { throw ValidationError("\(expert) reads one --input file") }
         let sentences = try Encode.readLines(input[0])
-        let text = try TextExpert(store: AssetStore(), progress: { note("minilm: \($0)") })
+        let encoder = try loadEncoder()
         var rows: [Float] = []
-        rows.reserveCapacity(sentences.count * TextExpert.dimension)
+        rows.reserveCapacity(sentences.count * encoder.conditionDimension)
         var start = 0
         while start < sentences.count {
             let batch = Array(sentences[start..<min(sentences.count, start + batchSize)])
-            rows += text.embed(batch).scalars
+            rows += try encoder.encode(.text(batch)).scalars
             start += batch.count
             if sentences.count > batchSize {
                 FileHandle.standardError.write(Data("\rencoded \(start)/\(sentences.count)".utf8))
             }
         }
         if sentences.count > batchSize { FileHandle.standardError.write(Data("\n".utf8)) }
-        try NPY.write(Tensor(shape: [sentences.count, TextExpert.dimension], scalars: rows), to: fileURL(output))
-        note("wrote [\(sentences.count), \(TextExpert.dimension)] → \(output)")
+        try NPY.write(Tensor(shape: [sentences.count, encoder.conditionDimension], scalars: rows), to: fileURL(output))
+        note("wrote [\(sentences.count), \(encoder.conditionDimension)] → \(output)")
     }
 
-    func encodeImages() throws {
+    func encodeImages(_ loadEncoder: () throws -> any ConditionEncoder) throws {
         guard ["features", "logits"].contains(layer) else {
             throw ExpertError.badInput("--layer must be features or logits, not '\(layer)'")
         }
         guard top >= 0 && top <= EfficientNetLite.classCount else { throw ExpertError.badInput("--top must be in 0...1000") }
         let images = try ImageInput.load(input)
-        let store = AssetStore()
-        let model = try EfficientNetLite(store: store, progress: { note("efficientnet-lite0: \($0)") })
-        let classes = top > 0 ? try ImageNetClasses(store: store, progress: { note("imagenet-classes: \($0)") }) : nil
-        let plane = 224 * 224 * 3
+        let encoder = try loadEncoder()
+        // Logits and class names need EfficientNet's ImageNet head.
+        let head = (encoder as? EfficientNetConditionEncoder)?.model
+        guard head != nil || (layer == "features" && top == 0) else {
+            throw ExpertError.badInput("\(expert) has no class logits; use --layer features without --top")
+        }
+        let classes = top > 0 ? try ImageNetClasses(store: AssetStore(), progress: { note("imagenet-classes: \($0)") }) : nil
         var rows: [Float] = []
         var start = 0
         while start < images.count {
             let count = min(batchSize, images.count - start)
-            let x = ImageInput.modelInput(pixels: Array(images.pixels[(start * plane)..<((start + count) * plane)]),
-                                          count: count, side: images.side)
-            let features = try model.features(x)
-            let logits = layer == "logits" || classes != nil ? model.classify(features: features) : nil
+            let features = try encoder.encode(.pixels(images.images(start..<(start + count))))
+            let logits = layer == "logits" || classes != nil ? head?.classify(features: features) : nil
             rows += layer == "logits" ? logits!.scalars : features.scalars
             if let classes, let logits {
                 for n in 0..<count {
@@ -110,7 +127,7 @@ struct Encode: ParsableCommand {
             if images.count > batchSize { FileHandle.standardError.write(Data("\rencoded \(start)/\(images.count)".utf8)) }
         }
         if images.count > batchSize { FileHandle.standardError.write(Data("\n".utf8)) }
-        let width = layer == "logits" ? EfficientNetLite.classCount : EfficientNetLite.featureDimension
+        let width = layer == "logits" ? EfficientNetLite.classCount : encoder.conditionDimension
         try NPY.write(Tensor(shape: [images.count, width], scalars: rows), to: fileURL(output))
         note("wrote [\(images.count), \(width)] → \(output)")
     }

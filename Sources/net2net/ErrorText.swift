@@ -1,14 +1,24 @@
 import ArgumentParser
 import Foundation
+import Net2Net
 
 /// The one line after `error: ` for any error that reaches the command
 /// line: `<path>: <problem>` for file-system errors (never Foundation's
 /// `Error Domain=…` dump), the description of typed errors otherwise.
 func errorText(_ error: Error) -> String {
     if let text = fileSystemErrorText(error) { return text }
+    if case .parameter(let name, let problem)? = error as? Net2NetError { return "\(flag(forParameter: name)): \(problem)" }
     if let described = (error as? LocalizedError)?.errorDescription { return described }
     if let validation = error as? ValidationError { return validation.message }
     return "\(error)"
+}
+
+/// The command-line flag of a library parameter: `--` and the name in
+/// kebab case (`from` → `--from`, `testImages` → `--test-images`).
+func flag(forParameter name: String) -> String {
+    "--" + name.reduce(into: "") { flag, character in
+        if character.isUppercase { flag += "-" + character.lowercased() } else { flag.append(character) }
+    }
 }
 
 /// `<path>: <reason>` for Foundation's file errors (CocoaError and POSIX),

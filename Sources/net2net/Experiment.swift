@@ -13,52 +13,6 @@ struct Experiment: ParsableCommand {
         subcommands: [ExperimentTrain.self])
 }
 
-/// The data every experiment command needs. GAN translation has no image
-/// data set and no autoencoder: its pairs are sampled.
-struct ExperimentContext {
-    let recipe: ExperimentRecipe
-    let autoencoder: ConvolutionalVAE?
-    let train: ImageDataset
-    let test: ImageDataset
-    let experts: ExperimentExperts
-
-    init(recipe: ExperimentRecipe, autoencoder path: String?) throws {
-        self.recipe = recipe
-        let store = AssetStore()
-        guard recipe.kind.usesImageData else {
-            autoencoder = nil
-            train = ImageDataset(images: Tensor(zeros: [0, 1, 28, 28]), classLabels: [], domains: [])
-            test = train
-            experts = ExperimentExperts(imageQueries: .ganTranslation, mask: recipe.maskRegion, store: store, progress: { note($0) })
-            return
-        }
-        let model = try ConvolutionalVAE.load(path.map(fileURL) ?? ShippedModels.autoencoder).model
-        autoencoder = model
-        train = try ImageDataset.fashionAndDigits(.train, store: store, progress: { note($0) })
-        test = try ImageDataset.fashionAndDigits(.test, store: store, progress: { note($0) })
-        experts = ExperimentExperts(kind: recipe.kind, autoencoder: model, mask: recipe.maskRegion, store: store,
-                                    progress: { note($0) })
-    }
-
-    /// The first test image of each of the 20 classes.
-    var oneTestImagePerClass: ImageDataset {
-        let labels = ImageClassifier.labels(of: test)
-        return test.subset((0..<ImageClassifier.classCount).compactMap { labels.firstIndex(of: $0) })
-    }
-
-    /// The recipe's training images: all, or a subset drawn by the flow seed.
-    var trainingImages: ImageDataset {
-        guard recipe.trainImages > 0 && recipe.trainImages < train.count else { return train }
-        var generator = SeededGenerator(seed: recipe.flow.seed &+ 0x51CE)
-        return train.subset(Array(generator.permutation(train.count).prefix(recipe.trainImages)).sorted())
-    }
-
-    /// The default output directory of a recipe file: runs/<its name without extension>.
-    static func defaultDirectory(_ recipePath: String) -> String {
-        "runs/" + URL(fileURLWithPath: recipePath).deletingPathExtension().lastPathComponent
-    }
-}
-
 struct ExperimentTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
@@ -91,18 +45,8 @@ struct ExperimentTrain: ParsableCommand {
         let outputPath = outputDirectory ?? ExperimentContext.defaultDirectory(recipe)
         let output = fileURL(outputPath)
         try checkOutputDirectory(output, modelFile: FlowCheckpoint.flowFile, resume: resume)
-        let context = try ExperimentContext(recipe: settings, autoencoder: autoencoder)
-        let data: PairDataset
-        var attributes: ImageAttributes? = nil
-        if settings.kind.usesImageData {
-            let images = context.trainingImages
-            attributes = settings.kind == .textToImage ? ImageAttributes(fitting: images) : nil
-            data = try context.experts.pairs(images, attributes: attributes, captionsPerImage: settings.captionsPerImage,
-                                             seed: settings.flow.seed).pairs
-        } else {
-            note("sampling \(settings.pairs) pairs: z ~ N(0, I), the DCGAN's face, its EfficientNet features")
-            data = try context.experts.facePairs(count: settings.pairs, seed: settings.flow.seed).pairs
-        }
+        let context = try ExperimentContext(recipe: settings, autoencoder: autoencoder.map(fileURL), progress: { note($0) })
+        let (data, attributes) = try context.trainingPairs()
         try ExperimentManifest(recipe: settings, latentDimension: data.dimension, attributes: attributes).save(to: output)
         let trainer = try Trainer(configuration: settings.flow, data: data, outputDirectory: output, resume: resume)
         note("training τ for \(settings.kind.rawValue): \(data.count) pairs, condition \(data.conditionDimension)-d → "
@@ -110,16 +54,7 @@ struct ExperimentTrain: ParsableCommand {
              + (resume ? ", resuming at step \(trainer.step)" : ""))
         try runFlowTraining(trainer, settings: settings.flow)
         let grid = output.appendingPathComponent("samples.png")
-        switch settings.kind {
-        case .labelToImage, .textToImage:
-            try ExperimentGrids.classGrid(flow: trainer.flow, experts: context.experts, columns: 10, seed: 0, to: grid)
-        case .edgesToImage, .inpainting:
-            try ExperimentGrids.queryGrid(flow: trainer.flow, experts: context.experts, images: context.oneTestImagePerClass,
-                                          columns: 8, seed: 0, to: grid)
-        case .ganTranslation:
-            try ExperimentGrids.faceGrid(flow: trainer.flow, experts: context.experts, faces: 2, columns: 6,
-                                         seed: 0xF0CE, to: grid)
-        }
+        try context.writeSampleGrid(flow: trainer.flow, to: grid)
         note("wrote \(grid.path)")
     }
 }
@@ -163,7 +98,7 @@ struct EvalExperiment: ParsableCommand {
     func run() throws {
         try compute.apply()
         guard samples >= 2 else { throw ValidationError("--samples must be at least 2") }
-        try SizeLimit.check(count: samples, valuesPerItem: ImageClassifier.classCount * ConvolutionalVAE.pixelCount, parameter: "--samples")
+        try SizeLimit.check(count: samples, valuesPerItem: EvaluationClassifier.classCount * ConvolutionalVAE.pixelCount, parameter: "--samples")
         guard heldOutPairs >= 1 else { throw ValidationError("--held-out-pairs must be at least 1") }
         guard testImages != 1 else { throw ValidationError("--test-images must be 0 or at least 2") }
         let settings = try ExperimentRecipe.load(file: recipe)
@@ -181,21 +116,17 @@ struct EvalExperiment: ParsableCommand {
             throw ValidationError("--regressor is for label-to-image and text-to-image")
         }
         let flow = try FlowCheckpoint.load(directory).flow
-        let context = try ExperimentContext(recipe: settings, autoencoder: autoencoder)
+        let context = try ExperimentContext(recipe: settings, autoencoder: autoencoder.map(fileURL), progress: { note($0) })
         var report: ExperimentReport
         if settings.kind == .ganTranslation {
-            let evaluation = ExperimentEvaluation(flow: flow, experts: context.experts, classifier: ImageClassifier(),
+            let evaluation = ExperimentEvaluation(flow: flow, experts: context.experts, classifier: EvaluationClassifier(),
                                                   progress: { note($0) })
             report = try evaluation.runFaceTranslation(queries: testImages > 0 ? testImages : 500, heldOutPairs: heldOutPairs,
                                                        samplesPerQuery: samples, seed: seed)
         } else {
-            let classes = try ImageClassifier.load(classifier.map(fileURL) ?? ShippedModels.classifier).model
+            let classes = try EvaluationClassifier.load(classifier.map(fileURL) ?? ShippedModels.classifier).model
             let evaluation = ExperimentEvaluation(flow: flow, experts: context.experts, classifier: classes, progress: { note($0) })
-            var test = context.test
-            if testImages > 0 && testImages < test.count {
-                var generator = SeededGenerator(seed: seed &+ 0x7E57)
-                test = test.subset(Array(generator.permutation(test.count).prefix(testImages)).sorted())
-            }
+            let test = context.testImages(count: testImages, seed: seed)
             var regressorPairs: PairDataset? = nil
             if regressor {
                 note("building the recipe's training pairs for the MLP regressor")

@@ -43,16 +43,10 @@ struct ImageTrainingOptions: ParsableArguments {
     func train<S: ImageTrainingSettings>(_ settings: S, modelFile: String, digitRepeats: Int = 1,
                                          makeTask: (URL, ImageDataset) throws -> (ImageTrainingTask, String)) throws {
         let output = try output(settings.outputDirectory, modelFile: modelFile)
-        let store = AssetStore()
-        var train = try ImageDataset.fashionAndDigits(.train, store: store, progress: { note($0) })
-        if digitRepeats > 1 {
-            let digits = train.domains.indices.filter { train.domains[$0] == .digit }
-            train = train.subset(Array(train.domains.indices) + Array(repeating: digits, count: digitRepeats - 1).flatMap { $0 })
-        }
-        let test = try ImageDataset.fashionAndDigits(.test, store: store, progress: { note($0) })
+        let (train, test) = try ImageTrainingSetup.data(digitRepeats: digitRepeats, progress: { note($0) })
         let (task, description) = try makeTask(output, test)
-        let trainer = try ImageModelTrainer(task: task, images: train.images, labels: ImageClassifier.labels(of: train),
-                                            settings: settings, outputDirectory: output, resume: resume)
+        let trainer = try ImageTrainingSetup.trainer(task: task, train: train, settings: settings, outputDirectory: output,
+                                                     resume: resume)
         note("training \(description), \(train.count) images, batch \(settings.batchSize), \(trainer.totalSteps) steps"
              + (resume ? ", resuming at step \(trainer.step)" : ""))
         try runImageTraining(trainer)
@@ -124,20 +118,7 @@ struct AutoencoderTrain: ParsableCommand {
         try compute.apply()
         let settings = try options.settings(AutoencoderTrainingConfiguration.self)
         try options.train(settings, modelFile: AutoencoderTrainingTask.modelFile) { output, test in
-            let model: ConvolutionalVAE
-            if options.resume {
-                // Resume from the last step (`best` may be older).
-                let loaded = try ConvolutionalVAE.load(CheckpointDirectory.modelDirectory(for: output, slot: CheckpointDirectory.lastSlot))
-                guard loaded.model.architecture == settings.architecture else {
-                    throw Net2NetError.checkpoint(path: output.path, problem: "its architecture differs from this configuration")
-                }
-                model = loaded.model
-            } else {
-                model = ConvolutionalVAE(architecture: settings.architecture, seed: settings.seed)
-            }
-            let task = AutoencoderTrainingTask(model: model, beta: Float(settings.beta), seed: settings.seed,
-                                               batchSize: settings.batchSize, validation: test.images)
-            return (task, "the autoencoder: latent \(settings.latentDimension)-d, \(model.parameterCount) parameters")
+            try ImageTrainingSetup.autoencoderTask(settings, outputDirectory: output, resume: options.resume, validation: test)
         }
     }
 }
@@ -163,12 +144,7 @@ struct ClassifierTrain: ParsableCommand {
         try compute.apply()
         let settings = try options.settings(ClassifierTrainingConfiguration.self)
         try options.train(settings, modelFile: ClassifierTrainingTask.modelFile, digitRepeats: settings.digitRepeats) { output, test in
-            let model = options.resume
-                ? try ImageClassifier.load(CheckpointDirectory.modelDirectory(for: output, slot: CheckpointDirectory.lastSlot)).model
-                : ImageClassifier(seed: settings.seed)
-            let task = ClassifierTrainingTask(model: model, shift: settings.shift, seed: settings.seed, batchSize: settings.batchSize,
-                                              validation: test.images, validationLabels: ImageClassifier.labels(of: test))
-            return (task, "the classifier: \(model.parameterCount) parameters")
+            try ImageTrainingSetup.classifierTask(settings, outputDirectory: output, resume: options.resume, validation: test)
         }
     }
 }
@@ -203,7 +179,7 @@ struct AutoencoderEvaluate: ParsableCommand {
         guard samples >= 2 else { throw ValidationError("--samples must be at least 2") }
         try SizeLimit.check(count: samples, valuesPerItem: ConvolutionalVAE.pixelCount, parameter: "--samples")
         let vae = try ConvolutionalVAE.load(autoencoder.map(fileURL) ?? ShippedModels.autoencoder).model
-        let classes = try ImageClassifier.load(classifier.map(fileURL) ?? ShippedModels.classifier).model
+        let classes = try EvaluationClassifier.load(classifier.map(fileURL) ?? ShippedModels.classifier).model
         let store = AssetStore()
         let train = try ImageDataset.fashionAndDigits(.train, store: store, progress: { note($0) })
         let test = try ImageDataset.fashionAndDigits(.test, store: store, progress: { note($0) })

@@ -49,58 +49,70 @@ struct Sample: ParsableCommand {
         let manifest = try ExperimentManifest.load(CheckpointDirectory.runDirectory(for: location))
         let given = [condition != nil, text != nil, label != nil, image != nil].filter { $0 }.count
         guard given <= 1 else { throw ValidationError("give one of --condition, --text, --label and --image") }
-        let decode = manifest != nil && !latents
-        guard output.hasSuffix(".npy") || (output.hasSuffix(".png") && decode) else {
-            throw Net2NetError.unsupported(decode ? "\(output): the output must be .npy or .png"
-                                                  : "\(output): latents are written as .npy (PNG needs an experiment's checkpoint)")
+        guard output.hasSuffix(".npy") || (output.hasSuffix(".png") && manifest != nil && !latents) else {
+            throw Net2NetError.unsupported(manifest != nil && !latents ? "\(output): the output must be .npy or .png"
+                                                                       : "\(output): latents are written as .npy (PNG needs an experiment's checkpoint)")
         }
+        let loading = ExpertLoading(progress: { note($0) }, autoencoderCheckpoint: autoencoder.map(fileURL))
+        // Φ: the query, or z_Φ given as a file.
         var c: Tensor? = nil
+        var query: ExpertInput? = nil
         if let condition {
             c = try PairDataset.loadMatrix(fileURL(condition))
         } else if let text {
-            guard manifest?.conditionExpert == "minilm" else {
-                throw Net2NetError.unsupported("\(checkpoint): --text needs a text-to-image checkpoint (its experiment.json names the minilm expert); encode the prompt with `net2net encode --expert minilm` and pass --condition")
+            guard let manifest, try Sample.inputKind(of: manifest) == .text else {
+                let readers = ExpertRegistry.names(reading: .text)
+                throw Net2NetError.unsupported("\(checkpoint): --text needs a text-to-image checkpoint (its experiment.json names the \(readers.joined(separator: " or ")) expert); encode the prompt with `net2net encode --expert \(readers[0])` and pass --condition")
             }
-            c = try TextExpert(store: AssetStore(), progress: { note("minilm: \($0)") }).embed([text])
+            query = .text([text])
         } else if let label {
-            guard manifest?.conditionExpert == "label" else {
+            guard let manifest, try Sample.inputKind(of: manifest) == .classLabel else {
                 throw Net2NetError.unsupported("\(checkpoint): --label needs a label-to-image checkpoint")
             }
-            c = try LabelExpert.encode([try LabelExpert.label(named: label)])
+            query = .labels([try LabelExpert.label(named: label)])
         } else if let image {
-            guard let manifest, manifest.conditionExpert == "efficientnet-lite0" else {
+            guard let manifest, manifest.experiment.queriesAreImages else {
                 throw Net2NetError.unsupported("\(checkpoint): --image needs an edges-to-image, inpainting or gan-translation checkpoint"
                                                + (manifest.map { ", this one is \($0.experiment.rawValue)" } ?? ""))
             }
             guard image.lowercased().hasSuffix(".png") else {
                 throw Net2NetError.data(path: image, problem: "--image takes a PNG file")
             }
+            // The experiment's query operator (edge map, mask) comes before Φ.
             c = try ExperimentExperts(imageQueries: manifest.experiment, mask: manifest.maskRegion, progress: { note($0) })
                 .condition(imageFile: image)
         }
-        if decode {
-            let pixels = manifest?.targetExpert == "dcgan-faces" ? 3 * 64 * 64 : ConvolutionalVAE.pixelCount
+        let encoder = try query.map { _ in try ExpertRegistry.conditionEncoder(named: manifest!.conditionExpert, loading: loading) }
+        // Λ: an experiment's checkpoint decodes with its target expert.
+        var decoder: (any ImageDecoder)? = nil
+        if let manifest, !latents {
+            let loaded = try ExpertRegistry.imageDecoder(named: manifest.targetExpert, loading: loading)
+            guard loaded.latentDimension == manifest.latentDimension, loaded.latentDimension == flow.configuration.dimension else {
+                throw Net2NetError.checkpoint(path: checkpoint, problem: "τ maps to a \(flow.configuration.dimension)-d latent but the \(manifest.targetExpert)'s is \(loaded.latentDimension)-d")
+            }
+            decoder = loaded
+        }
+        let translator = try Translator(conditionEncoder: encoder, flow: flow, decoder: decoder)
+        if let query { c = try translator.condition(query) }
+        if let decoder {
+            let pixels = decoder.expertDescription.imageShape?.reduce(1, *) ?? 1
             try SizeLimit.check(count: count, valuesPerItem: (c?.shape[0] ?? 1) * pixels, parameter: "--count")
         }
-        let samples = try Translation.sample(flow: flow, condition: c, count: count, temperature: temperature, seed: seed)
+        let samples = try translator.sample(condition: c, count: count, temperature: temperature, seed: seed)
         guard samples.isFinite else {
             throw Net2NetError.checkpoint(path: checkpoint, problem: "sampling gave non-finite values (temperature \(temperature)); try a lower --temperature")
         }
-        guard decode, let manifest else {
+        guard decoder != nil else {
             try NPY.write(samples, to: fileURL(output))
             note("wrote \(samples.shape[0]) samples of dimension \(samples.shape[1]) → \(output)")
             return
         }
-        if manifest.targetExpert == "dcgan-faces" {
-            let faces = try FaceGenerator(store: AssetStore(), progress: { note("dcgan-faces: \($0)") }).generate(samples)
-            try write(faces)
-            return
-        }
-        let vae = try ConvolutionalVAE.load(autoencoder.map(fileURL) ?? ShippedModels.autoencoder).model
-        guard vae.latentDimension == manifest.latentDimension, vae.latentDimension == flow.configuration.dimension else {
-            throw Net2NetError.checkpoint(path: checkpoint, problem: "τ maps to a \(flow.configuration.dimension)-d latent but the autoencoder's is \(vae.latentDimension)-d")
-        }
-        try write(try vae.decode(samples))
+        try write(try translator.decode(samples))
+    }
+
+    /// What the condition expert of an experiment's checkpoint reads.
+    static func inputKind(of manifest: ExperimentManifest) throws -> ExpertInputKind? {
+        try ExpertRegistry.description(named: manifest.conditionExpert, roles: [.conditionEncoder]).inputKind
     }
 
     func write(_ images: Tensor) throws {

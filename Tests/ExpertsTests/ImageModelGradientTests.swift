@@ -72,7 +72,7 @@ final class ImageModelGradientTests: XCTestCase {
     }
 
     func testClassifierGradient() {
-        let model = ImageClassifier(seed: 8)
+        let model = EvaluationClassifier(seed: 8)
         let B = 3
         let x = images(B, seed: 9)
         let labels = [2, 17, 9]

@@ -41,7 +41,7 @@ final class LabelExpertTests: XCTestCase {
             ("digit 0", 10), ("digit_zero", 10), ("  digit   3 ", 13), ("17", 17), ("10", 10), ("19", 19),
         ]
         for (name, label) in cases { XCTAssertEqual(try LabelExpert.label(named: name), label, name) }
-        for (label, name) in ImageClassifier.classNames.enumerated() {
+        for (label, name) in EvaluationClassifier.classNames.enumerated() {
             XCTAssertEqual(try LabelExpert.label(named: name), label, name)
         }
         let x = try LabelExpert.encode(classNames: ["sneaker", "digit 2"])

@@ -106,6 +106,10 @@ final class CommandLineTests: XCTestCase {
                                       "--to", "c1.npy", "--output", "t.npy"], in: directory)
         XCTAssertEqual(translated.status, 0, translated.stderr)
         XCTAssertEqual(try NPY.readFloat32(directory.appendingPathComponent("t.npy")).shape, [300, 4])
+        // The library names its parameter (`from`); the command line names the flag.
+        assertFails(try CLI.run(["translate", "--checkpoint", "run", "--target", "z.npy", "--from", "c1.npy",
+                                 "--to", "c1.npy", "--output", "t.npy"], in: directory),
+                    mentioning: ["--from: has 1 rows but the target has 300"])
         let evaluated = try CLI.run(["eval", "--checkpoint", "run", "--condition", "c.npy", "--target", "z.npy", "--json"],
                                     in: directory)
         XCTAssertEqual(evaluated.status, 0, evaluated.stderr)

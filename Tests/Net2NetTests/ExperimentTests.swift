@@ -21,7 +21,7 @@ final class ExperimentTests: XCTestCase {
             let all = (try ImageDataset.fashionAndDigits(.train, store: store), try ImageDataset.fashionAndDigits(.test, store: store))
             // Every class, a few images each, fashion and digits.
             func pick(_ d: ImageDataset, _ perClass: Int) -> ImageDataset {
-                let labels = ImageClassifier.labels(of: d)
+                let labels = EvaluationClassifier.labels(of: d)
                 return d.subset((0..<20).flatMap { c in labels.indices.filter { labels[$0] == c }.prefix(perClass) })
             }
             let small = (pick(all.0, 15), pick(all.1, 6))
@@ -76,7 +76,7 @@ final class ExperimentTests: XCTestCase {
         for i in 0..<back.count { worst = max(worst, abs(back.scalars[i] - data.pairs.target.scalars[i])) }
         XCTAssertLessThan(worst, 1e-3)
 
-        let classifier = try ImageClassifier.load(ShippedModels.classifier).model
+        let classifier = try EvaluationClassifier.load(ShippedModels.classifier).model
         let evaluation = ExperimentEvaluation(flow: flow, experts: experts, classifier: classifier)
         let (conditions, _) = try experts.conditions(labels: [7, 13], seed: 1)
         let images = try evaluation.samples(conditions, count: 3, seed: 2)

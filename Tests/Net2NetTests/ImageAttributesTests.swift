@@ -152,7 +152,7 @@ final class ImageAttributesTests: XCTestCase {
         let attributes = ImageAttributes(fitting: train)
         XCTAssertEqual(attributes.classes.map(\.label), Array(0..<20))
         for (name, data) in [("test", test), ("train", train)] {
-            let labels = ImageClassifier.labels(of: data)
+            let labels = EvaluationClassifier.labels(of: data)
             let adjectives = attributes.adjectives(of: data)
             for label in name == "test" ? Array(0..<10) : Array(10..<20) {
                 let rows = labels.indices.filter { labels[$0] == label }
@@ -162,9 +162,9 @@ final class ImageAttributesTests: XCTestCase {
                     shares.append(String(format: "%@ %.2f", adjective.rawValue, share))
                     let (low, high) = adjective.property == .width ? (0.2, 0.45) : (0.28, 0.39)
                     XCTAssertTrue((low...high).contains(share),
-                                  "\(name) class \(label) (\(ImageClassifier.classNames[label])), \(adjective): \(share)")
+                                  "\(name) class \(label) (\(EvaluationClassifier.classNames[label])), \(adjective): \(share)")
                 }
-                print("\(name) \(ImageClassifier.classNames[label]) (\(rows.count)): \(shares.joined(separator: ", "))")
+                print("\(name) \(EvaluationClassifier.classNames[label]) (\(rows.count)): \(shares.joined(separator: ", "))")
             }
         }
     }

@@ -114,7 +114,7 @@ final class ImageModelTrainerTests: XCTestCase {
         XCTAssertThrowsError(try ConvolutionalVAE.load(file)) { error in
             XCTAssertTrue(error.localizedDescription.contains(file.path), error.localizedDescription)
         }
-        XCTAssertThrowsError(try ImageClassifier.load(CheckpointDirectory.file(ImageModelTrainer.stateFile, at: output))) { error in
+        XCTAssertThrowsError(try EvaluationClassifier.load(CheckpointDirectory.file(ImageModelTrainer.stateFile, at: output))) { error in
             XCTAssertTrue(error.localizedDescription.contains("not a net2net classifier"), error.localizedDescription)
         }
     }

@@ -45,7 +45,7 @@ final class ImageQueryExperimentTests: XCTestCase {
         let (allTrain, allTest) = try ExperimentTests.datasets()
         // Four training and two test images of each class.
         func pick(_ d: ImageDataset, _ perClass: Int) -> ImageDataset {
-            let labels = ImageClassifier.labels(of: d)
+            let labels = EvaluationClassifier.labels(of: d)
             return d.subset((0..<20).flatMap { c in labels.indices.filter { labels[$0] == c }.prefix(perClass) })
         }
         let train = pick(allTrain, 4), test = pick(allTest, 2)
@@ -61,12 +61,12 @@ final class ImageQueryExperimentTests: XCTestCase {
         XCTAssertEqual(data.pairs.dimension, 64)
         XCTAssertEqual(data.pairs.conditionDimension, EfficientNetLite.featureDimension)
         XCTAssertTrue(data.pairs.condition.isFinite)
-        XCTAssertEqual(data.labels, ImageClassifier.labels(of: train))
+        XCTAssertEqual(data.labels, EvaluationClassifier.labels(of: train))
 
         let directory = temporaryDirectory("imagequeries\(kind.rawValue)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let flow = try trainTiny(kind, data.pairs, in: directory)
-        let classifier = try ImageClassifier.load(ShippedModels.classifier).model
+        let classifier = try EvaluationClassifier.load(ShippedModels.classifier).model
         let evaluation = ExperimentEvaluation(flow: flow, experts: experts, classifier: classifier)
         let images = try evaluation.samples(data.pairs.condition.rows(0..<2), count: 3, seed: 2)
         XCTAssertEqual(images.shape, [6, 1, 28, 28])
@@ -112,7 +112,7 @@ final class ImageQueryExperimentTests: XCTestCase {
         XCTAssertLessThan(largest, 1e-4)
 
         let flow = try trainTiny(.ganTranslation, pairs, in: directory.appendingPathComponent("run"))
-        let evaluation = ExperimentEvaluation(flow: flow, experts: experts, classifier: ImageClassifier())
+        let evaluation = ExperimentEvaluation(flow: flow, experts: experts, classifier: EvaluationClassifier())
         XCTAssertEqual(try evaluation.samples(pairs.condition.rows(0..<1), count: 2, seed: 0).shape, [2, 3, 64, 64])
         let report = try evaluation.runFaceTranslation(queries: 4, heldOutPairs: 6, samplesPerQuery: 2, seed: 1)
         XCTAssertEqual(report.heldOutPairs, 6)

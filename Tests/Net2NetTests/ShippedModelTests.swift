@@ -48,9 +48,9 @@ final class ShippedModelTests: XCTestCase {
 
     func testClassifierAccuracyOnBothTestSets() throws {
         let (_, test) = try data()
-        let classifier = try ImageClassifier.load(ShippedModels.classifier).model
+        let classifier = try EvaluationClassifier.load(ShippedModels.classifier).model
         let predictions = try classifier.predict(test.images)
-        let labels = ImageClassifier.labels(of: test)
+        let labels = EvaluationClassifier.labels(of: test)
         var correct = [0, 0], total = [0, 0]
         for i in 0..<test.count {
             let d = test.domains[i] == .digit ? 1 : 0
@@ -70,7 +70,7 @@ final class ShippedModelTests: XCTestCase {
     func testPriorSamplesAreRecognised() throws {
         let (_, test) = try data()
         let vae = try ConvolutionalVAE.load(ShippedModels.autoencoder).model
-        let classifier = try ImageClassifier.load(ShippedModels.classifier).model
+        let classifier = try EvaluationClassifier.load(ShippedModels.classifier).model
         var generator = SeededGenerator(seed: 11)
         let samples = try vae.decode(generator.normalTensor([2000, vae.latentDimension]))
         let (probabilities, features) = try classifier.evaluate(samples)

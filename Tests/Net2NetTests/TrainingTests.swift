@@ -62,7 +62,7 @@ final class TrainingTests: XCTestCase {
         let K = 6000
         let samples = try Translation.sample(flow: trainer.flow, condition: probes, count: K, seed: 5)
         let truth = problem.mean(probes)
-        let covariance = matmul(problem.l, problem.l, transposeB: true)
+        let covariance = matmul(problem.choleskyFactor, problem.choleskyFactor, transposeB: true)
         let D = problem.dimension
         for p in 0..<3 {
             let block = samples.rows((p * K)..<((p + 1) * K))

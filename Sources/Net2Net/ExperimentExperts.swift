@@ -1,5 +1,6 @@
 import Datasets
 import Experts
+import Flow
 import Foundation
 import TensorCore
 
@@ -16,8 +17,9 @@ public struct ExperimentData: Sendable {
     public let captions: [String]
 }
 
-/// Builds the pairs and conditions of an experiment. Experts are frozen:
-/// nothing here is trained.
+/// The experts of an experiment, from `ExpertRegistry` by the names of its
+/// `ExperimentKind` (Φ = `conditionExpert`, Λ = `targetExpert`), and the pairs
+/// and conditions built with them. Experts are frozen: nothing here is trained.
 public final class ExperimentExperts {
     public let kind: ExperimentKind
     private let loadedAutoencoder: ConvolutionalVAE?
@@ -28,19 +30,17 @@ public final class ExperimentExperts {
     }
     /// Inpainting: the region hidden from Φ.
     public let mask: MaskRegion
-    let store: AssetStore
-    let progress: (String) -> Void
-    private var text: TextExpert?
-    var efficientNet: EfficientNetLite?
-    var generator: FaceGenerator?
+    let loading: ExpertLoading
+    var progress: (String) -> Void { loading.progress }
+    private var loadedConditionEncoder: (any ConditionEncoder)?
+    private var loadedDecoder: (any ImageDecoder)?
 
     public init(kind: ExperimentKind, autoencoder: ConvolutionalVAE, mask: MaskRegion = .lowerHalf,
                 store: AssetStore = AssetStore(), progress: @escaping (String) -> Void = { _ in }) {
         self.kind = kind
         loadedAutoencoder = autoencoder
         self.mask = mask
-        self.store = store
-        self.progress = progress
+        loading = ExpertLoading(store: store, progress: progress)
     }
 
     /// The experts of an experiment with image queries, without an autoencoder:
@@ -48,49 +48,60 @@ public final class ExperimentExperts {
     /// evaluation's masked queries), or the query side of edges-to-image and inpainting.
     public init(imageQueries kind: ExperimentKind, mask: MaskRegion = .lowerHalf, store: AssetStore = AssetStore(),
                 progress: @escaping (String) -> Void = { _ in }) {
-        precondition(kind.conditionExpert == "efficientnet-lite0", "\(kind.rawValue) has no image queries")
+        precondition(kind.queriesAreImages, "\(kind.rawValue) has no image queries")
         self.kind = kind
         loadedAutoencoder = nil
         self.mask = mask
-        self.store = store
-        self.progress = progress
+        loading = ExpertLoading(store: store, progress: progress)
     }
 
-    /// The MiniLM sentence encoder (loaded once, on first use).
-    public func textExpert() throws -> TextExpert {
-        if let text { return text }
-        let loaded = try TextExpert(store: store, progress: { [progress] in progress("minilm: \($0)") })
-        text = loaded
+    /// Φ, the query expert `kind.conditionExpert` (loaded once, on first use).
+    public func conditionEncoder() throws -> any ConditionEncoder {
+        if let loadedConditionEncoder { return loadedConditionEncoder }
+        let loaded = try ExpertRegistry.conditionEncoder(named: kind.conditionExpert, loading: loading)
+        loadedConditionEncoder = loaded
         return loaded
     }
 
-    /// z_Φ of free-text prompts `[N, 384]`.
-    public func embed(_ sentences: [String]) throws -> Tensor {
-        let expert = try textExpert()
-        var rows: [Float] = []
-        var start = 0
-        while start < sentences.count {
-            let batch = Array(sentences[start..<min(sentences.count, start + 64)])
-            rows += expert.embed(batch).scalars
-            start += batch.count
-            if sentences.count > 256 && (start / 64) % 40 == 0 { progress("embedded \(start)/\(sentences.count) captions") }
+    /// Λ, the decoder of z_Θ: our autoencoder, or the expert `kind.targetExpert`
+    /// when the experiment has none (loaded once, on first use).
+    public func imageDecoder() throws -> any ImageDecoder {
+        if let loadedDecoder { return loadedDecoder }
+        let loaded: any ImageDecoder
+        if let loadedAutoencoder {
+            let description = try ExpertRegistry.description(named: kind.targetExpert, roles: [.imageEncoder])
+            loaded = AutoencoderImageEncoder(model: loadedAutoencoder, description: description)
+        } else {
+            loaded = try ExpertRegistry.imageDecoder(named: kind.targetExpert, loading: loading)
         }
-        return Tensor(shape: [sentences.count, TextExpert.dimension], scalars: rows)
+        loadedDecoder = loaded
+        return loaded
+    }
+
+    /// Φ, τ and Λ of this experiment joined into a `Translator`.
+    public func translator(flow: ConditionalFlow) throws -> Translator {
+        try Translator(conditionEncoder: try conditionEncoder(), flow: flow, decoder: try imageDecoder())
+    }
+
+    /// z_Φ of free-text prompts `[N, 384]` (text experiments).
+    public func embed(_ sentences: [String]) throws -> Tensor {
+        try conditionEncoder().encode(.text(sentences))
     }
 
     /// z_Φ of 20-class labels: one-hot for the label expert; for text, the
     /// embedding of one caption per label drawn from the caption generator.
     /// (Image queries have no condition per class.)
     public func conditions(labels: [Int], seed: UInt64) throws -> (condition: Tensor, captions: [String]) {
-        switch kind {
-        case .edgesToImage, .inpainting, .ganTranslation:
-            throw Net2NetError.unsupported("\(kind.rawValue) is conditioned on images, not on classes")
-        case .labelToImage:
-            return (try LabelExpert.encode(labels), [])
-        case .textToImage:
+        let encoder = try conditionEncoder()
+        switch encoder.expertDescription.inputKind {
+        case .classLabel:
+            return (try encoder.encode(.labels(labels)), [])
+        case .text:
             var generator = SeededGenerator(seed: seed)
             let captions = labels.map { CaptionGenerator().caption(class: $0, adjectives: [], using: &generator) }
-            return (try embed(captions), captions)
+            return (try encoder.encode(.text(captions)), captions)
+        case .image, nil:
+            throw Net2NetError.unsupported("\(kind.rawValue) is conditioned on images, not on classes")
         }
     }
 
@@ -104,26 +115,27 @@ public final class ExperimentExperts {
         }
         progress("encoding \(images.count) images with the autoencoder")
         let latents = try autoencoder.encode(images.images)
-        let labels = ImageClassifier.labels(of: images)
-        switch kind {
-        case .edgesToImage, .inpainting:
+        let labels = EvaluationClassifier.labels(of: images)
+        let encoder = try conditionEncoder()
+        switch encoder.expertDescription.inputKind {
+        case .image:
             progress("encoding \(images.count) \(kind == .inpainting ? "masked images" : "edge maps") with EfficientNet-Lite0")
             let condition = try imageFeatures(queryImages(images.images))
             return ExperimentData(pairs: try PairDataset(condition: condition, target: latents), labels: labels, captions: [])
-        case .ganTranslation:
-            preconditionFailure("unreachable")
-        case .labelToImage:
-            return ExperimentData(pairs: try PairDataset(condition: try LabelExpert.encode(labels), target: latents),
+        case .classLabel:
+            return ExperimentData(pairs: try PairDataset(condition: try encoder.encode(.labels(labels)), target: latents),
                                   labels: labels, captions: [])
-        case .textToImage:
+        case .text:
             guard let attributes else { throw Net2NetError.configuration("text-to-image needs fitted image attributes") }
             let perImage = CaptionGenerator().captions(for: images, attributes: attributes, seed: seed, perImage: captionsPerImage)
             let captions = perImage.flatMap { $0 }
             let rows = perImage.indices.flatMap { i in Array(repeating: i, count: captionsPerImage) }
             progress("embedding \(captions.count) captions with MiniLM")
-            let condition = try embed(captions)
+            let condition = try encoder.encode(.text(captions))
             return ExperimentData(pairs: try PairDataset(condition: condition, target: latents.gatherRows(rows)),
                                   labels: rows.map { labels[$0] }, captions: captions)
+        case nil:
+            throw Net2NetError.unsupported("\(kind.conditionExpert) is not a condition encoder")
         }
     }
 }

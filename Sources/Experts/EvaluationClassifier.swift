@@ -12,7 +12,7 @@ import TensorCore
 ///     → conv 3×3 → 14×14×64 → BN → LReLU → conv 4×4/2 → 7×7×64 → BN → LReLU
 ///     → conv 3×3/2 → 4×4×128 → BN → LReLU → flatten → linear 128 → BN → LReLU (features)
 ///     → linear 20 (logits)
-public final class ImageClassifier: @unchecked Sendable {
+public final class EvaluationClassifier: @unchecked Sendable {
     public static let classCount = 20
     public static let featureDimension = 128
     /// Names of the 20 classes, in index order.
@@ -41,9 +41,9 @@ public final class ImageClassifier: @unchecked Sendable {
 
     public init(seed: UInt64 = 0) {
         var layout = ParameterLayout(), buffers = ParameterLayout()
-        network = Sequential("layers", inputShape: [1, 28, 28], layers: ImageClassifier.layers,
+        network = Sequential("layers", inputShape: [1, 28, 28], layers: EvaluationClassifier.layers,
                              parameters: &layout, buffers: &buffers)
-        featureLayer = ImageClassifier.layers.count - 2
+        featureLayer = EvaluationClassifier.layers.count - 2
         self.layout = layout
         bufferLayout = buffers
         parameters = FloatBuffer(count: layout.count)
@@ -60,13 +60,13 @@ public final class ImageClassifier: @unchecked Sendable {
             throw ExpertError.badInput("the classifier takes images of shape [N, 1, 28, 28], got \(images.shape)")
         }
         guard images.isFinite else { throw ExpertError.badInput("the images contain NaN or infinite values") }
-        let N = images.shape[0], K = ImageClassifier.classCount, F = ImageClassifier.featureDimension
+        let N = images.shape[0], K = EvaluationClassifier.classCount, F = EvaluationClassifier.featureDimension
         var probabilities = Tensor(zeros: [N, K]), features = Tensor(zeros: [N, F])
         images.scalars.withUnsafeBufferPointer { x in
             network.inferInChunks(x.baseAddress!, count: N, parameters: parameters.pointer, buffers: buffers.pointer) { first, n, logits, workspace in
                 let f = network.output(ofLayer: featureLayer, in: workspace)
                 for r in 0..<n {
-                    ImageClassifier.softmax(logits + r * K, count: K) { probabilities.scalars[(first + r) * K + $0] = $1 }
+                    EvaluationClassifier.softmax(logits + r * K, count: K) { probabilities.scalars[(first + r) * K + $0] = $1 }
                     for j in 0..<F { features.scalars[(first + r) * F + j] = f[r * F + j] }
                 }
             }
@@ -76,7 +76,7 @@ public final class ImageClassifier: @unchecked Sendable {
 
     /// The most probable class of each image.
     public func predict(_ images: Tensor) throws -> [Int] {
-        ImageClassifier.predictions(try evaluate(images).probabilities)
+        EvaluationClassifier.predictions(try evaluate(images).probabilities)
     }
 
     /// The most probable class of each row of `probabilities` `[N, K]`.
@@ -109,7 +109,7 @@ public final class ImageClassifier: @unchecked Sendable {
                                 workspace: ClassifierTrainingWorkspace) -> (loss: Double, correct: Int) {
         // Every layer splits its batch over the cores itself (single-threaded GEMMs).
         ComputeThreads.withSingleThreadedBLAS {
-            let B = labels.count, K = ImageClassifier.classCount
+            let B = labels.count, K = EvaluationClassifier.classCount
             precondition(B > 1 && B <= workspace.batch, "batch \(B) must be in 2...\(workspace.batch)")
             gradients.zero()
             let logits = network.forward(x, batch: B, parameters: parameters.pointer, buffers: buffers.pointer,
@@ -120,7 +120,7 @@ public final class ImageClassifier: @unchecked Sendable {
                 let label = labels[r]
                 precondition(label >= 0 && label < K, "label \(label) outside 0..<\(K)")
                 var best = 0
-                ImageClassifier.softmax(logits + r * K, count: K) { k, p in
+                EvaluationClassifier.softmax(logits + r * K, count: K) { k, p in
                     dLogits[r * K + k] = (p - (k == label ? 1 : 0)) / Float(B)
                     if k == label { loss -= Foundation.log(max(Double(p), 1e-30)) }
                 }
@@ -143,11 +143,11 @@ public final class ClassifierTrainingWorkspace: @unchecked Sendable {
     init(_ network: SequentialWorkspace, batch: Int) {
         self.batch = batch
         self.network = network
-        logitGradient = FloatBuffer(count: batch * ImageClassifier.classCount)
+        logitGradient = FloatBuffer(count: batch * EvaluationClassifier.classCount)
     }
 }
 
-extension ImageClassifier {
+extension EvaluationClassifier {
     /// The classifier's 20-class labels of a data set: fashion classes 0–9, digits 10–19.
     public static func labels(of data: ImageDataset) -> [Int] {
         zip(data.classLabels, data.domains).map { label, domain in domain == .digit ? 10 + label : label }
