@@ -39,7 +39,7 @@ public enum LabelExpert {
     /// "sneakers"), "t-shirt", "top", a bare digit ("7") or a spelled one ("seven").
     public static func label(named name: String) throws -> Int {
         // A number outside 0–19 (e.g. "-1", which normalising would turn into "1") is refused.
-        if let number = Int(name.trimmingCharacters(in: .whitespaces)), !(0..<ImageClassifier.classCount).contains(number) {
+        if let number = Int(name.trimmingCharacters(in: .whitespaces)), !(0..<EvaluationClassifier.classCount).contains(number) {
             throw ExpertError.badInput("class number \(number) is out of range: 0–9 are digits, 10–19 the classes they number")
         }
         let key = normalized(name)
