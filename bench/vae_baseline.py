@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch CPU baseline for training our convolutional VAE (net2net autoencoder).
 
-The same architecture as `AutoencoderArchitecture` (Sources/Experts/ConvolutionalVAE.swift),
+The same architecture as `AutoencoderArchitecture` (Sources/Experts/Generators/ConvolutionalVAE.swift),
 the same loss (Gaussian reconstruction with a learned scalar log γ, + β·KL),
 Adam (0.9, 0.999), random [-1, 1] images, one training step per batch; the
 rate is the best of three windows of --seconds/3 (as `net2net bench` times its side).

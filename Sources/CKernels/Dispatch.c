@@ -134,13 +134,6 @@ void n2n_leaky_relu_backward(const float *x, const float *dy, float *dx, long n,
     kernels()->leaky_relu_backward(x, dy, dx, n, slope);
 }
 void n2n_tanh_backward(const float *y, const float *dy, float *dx, long n) { kernels()->tanh_backward(y, dy, dx, n); }
-void n2n_tanh_backward_from_input(const float *x, const float *dy, float *dx, long n) {
-    kernels()->tanh_backward_from_input(x, dy, dx, n);
-}
-void n2n_sigmoid_backward(const float *y, const float *dy, float *dx, long n) { kernels()->sigmoid_backward(y, dy, dx, n); }
-void n2n_sigmoid_backward_from_input(const float *x, const float *dy, float *dx, long n) {
-    kernels()->sigmoid_backward_from_input(x, dy, dx, n);
-}
 void n2n_affine_activation(const float *x, float *y, long n, float s, float t, const float *r, n2n_activation act) {
     kernels()->affine_activation(x, y, n, s, t, r, act);
 }

@@ -167,34 +167,9 @@ MAP1(normalize, P(float m, float s), ((v - m) * s))
 MAP1(scale, P(float a), (v * a))
 MAP2(leaky_relu_backward, P(float slope), (a <= 0.0f ? b * slope : b))
 MAP2(tanh_backward, NONE, (b * (1.0f - a * a)))
-MAP2(sigmoid_backward, NONE, (b * a * (1.0f - a)))
 MAP2(add, NONE, (a + b))
 MAP2(multiply, NONE, (a * b))
 MAP2(scaled_difference, P(float s, float t, float c), (s * a - t - b * c))
-
-static void K(tanh_backward_from_input)(const float *x, const float *dy, float *dx, long n) {
-    long i = 0;
-    for (; i + W <= n; i += W) {
-        vf y = K(vtanh)(K(load)(x + i));
-        K(store)(dx + i, K(load)(dy + i) * (1.0f - y * y));
-    }
-    if (i < n) {
-        vf y = K(vtanh)(K(load_tail)(x + i, n - i, 0.0f));
-        K(store_tail)(dx + i, K(load_tail)(dy + i, n - i, 0.0f) * (1.0f - y * y), n - i);
-    }
-}
-
-static void K(sigmoid_backward_from_input)(const float *x, const float *dy, float *dx, long n) {
-    long i = 0;
-    for (; i + W <= n; i += W) {
-        vf y = K(vsigmoid)(K(load)(x + i));
-        K(store)(dx + i, K(load)(dy + i) * y * (1.0f - y));
-    }
-    if (i < n) {
-        vf y = K(vsigmoid)(K(load_tail)(x + i, n - i, 0.0f));
-        K(store_tail)(dx + i, K(load_tail)(dy + i, n - i, 0.0f) * y * (1.0f - y), n - i);
-    }
-}
 
 static void K(affine_activation)(const float *x, float *y, long n, float s, float t, const float *r,
                                  n2n_activation act) {
@@ -454,9 +429,6 @@ const n2n_kernel_table K(n2n_kernels) = {
     .leaky_relu = K(leaky_relu),
     .leaky_relu_backward = K(leaky_relu_backward),
     .tanh_backward = K(tanh_backward),
-    .tanh_backward_from_input = K(tanh_backward_from_input),
-    .sigmoid_backward = K(sigmoid_backward),
-    .sigmoid_backward_from_input = K(sigmoid_backward_from_input),
     .affine_activation = K(affine_activation),
     .affine_activation_rows = K(affine_activation_rows),
     .normalize = K(normalize),

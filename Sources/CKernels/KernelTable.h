@@ -13,9 +13,6 @@ typedef struct {
     __typeof__(n2n_leaky_relu) *leaky_relu;
     __typeof__(n2n_leaky_relu_backward) *leaky_relu_backward;
     __typeof__(n2n_tanh_backward) *tanh_backward;
-    __typeof__(n2n_tanh_backward_from_input) *tanh_backward_from_input;
-    __typeof__(n2n_sigmoid_backward) *sigmoid_backward;
-    __typeof__(n2n_sigmoid_backward_from_input) *sigmoid_backward_from_input;
     __typeof__(n2n_affine_activation) *affine_activation;
     __typeof__(n2n_affine_activation_rows) *affine_activation_rows;
     __typeof__(n2n_normalize) *normalize;

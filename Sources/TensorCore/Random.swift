@@ -71,6 +71,17 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
         return t
     }
 
+    /// The order in which training epoch `epoch` (from 0) visits `count`
+    /// rows: a permutation that depends only on (`seed`, `epoch`), so that a
+    /// resumed run sees the same batches as an uninterrupted one. Every
+    /// trainer draws its epochs here.
+    public static func epochOrder(count: Int, seed: UInt64, epoch: Int) -> [Int] {
+        precondition(epoch >= 0, "epochs count from 0")
+        // Epoch e's stream: seed + (e + 1)·0x9E3779B9 (a 32-bit golden-ratio step).
+        var generator = SeededGenerator(seed: seed &+ 0x9E37_79B9 &* UInt64(epoch + 1))
+        return generator.permutation(count)
+    }
+
     /// A uniformly random permutation of `0..<count` (Fisher–Yates).
     public mutating func permutation(_ count: Int) -> [Int] {
         var p = Array(0..<count)

@@ -96,31 +96,4 @@ final class ImageDatasetTests: XCTestCase {
         XCTAssertEqual(picked.domains, [.digit, .fashion])
         XCTAssertEqual(Array(picked.images.scalars.prefix(784)), Array(digits.images.scalars[784 * 2..<784 * 3]))
     }
-
-    func testBatchesAreSeededAndCoverEveryImageOnce() {
-        let (bytes, labels) = pixels(103) { $0 % 10 }
-        let set = ImageDataset(pixels: bytes, labels: labels, height: 28, width: 28, domain: .fashion)
-        let epoch0 = Array(set.batches(size: 10, seed: 7, epoch: 0))
-        XCTAssertEqual(epoch0.count, 11)
-        XCTAssertEqual(epoch0.last?.count, 3)
-        XCTAssertEqual(epoch0.flatMap(\.indices).sorted(), Array(0..<103))
-        XCTAssertEqual(epoch0.flatMap(\.indices), set.epochOrder(seed: 7, epoch: 0))
-        // Same seed and epoch: same batches; another epoch or seed: another order.
-        XCTAssertEqual(Array(set.batches(size: 10, seed: 7, epoch: 0)).map(\.indices), epoch0.map(\.indices))
-        XCTAssertNotEqual(set.epochOrder(seed: 7, epoch: 1), set.epochOrder(seed: 7, epoch: 0))
-        XCTAssertNotEqual(set.epochOrder(seed: 8, epoch: 0), set.epochOrder(seed: 7, epoch: 0))
-        XCTAssertEqual(set.batch(3, size: 10, seed: 7, epoch: 0).indices, epoch0[3].indices)
-        // A batch holds the images, labels and domains of its indices.
-        let batch = epoch0[2]
-        XCTAssertEqual(batch.images.shape, [10, 1, 28, 28])
-        XCTAssertEqual(batch.classLabels, batch.indices.map { $0 % 10 })
-        XCTAssertEqual(batch.jointLabels, batch.classLabels)
-        XCTAssertEqual(batch.images.scalars[784 * 4], Float(batch.indices[4]) / 127.5 - 1)
-        // dropLast leaves out the short batch.
-        let full = Array(set.batches(size: 10, seed: 7, epoch: 0, dropLast: true))
-        XCTAssertEqual(full.count, 10)
-        XCTAssertTrue(full.allSatisfy { $0.count == 10 })
-        XCTAssertEqual(set.batchCount(size: 10), 11)
-        XCTAssertEqual(set.batchCount(size: 10, dropLast: true), 10)
-    }
 }

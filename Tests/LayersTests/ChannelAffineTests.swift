@@ -58,15 +58,4 @@ final class ChannelAffineTests: XCTestCase {
                       workspace: layer.makeWorkspace(height: H, width: W), into: &y)
         assertAllNear(y, expected, "BN folded into a transposed convolution")
     }
-
-    func testGlobalAveragePool() {
-        let (N, C, H, W) = (2, 3, 7, 9)
-        let x = normals(N * C * H * W, seed: 6)
-        var y = [Float](repeating: 0, count: N * C)
-        GlobalAveragePool.forward(x, batch: N, channels: C, height: H, width: W, into: &y)
-        let expected = (0..<(N * C)).map { p in
-            x[(p * H * W)..<((p + 1) * H * W)].reduce(0.0) { $0 + Double($1) } / Double(H * W)
-        }
-        assertAllNear(y, expected, relative: 1e-5, absolute: 1e-6, "mean over H×W")
-    }
 }

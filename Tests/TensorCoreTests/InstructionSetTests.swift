@@ -71,7 +71,7 @@ final class InstructionSetTests: XCTestCase {
                 ("relu6", { n2n_affine_activation($0, $1, $2, 1, 0, nil, N2N_ACT_RELU6) }, { min(max(Double($0), 0), 6) }),
                 ("affine-tanh", { n2n_affine_activation($0, $1, $2, 0.5, -1, nil, N2N_ACT_TANH) },
                  { Foundation.tanh(0.5 * Double($0) - 1) }),
-                ("tanh-backward-from-input", { x, y, n in dy.withUnsafeBufferPointer { n2n_tanh_backward_from_input(x, $0.baseAddress!, y, n) } },
+                ("tanh-backward", { x, y, n in dy.withUnsafeBufferPointer { n2n_tanh_backward(x, $0.baseAddress!, y, n) } },
                  { _ in nil }),
             ]
             for (name, kernel, truth) in maps {

@@ -66,6 +66,19 @@ final class RandomTests: XCTestCase {
         XCTAssertEqual(scaledMean, 3, accuracy: 5 * 0.5 / 100)
     }
 
+    /// The epoch order every trainer uses: a permutation fixed by (seed,
+    /// epoch), different for another epoch or seed, and the stream
+    /// seed + (epoch + 1)·0x9E3779B9 (the formula checkpoints were written with).
+    func testEpochOrderDependsOnlyOnSeedAndEpoch() {
+        let order = SeededGenerator.epochOrder(count: 103, seed: 7, epoch: 0)
+        XCTAssertEqual(order.sorted(), Array(0..<103))
+        XCTAssertEqual(SeededGenerator.epochOrder(count: 103, seed: 7, epoch: 0), order)
+        XCTAssertNotEqual(SeededGenerator.epochOrder(count: 103, seed: 7, epoch: 1), order)
+        XCTAssertNotEqual(SeededGenerator.epochOrder(count: 103, seed: 8, epoch: 0), order)
+        var generator = SeededGenerator(seed: 7 &+ 0x9E37_79B9 &* 3)
+        XCTAssertEqual(SeededGenerator.epochOrder(count: 103, seed: 7, epoch: 2), generator.permutation(103))
+    }
+
     func testPermutationIsAPermutation() {
         var generator = SeededGenerator(seed: 9)
         for count in [0, 1, 2, 3, 10, 1000] {

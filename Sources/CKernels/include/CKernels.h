@@ -60,12 +60,6 @@ void n2n_leaky_relu(const float *x, float *y, long n, float slope);
 void n2n_leaky_relu_backward(const float *x, const float *dy, float *dx, long n, float slope);
 /// dx = dy·(1 − y²) from the output y = tanh(x)
 void n2n_tanh_backward(const float *y, const float *dy, float *dx, long n);
-/// dx = dy·(1 − tanh(x)²) from the input x
-void n2n_tanh_backward_from_input(const float *x, const float *dy, float *dx, long n);
-/// dx = dy·y·(1 − y) from the output y = σ(x)
-void n2n_sigmoid_backward(const float *y, const float *dy, float *dx, long n);
-/// dx = dy·σ(x)·(1 − σ(x)) from the input x
-void n2n_sigmoid_backward_from_input(const float *x, const float *dy, float *dx, long n);
 /// y = act(s·x + t (+ r))  (r may be NULL; y may alias x)
 void n2n_affine_activation(const float *x, float *y, long n, float s, float t, const float *r, n2n_activation act);
 /// y[p, c] = act(s[c]·x[p, c] + t[c] (+ r[p, c])) for `rows` rows of `channels` (y may alias x)

@@ -1,1 +1,1 @@
-../../../Sources/Experts/BasicTokenizer.swift
+../../../Sources/Experts/Text/BasicTokenizer.swift

@@ -1,1 +1,1 @@
-../../../Sources/Experts/WordPieceTokenizer.swift
+../../../Sources/Experts/Text/WordPieceTokenizer.swift

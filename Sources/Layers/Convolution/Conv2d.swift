@@ -154,8 +154,7 @@ public struct Conv2d: Sendable, Equatable {
                 let xg = xn + g * Cg * HW
                 var columns = UnsafePointer(xg)
                 if !isPointwise {
-                    im2col(xg, channels: Cg, height: height, width: width, outputHeight: ho, outputWidth: wo,
-                           into: workspace!.pointer)
+                    geometry.im2col(xg, images: 1, channels: Cg, into: workspace!.pointer)
                     columns = UnsafePointer(workspace!.pointer)
                 }
                 // y_g [Og, P] = W_g [Og, K] · columns [K, P]
@@ -166,41 +165,6 @@ public struct Conv2d: Sendable, Equatable {
             Parallel.forEachChunk(count: outputChannels, minimumChunk: max(1, 16384 / P)) { channels in
                 for o in channels {
                     epilogue.apply(yn + o * P, count: P, channel: o, bias: bias, residual: residual.map { $0 + o * P })
-                }
-            }
-        }
-    }
-
-    /// `columns[(c·kH + u)·kW + v, i·Wo + j] = x[c, i·s − top + u, j·s − left + v]` (0 outside).
-    func im2col(_ x: UnsafePointer<Float>, channels: Int, height H: Int, width W: Int,
-                outputHeight ho: Int, outputWidth wo: Int, into columns: UnsafeMutablePointer<Float>) {
-        let kH = kernelHeight, kW = kernelWidth, s = stride
-        let P = ho * wo
-        Parallel.forEachChunk(count: channels, minimumChunk: max(1, 16384 / (kH * kW * P))) { range in
-            for c in range {
-                let plane = x + c * H * W
-                for u in 0..<kH {
-                    let rows = validOutputRange(outputs: ho, inputs: H, stride: s, offset: u - padding.top)
-                    for v in 0..<kW {
-                        let offset = v - padding.left
-                        let cols = validOutputRange(outputs: wo, inputs: W, stride: s, offset: offset)
-                        let out = columns + ((c * kH + u) * kW + v) * P
-                        for i in 0..<ho {
-                            let dst = out + i * wo
-                            guard rows.contains(i), !cols.isEmpty else {
-                                dst.update(repeating: 0, count: wo)
-                                continue
-                            }
-                            let src = plane + (i * s - padding.top + u) * W + offset
-                            dst.update(repeating: 0, count: cols.lowerBound)
-                            if s == 1 {
-                                (dst + cols.lowerBound).update(from: src + cols.lowerBound, count: cols.count)
-                            } else {
-                                for j in cols { dst[j] = src[j * s] }
-                            }
-                            (dst + cols.upperBound).update(repeating: 0, count: wo - cols.upperBound)
-                        }
-                    }
                 }
             }
         }
@@ -251,6 +215,98 @@ public struct Conv2d: Sendable, Equatable {
                     epilogue.apply(dst, count: wo, channel: o, bias: bias, residual: residual.map { $0 + i * wo })
                 }
             }
+        }
+    }
+}
+
+// MARK: backward
+/// Training of `Conv2d` (groups = 1): the backward of
+/// `y = conv(x, W) + b`, i.e. per image `y_n = W·cols_n + b` with
+/// `cols_n = im2col(x_n)` `[K, P]`, `K = Cin·kH·kW`, `P = Ho·Wo`:
+///
+/// - `dW (+)= Σ_n dy_n·cols_nᵀ`  `[Cout, K]`
+/// - `db (+)= Σ_{n, p} dy[n, ·, p]`  `[Cout]`
+/// - `dx = col2im(Wᵀ·dy_n)`  `[N, Cin, H, W]` (overwritten)
+///
+/// As in `forward`, a workspace for g images makes one GEMM cover g images
+/// (`dy` regrouped to `[Cout, g·P]`, columns `[K, g·P]`); the im2col matrix
+/// is reused for `Wᵀ·dy` once dW has been accumulated from it.
+extension Conv2d {
+    /// Floats of workspace `backward` needs for `images` images of `H × W`
+    /// per GEMM; the same as `workspaceCount`, so one workspace serves both passes.
+    public func backwardWorkspaceCount(height: Int, width: Int, images: Int = 1) -> Int {
+        workspaceCount(height: height, width: width, images: images)
+    }
+
+    /// Gradients of `y = conv(x, W) + b` given `dy` `[N, Cout, Ho, Wo]` (the
+    /// gradient with respect to the convolution's output, before any
+    /// epilogue): `dW` `[Cout, Cin, kH, kW]` and `db` `[Cout]` are overwritten,
+    /// or added to when `accumulateParameters`; `dx` `[N, Cin, H, W]`, when
+    /// given, is overwritten and must alias neither `x` nor `dy`. `workspace`
+    /// holds at least `backwardWorkspaceCount(height:width:)` floats (may be
+    /// nil when that is 0); groups must be 1.
+    public func backward(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
+                         weight: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                         weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>?,
+                         accumulateParameters: Bool = false,
+                         dx: UnsafeMutablePointer<Float>?, workspace: FloatBuffer?) {
+        precondition(groups == 1, "Conv2d.backward supports groups = 1 only (got \(groups))")
+        let geometry = geometry(height: height, width: width)
+        let P = geometry.outputPlane, HW = height * width
+        let Cin = inputChannels, Cout = outputChannels
+        let K = Cin * kernelHeight * kernelWidth
+        let needed = backwardWorkspaceCount(height: height, width: width)
+        let available = workspace?.count ?? 0
+        precondition(available >= needed, "Conv2d backward workspace holds \(available) floats, needs \(needed)")
+        if let biasGradient {
+            ChannelMajorBatch.channelSums(dy, count: batch, channels: Cout, plane: P, into: biasGradient,
+                                   accumulate: accumulateParameters)
+        }
+        if batch == 0 {
+            if !accumulateParameters { weightGradient.update(repeating: 0, count: Cout * K) }
+            return
+        }
+        let group = imagesPerGEMM(height: height, width: width, batch: batch, available: available)
+        var first = 0
+        while first < batch {
+            let g = min(group, batch - first)
+            let ld = g * P
+            let xFirst = x + first * Cin * HW, dyFirst = dy + first * Cout * P
+            // columns [K, g·P]: the input itself for a pointwise image.
+            let columns: UnsafePointer<Float>
+            if isPointwise && g == 1 {
+                columns = xFirst
+            } else {
+                geometry.im2col(xFirst, images: g, channels: Cin, into: workspace!.pointer)
+                columns = UnsafePointer(workspace!.pointer)
+            }
+            // dy as [Cout, g·P]: already so for one image.
+            let dyMatrix: UnsafePointer<Float>
+            if g == 1 {
+                dyMatrix = dyFirst
+            } else {
+                let staged = workspace!.pointer + group * K * P
+                ChannelMajorBatch.gather(dyFirst, count: g, channels: Cout, plane: P, into: staged)
+                dyMatrix = UnsafePointer(staged)
+            }
+            // dW [Cout, K] (+)= dy [Cout, g·P] · columnsᵀ [g·P, K]
+            gemm(.none, .transposed, m: Cout, n: K, k: ld, a: dyMatrix, lda: ld, b: columns, ldb: ld,
+                 beta: first == 0 && !accumulateParameters ? 0 : 1, c: weightGradient, ldc: K)
+            if let dx {
+                let dxFirst = dx + first * Cin * HW
+                if isPointwise && g == 1 {
+                    // dx_n [Cin, P] = Wᵀ · dy_n
+                    gemm(.transposed, .none, m: Cin, n: P, k: Cout, a: weight, lda: K, b: dyMatrix, ldb: P,
+                         c: dxFirst, ldc: P)
+                } else {
+                    // dcolumns [K, g·P] = Wᵀ [K, Cout] · dy [Cout, g·P], then col2im.
+                    let dcolumns = workspace!.pointer
+                    gemm(.transposed, .none, m: K, n: ld, k: Cout, a: weight, lda: K, b: dyMatrix, ldb: ld,
+                         c: dcolumns, ldc: ld)
+                    geometry.col2im(dcolumns, images: g, channels: Cin, into: dxFirst)
+                }
+            }
+            first += g
         }
     }
 }

@@ -92,8 +92,7 @@ public final class ImageModelTrainer {
     public var totalSteps: Int { epochs * stepsPerEpoch }
 
     func epochOrder(_ epoch: Int) -> [Int] {
-        var generator = SeededGenerator(seed: seed &+ 0x9E37_79B9 &* UInt64(epoch + 1))
-        return generator.permutation(labels.count)
+        SeededGenerator.epochOrder(count: labels.count, seed: seed, epoch: epoch)
     }
 
     /// Trains to the end (or until `shouldStop`), writing checkpoints into the output directory.

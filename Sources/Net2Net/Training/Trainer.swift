@@ -99,8 +99,7 @@ public final class Trainer {
 
     /// The training rows of `epoch`, in a seeded order that depends only on (seed, epoch).
     func epochOrder(_ epoch: Int) -> [Int] {
-        var generator = SeededGenerator(seed: configuration.seed &+ 0x9E37_79B9 &* UInt64(epoch + 1))
-        return generator.permutation(trainingRows.count).map { trainingRows[$0] }
+        SeededGenerator.epochOrder(count: trainingRows.count, seed: configuration.seed, epoch: epoch).map { trainingRows[$0] }
     }
 
     /// Runs until `configuration.steps` (or `until`, if smaller) and writes

@@ -6,7 +6,7 @@ import TensorCore
 /// `columns[u·kW + v, i·Wo + j] = x[i·s − top + u, j·s − left + v]`.
 ///
 /// Conv2d reads its input through im2col (batched passes and backward; the
-/// one-image forward keeps its own `Conv2d.im2col`, the same loop) and writes
+/// one-image forward alike) and writes
 /// its input gradient with col2im (the adjoint); ConvTranspose2d does the
 /// reverse with the roles of image and grid swapped (col2im forward, im2col
 /// of dy backward).
