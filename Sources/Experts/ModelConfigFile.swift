@@ -7,9 +7,12 @@ struct ModelConfigFile {
     let url: URL
     private let json: [String: Any]
 
-    /// Reads `url`; an unreadable file or anything but a JSON object is an error.
+    /// Reads `url`; a missing or unreadable file, or anything but a JSON object, is an error.
     init(contentsOf url: URL) throws {
         self.url = url
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw ExpertError.badAsset(path: url.path, problem: "file is missing")
+        }
         let data: Data
         do {
             data = try Data(contentsOf: url)
