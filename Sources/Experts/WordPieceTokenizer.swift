@@ -15,7 +15,7 @@ import Foundation
 /// `tokenizer.json` with truncation to 256 and no padding (the
 /// sentence-transformers settings), on the sentences of
 /// `Tests/ExpertsTests/Fixtures/minilm_tokens.json`, and all-mpnet-base-v2's
-/// with truncation to 384 on those of `mpnet_tokens.json`.
+/// with truncation to 384 on those of `mpnet_embeddings.json`.
 public struct WordPieceTokenizer: Sendable {
     /// Most tokens `encode` returns, specials included.
     public let maxLength: Int
@@ -36,11 +36,11 @@ public struct WordPieceTokenizer: Sendable {
     /// Longest vocabulary entry in scalars: no piece can be longer.
     private let longestPiece: Int
     /// Special tokens that are matched verbatim in the input text.
-    private let specialTokens: [(text: String, id: Int32)]
+    private let specialTokens: SpecialTokenMatcher
     /// The text of `unknownID`.
     private let unknownToken: String
     /// Special tokens matched in the normalised text.
-    private let normalizedSpecialTokens: [(text: String, id: Int32)]
+    private let normalizedSpecialTokens: SpecialTokenMatcher
     private let basic = BasicTokenizer()
     private static let continuationPrefix = "##"
 
@@ -94,10 +94,8 @@ public struct WordPieceTokenizer: Sendable {
         self.vocabulary = vocabulary
         self.vocabularySize = lines.count
         self.longestPiece = longestPiece
-        self.specialTokens = special.verbatim.compactMap { token in vocabulary[token].map { (token, $0) } }
-        self.normalizedSpecialTokens = special.verbatimWhenNormalized.compactMap { token in
-            vocabulary[token].map { (token, $0) }
-        }
+        self.specialTokens = SpecialTokenMatcher(special.verbatim, vocabulary: vocabulary)
+        self.normalizedSpecialTokens = SpecialTokenMatcher(special.verbatimWhenNormalized, vocabulary: vocabulary)
     }
 
     /// The id of `token`, or nil when it is not in the vocabulary.
@@ -141,7 +139,7 @@ public struct WordPieceTokenizer: Sendable {
             switch segment {
             case .special(let token, let id):
                 body(token, id)
-            case .text(let text) where normalizedSpecialTokens.isEmpty:
+            case .text(let text) where normalizedSpecialTokens.tokens.isEmpty:
                 for word in basic.words(String(text)) { wordPieces(of: word, body) }
             case .text(let text):
                 let normalized = basic.normalize(String(text))
@@ -184,6 +182,22 @@ public struct WordPieceTokenizer: Sendable {
         for (piece, id) in pieces { body(piece, id) }
     }
 
+    /// Special tokens (those in the vocabulary) and the scalars they start with.
+    private struct SpecialTokenMatcher: Sendable {
+        let tokens: [(text: String, id: Int32)]
+        /// A short array: for one or two scalars a scan beats hashing.
+        let openers: [Unicode.Scalar]
+
+        init(_ texts: [String], vocabulary: [String: Int32]) {
+            tokens = texts.compactMap { token in vocabulary[token].map { (token, $0) } }
+            var openers: [Unicode.Scalar] = []
+            for (text, _) in tokens {
+                if let first = text.unicodeScalars.first, !openers.contains(first) { openers.append(first) }
+            }
+            self.openers = openers
+        }
+    }
+
     private enum Segment {
         case text(Substring.UnicodeScalarView)
         case special(String, Int32)
@@ -191,15 +205,15 @@ public struct WordPieceTokenizer: Sendable {
 
     /// Cuts `text` at verbatim occurrences of `specials` (compared scalar by
     /// scalar, so a combining mark after `]` does not hide a match).
-    private static func split(_ text: Substring.UnicodeScalarView, at specials: [(text: String, id: Int32)]) -> [Segment] {
+    private static func split(_ text: Substring.UnicodeScalarView, at specials: SpecialTokenMatcher) -> [Segment] {
         var rest = text
-        let openers = Set(specials.compactMap(\.text.unicodeScalars.first))
+        let openers = specials.openers
         guard rest.contains(where: openers.contains) else { return [.text(rest)] }
         var segments: [Segment] = []
         var searchFrom = rest.startIndex
         while let open = rest[searchFrom...].firstIndex(where: openers.contains) {
             let tail = rest[open...]
-            if let (token, id) = specials.first(where: { tail.starts(with: $0.text.unicodeScalars) }) {
+            if let (token, id) = specials.tokens.first(where: { tail.starts(with: $0.text.unicodeScalars) }) {
                 if open > rest.startIndex { segments.append(.text(rest[..<open])) }
                 segments.append(.special(token, id))
                 rest = tail.dropFirst(token.unicodeScalars.count)
