@@ -57,18 +57,6 @@ final class MPNetEncoderAssetTests: XCTestCase {
         try SafeTensorsFile.write(tensors, to: folder.appendingPathComponent("model.safetensors"))
     }
 
-    func assertBadAsset(file: String, mentions words: [String], line: UInt = #line, _ load: () throws -> Void) {
-        XCTAssertThrowsError(try load(), line: line) { error in
-            guard case ExpertError.badAsset(let path, let problem)? = error as? ExpertError else {
-                return XCTFail("expected ExpertError.badAsset, got \(error)", line: line)
-            }
-            XCTAssertTrue(path.hasSuffix(file), "path \(path)", line: line)
-            for word in words {
-                XCTAssertTrue(problem.contains(word), "'\(problem)' should mention '\(word)'", line: line)
-            }
-        }
-    }
-
     func testTinyModelLoadsAndBatchingDoesNotMatter() throws {
         try writeModel()
         let encoder = try MPNetEncoder(directory: folder)
