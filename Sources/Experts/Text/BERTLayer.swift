@@ -1,15 +1,17 @@
 import Layers
 import TensorCore
 
-/// One post-LN BERT transformer layer:
+/// One post-LN BERT transformer layer (MPNet's is the same, with a
+/// relative position bias in the attention scores):
 ///
 ///     a = LayerNorm(x + Attention(x))
 ///     y = LayerNorm(a + gelu(a·W_1ᵀ + b_1)·W_2ᵀ + b_2)
 ///
 /// Shapes: x, a, y `[R, D]`; W_1 `[F, D]`, W_2 `[D, F]` (PyTorch layout).
-/// Keys `encoder.layer.N.{attention,intermediate,output}.*` as in `BertModel`.
+/// Keys `encoder.layer.N.{attention,intermediate,output}.*` as in `BertModel`
+/// or `MPNetModel` (``EncoderLayerKeys``).
 struct BERTLayer {
-    let configuration: MiniLMConfiguration
+    let shape: EncoderLayerShape
     let attention: BERTSelfAttention
     let attentionNormWeight: FloatBuffer
     let attentionNormBias: FloatBuffer
@@ -20,27 +22,27 @@ struct BERTLayer {
     let outputNormWeight: FloatBuffer
     let outputNormBias: FloatBuffer
 
-    init(_ weights: CheckedWeights, index: Int, configuration c: MiniLMConfiguration) throws {
-        configuration = c
-        let D = c.hiddenSize, F = c.intermediateSize
-        let prefix = "encoder.layer.\(index)"
-        attention = try BERTSelfAttention(weights, prefix: "\(prefix).attention", configuration: c)
-        attentionNormWeight = try weights.buffer("\(prefix).attention.output.LayerNorm.weight", [D])
-        attentionNormBias = try weights.buffer("\(prefix).attention.output.LayerNorm.bias", [D])
-        intermediateWeight = try weights.transposedBuffer("\(prefix).intermediate.dense.weight", [F, D])
-        intermediateBias = try weights.buffer("\(prefix).intermediate.dense.bias", [F])
-        outputWeight = try weights.transposedBuffer("\(prefix).output.dense.weight", [D, F])
-        outputBias = try weights.buffer("\(prefix).output.dense.bias", [D])
-        outputNormWeight = try weights.buffer("\(prefix).output.LayerNorm.weight", [D])
-        outputNormBias = try weights.buffer("\(prefix).output.LayerNorm.bias", [D])
+    init(_ weights: CheckedWeights, keys: EncoderLayerKeys, shape: EncoderLayerShape) throws {
+        self.shape = shape
+        let D = shape.hiddenSize, F = shape.intermediateSize
+        attention = try BERTSelfAttention(weights, keys: keys, shape: shape)
+        attentionNormWeight = try weights.buffer("\(keys.attentionNorm).weight", [D])
+        attentionNormBias = try weights.buffer("\(keys.attentionNorm).bias", [D])
+        intermediateWeight = try weights.transposedBuffer("\(keys.intermediate).weight", [F, D])
+        intermediateBias = try weights.buffer("\(keys.intermediate).bias", [F])
+        outputWeight = try weights.transposedBuffer("\(keys.output).weight", [D, F])
+        outputBias = try weights.buffer("\(keys.output).bias", [D])
+        outputNormWeight = try weights.buffer("\(keys.outputNorm).weight", [D])
+        outputNormBias = try weights.buffer("\(keys.outputNorm).bias", [D])
     }
 
-    /// Transforms `workspace.hidden` in place.
-    func forward(batch: SequenceBatch, workspace w: EncoderWorkspace) {
-        let D = configuration.hiddenSize, F = configuration.intermediateSize, R = batch.rowTotal
-        let eps = configuration.layerNormEpsilon
+    /// Transforms `workspace.hidden` in place; `positionBias` (MPNet) is
+    /// added to the attention scores of every head.
+    func forward(batch: SequenceBatch, workspace w: EncoderWorkspace, positionBias: RelativePositionBias? = nil) {
+        let D = shape.hiddenSize, F = shape.intermediateSize, R = batch.rowTotal
+        let eps = shape.layerNormEpsilon
         let x = w.hidden.pointer
-        attention.forward(batch: batch, workspace: w)
+        attention.forward(batch: batch, workspace: w, positionBias: positionBias)
         LayerNormalization.apply(w.projected.pointer, residual: x, gamma: attentionNormWeight.pointer,
                                  beta: attentionNormBias.pointer, epsilon: eps, rows: R, width: D, into: x)
         Linear.affine(x, ldx: D, batch: R, weight: intermediateWeight.pointer, bias: intermediateBias.pointer,

@@ -4,13 +4,14 @@ import TensorCore
 /// BERT multi-head self-attention with its output projection (no residual):
 ///
 ///     [Q K V] = x·[W_q; W_k; W_v]ᵀ + [b_q; b_k; b_v]      one GEMM, [R, 3D]
-///     A_h     = softmax(Q_h·K_hᵀ / √d + mask)              per sequence and head
+///     A_h     = softmax(Q_h·K_hᵀ / √d + bias_h + mask)     per sequence and head
 ///     y       = concat_h(A_h·V_h)·W_oᵀ + b_o
 ///
 /// Shapes: x, y `[R, D]`; W_q, W_k, W_v, W_o `[D, D]` as PyTorch stores them
 /// (concatenated into one `[3D, D]` weight at load time); d = D / heads.
 /// The mask removes keys past a sequence's real length (padding): those
 /// get probability 0, exactly what adding a large negative score gives.
+/// bias_h is MPNet's ``RelativePositionBias`` (none for BERT).
 struct BERTSelfAttention {
     let hiddenSize: Int
     let headCount: Int
@@ -21,26 +22,26 @@ struct BERTSelfAttention {
     let outputWeight: FloatBuffer
     let outputBias: FloatBuffer
 
-    /// Loads `encoder.layer.N.attention.*` (prefix `encoder.layer.N.attention`).
-    init(_ weights: CheckedWeights, prefix: String, configuration c: MiniLMConfiguration) throws {
-        hiddenSize = c.hiddenSize
-        headCount = c.headCount
-        let D = c.hiddenSize
+    /// Loads the query, key, value and output projections named by `keys`.
+    init(_ weights: CheckedWeights, keys: EncoderLayerKeys, shape: EncoderLayerShape) throws {
+        hiddenSize = shape.hiddenSize
+        headCount = shape.headCount
+        let D = shape.hiddenSize
         var weight = [Float](), bias = [Float]()
         weight.reserveCapacity(3 * D * D)
-        for part in ["query", "key", "value"] {
-            weight += try weights.scalars("\(prefix).self.\(part).weight", [D, D])
-            bias += try weights.scalars("\(prefix).self.\(part).bias", [D])
+        for part in [keys.query, keys.key, keys.value] {
+            weight += try weights.scalars("\(part).weight", [D, D])
+            bias += try weights.scalars("\(part).bias", [D])
         }
         qkvWeight = FloatBuffer(transposeMatrix(weight, rows: 3 * D, columns: D))  // kept as [D, 3D]
         qkvBias = FloatBuffer(bias)
-        outputWeight = try weights.transposedBuffer("\(prefix).output.dense.weight", [D, D])
-        outputBias = try weights.buffer("\(prefix).output.dense.bias", [D])
+        outputWeight = try weights.transposedBuffer("\(keys.attentionOutput).weight", [D, D])
+        outputBias = try weights.buffer("\(keys.attentionOutput).bias", [D])
     }
 
     /// Reads `workspace.hidden`, writes the projected attention output to
     /// `workspace.projected`.
-    func forward(batch: SequenceBatch, workspace w: EncoderWorkspace) {
+    func forward(batch: SequenceBatch, workspace w: EncoderWorkspace, positionBias: RelativePositionBias? = nil) {
         let D = hiddenSize, H = headCount, d = D / H, R = batch.rowTotal
         let qkv = w.qkv.pointer, heads = w.heads.pointer, scores = w.scores.pointer, context = w.context.pointer
         Linear.affine(w.hidden.pointer, ldx: D, batch: R, weight: qkvWeight.pointer, bias: qkvBias.pointer,
@@ -63,6 +64,7 @@ struct BERTSelfAttention {
             }
             let p = scores + batch.scoreStarts[s] + h * n * n
             gemm(.none, .transposed, m: n, n: n, k: d, alpha: scale, a: q, lda: d, b: k, ldb: d, c: p, ldc: n)
+            positionBias?.add(to: p, head: h, length: n)
             for r in 0..<n { BERTSelfAttention.maskedSoftmax(p + r * n, valid: valid, count: n) }
             gemm(.none, .none, m: n, n: d, k: valid, a: p, lda: n, b: v, ldb: d,
                  c: context + start * D + h * d, ldc: D)

@@ -23,6 +23,11 @@ struct BasicTokenizer: Sendable {
 
     /// The words of `text`, normalised; none is empty.
     func words(_ text: String) -> [String] {
+        words(normalized: normalize(text))
+    }
+
+    /// Step 5 alone: the words of text that `normalize` has already seen.
+    func words(normalized text: String) -> [String] {
         var words: [String] = []
         var word = String.UnicodeScalarView()
         func endWord() {
@@ -31,7 +36,7 @@ struct BasicTokenizer: Sendable {
                 word.removeAll(keepingCapacity: true)
             }
         }
-        for scalar in normalize(text).unicodeScalars {
+        for scalar in text.unicodeScalars {
             if scalar == " " || (!scalar.isASCII && scalar.properties.isWhitespace) {
                 endWord()
             } else if Self.isPunctuation(scalar) {

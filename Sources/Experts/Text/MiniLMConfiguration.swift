@@ -31,51 +31,22 @@ public struct MiniLMConfiguration: Equatable, Sendable {
 
     /// Reads and checks `config.json`; every problem names the file.
     public init(contentsOf url: URL) throws {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw ExpertError.badAsset(path: url.path, problem: "cannot read the model config (\(error.localizedDescription))")
-        }
-        guard let object = try? JSONSerialization.jsonObject(with: data), let json = object as? [String: Any] else {
-            throw ExpertError.badAsset(path: url.path, problem: "not a JSON object")
-        }
-        func integer(_ key: String) throws -> Int {
-            guard let value = json[key] as? NSNumber, value.doubleValue == value.doubleValue.rounded(),
-                  value.intValue > 0 else {
-                throw ExpertError.badAsset(path: url.path, problem: "'\(key)' is missing or not a positive integer")
-            }
-            return value.intValue
-        }
-        func text(_ key: String, default fallback: String) throws -> String {
-            guard let value = json[key] else { return fallback }
-            guard let string = value as? String else {
-                throw ExpertError.badAsset(path: url.path, problem: "'\(key)' is not a string")
-            }
-            return string
-        }
-        self.init(hiddenSize: try integer("hidden_size"), layerCount: try integer("num_hidden_layers"),
-                  headCount: try integer("num_attention_heads"), intermediateSize: try integer("intermediate_size"),
-                  maxPositions: try integer("max_position_embeddings"), vocabularySize: try integer("vocab_size"),
-                  typeVocabularySize: try integer("type_vocab_size"))
-        if let eps = json["layer_norm_eps"] {
-            guard let number = eps as? NSNumber, number.doubleValue > 0 else {
-                throw ExpertError.badAsset(path: url.path, problem: "'layer_norm_eps' is not a positive number")
-            }
-            layerNormEpsilon = number.floatValue
-        }
+        let config = try ModelConfigFile(contentsOf: url)
+        self.init(hiddenSize: try config.integer("hidden_size"), layerCount: try config.integer("num_hidden_layers"),
+                  headCount: try config.integer("num_attention_heads"), intermediateSize: try config.integer("intermediate_size"),
+                  maxPositions: try config.integer("max_position_embeddings"), vocabularySize: try config.integer("vocab_size"),
+                  typeVocabularySize: try config.integer("type_vocab_size"))
+        if let eps = try config.positiveNumber("layer_norm_eps") { layerNormEpsilon = eps }
         guard hiddenSize % headCount == 0 else {
-            throw ExpertError.badAsset(path: url.path,
-                                       problem: "hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(headCount)")
+            throw config.error("hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(headCount)")
         }
-        let activation = try text("hidden_act", default: "gelu")
+        let activation = try config.text("hidden_act", default: "gelu")
         guard activation == "gelu" else {
-            throw ExpertError.badAsset(path: url.path, problem: "hidden_act '\(activation)' is not supported (only exact 'gelu')")
+            throw config.error("hidden_act '\(activation)' is not supported (only exact 'gelu')")
         }
-        let positions = try text("position_embedding_type", default: "absolute")
+        let positions = try config.text("position_embedding_type", default: "absolute")
         guard positions == "absolute" else {
-            throw ExpertError.badAsset(path: url.path,
-                                       problem: "position_embedding_type '\(positions)' is not supported (only 'absolute')")
+            throw config.error("position_embedding_type '\(positions)' is not supported (only 'absolute')")
         }
     }
 }
