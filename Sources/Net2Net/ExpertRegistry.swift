@@ -4,6 +4,7 @@ import Foundation
 /// The names of the experts, as the command line and `experiment.json` spell them.
 public enum ExpertName {
     public static let minilm = "minilm"
+    public static let mpnet = "mpnet"
     public static let label = "label"
     public static let efficientNetLite0 = "efficientnet-lite0"
     public static let dcganFaces = "dcgan-faces"
@@ -53,8 +54,14 @@ public enum ExpertRegistry {
         Entry(description: ExpertDescription(
             name: ExpertName.minilm, role: .conditionEncoder, inputKind: .text, dimension: TextExpert.dimension,
             assets: ["minilm"], summary: "all-MiniLM-L6-v2 sentence embeddings (mean pooled, unit length)")) { d, loading in
-            .conditionEncoder(MiniLMConditionEncoder(model: try TextExpert(store: loading.store, progress: loading.progress(of: d.name)),
-                                                     description: d, progress: loading.progress))
+            .conditionEncoder(SentenceConditionEncoder(model: try TextExpert(store: loading.store, progress: loading.progress(of: d.name)),
+                                                       description: d, progress: loading.progress))
+        },
+        Entry(description: ExpertDescription(
+            name: ExpertName.mpnet, role: .conditionEncoder, inputKind: .text, dimension: MPNetTextExpert.dimension,
+            assets: ["mpnet"], summary: "all-mpnet-base-v2 sentence embeddings (mean pooled, unit length)")) { d, loading in
+            .conditionEncoder(SentenceConditionEncoder(model: try MPNetTextExpert(store: loading.store, progress: loading.progress(of: d.name)),
+                                                       description: d, progress: loading.progress))
         },
         Entry(description: ExpertDescription(
             name: ExpertName.label, role: .conditionEncoder, inputKind: .classLabel, dimension: LabelExpert.classCount,

@@ -14,6 +14,10 @@ struct Encode: ParsableCommand {
         inputs longer than 256 word pieces are truncated). The weights are fetched and cached \
         on first use (see `net2net assets`).
 
+        mpnet — the same input → [N, 768] float32 sentence embeddings (all-mpnet-base-v2, the \
+        paper's larger text expert: mean pooling, L2-normalised; inputs longer than 384 word \
+        pieces are truncated; a 404 MB download on first use).
+
         efficientnet-lite0 — images: a .npy uint8 array [N, 224, 224, 3], PNG files, or \
         directories of PNGs (sorted by name); --input may be repeated. PNGs of another size are \
         resized to 224×224 (bilinear, half-pixel centres, no antialias); gray is replicated to \
@@ -32,7 +36,7 @@ struct Encode: ParsableCommand {
           net2net encode --expert efficientnet-lite0 --input photos/ --output z.npy --top 3
         """)
 
-    @Option(help: "The expert: minilm, efficientnet-lite0 or autoencoder.") var expert: String
+    @Option(help: "The expert: minilm, mpnet, efficientnet-lite0 or autoencoder.") var expert: String
     @Option(help: "Input file (- for standard input); images: repeat for several files or directories.")
     var input: [String]
     @Option(help: "Output .npy file.") var output: String

@@ -1,4 +1,5 @@
 import XCTest
+import Experts
 import Formats
 @testable import Net2Net
 import TensorCore
@@ -241,6 +242,26 @@ final class CommandLineTests: XCTestCase {
                     mentioning: ["unknown expert 'resnet'"])
         assertFails(try CLI.run(["encode", "--expert", "minilm", "--input", "nothing.txt", "--output", "b.npy"], in: d),
                     mentioning: ["nothing.txt", "no such file"])
+    }
+
+    /// `encode --expert mpnet`: 768-d unit rows, paraphrases closer than
+    /// unrelated sentences, the same rows as the library's MPNet expert.
+    func testEncodeTextWithMPNet() throws {
+        let d = directory!
+        let sentences = ["A man is playing a guitar.", "Someone plays the guitar.", "The stock market fell today."]
+        try Data(sentences.joined(separator: "\n").utf8).write(to: d.appendingPathComponent("s.txt"))
+        let encoded = try CLI.run(["encode", "--expert", "mpnet", "--input", "s.txt", "--output", "e.npy"], in: d)
+        if encoded.status != 0 && encoded.stderr.contains("could not fetch asset") {
+            throw XCTSkip("the MPNet asset cannot be fetched here: \(encoded.stderr)")
+        }
+        XCTAssertEqual(encoded.status, 0, encoded.stderr)
+        let e = try NPY.readFloat32(d.appendingPathComponent("e.npy"))
+        XCTAssertEqual(e.shape, [3, 768])
+        func dot(_ a: Int, _ b: Int) -> Float { (0..<768).reduce(0) { $0 + e[a, $1] * e[b, $1] } }
+        for row in 0..<3 { XCTAssertEqual(dot(row, row), 1, accuracy: 1e-5) }
+        XCTAssertGreaterThan(dot(0, 1), dot(0, 2) + 0.3)
+        let library = try MPNetTextExpert(store: AssetStore()).embed(sentences)
+        XCTAssertLessThanOrEqual(zip(library.scalars, e.scalars).map { abs($0 - $1) }.max()!, 1e-6)
     }
 
     func testEncodeImages() throws {

@@ -146,8 +146,8 @@ final class TranslatorTests: XCTestCase {
     func testUnknownExpertNamesListTheKnownOnes() {
         XCTAssertThrowsError(try ExpertRegistry.conditionEncoder(named: "resnet")) { error in
             XCTAssertEqual(error as? ExpertError,
-                           .unknownExpert("resnet", role: "condition encoder", known: ["minilm", "label", "efficientnet-lite0"]))
-            XCTAssertEqual(error.localizedDescription, "unknown condition encoder 'resnet'; known: minilm, label, efficientnet-lite0")
+                           .unknownExpert("resnet", role: "condition encoder", known: ["minilm", "mpnet", "label", "efficientnet-lite0"]))
+            XCTAssertEqual(error.localizedDescription, "unknown condition encoder 'resnet'; known: minilm, mpnet, label, efficientnet-lite0")
         }
         XCTAssertThrowsError(try ExpertRegistry.imageDecoder(named: "minilm")) { error in
             XCTAssertEqual(error as? ExpertError, .unknownExpert("minilm", role: "generator", known: ["dcgan-faces", "autoencoder"]))
@@ -164,7 +164,7 @@ final class TranslatorTests: XCTestCase {
             XCTAssertEqual(target.imageShape?.count, 3)
             XCTAssertEqual(kind.queriesAreImages, condition.inputKind == .image)
         }
-        XCTAssertEqual(ExpertRegistry.names(reading: .text), ["minilm"])
+        XCTAssertEqual(ExpertRegistry.names(reading: .text), ["minilm", "mpnet"])
     }
 
     func testTheLabelExpertLoadsWithoutAssetsAndEncodesOneHot() throws {

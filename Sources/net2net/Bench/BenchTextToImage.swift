@@ -14,7 +14,7 @@ extension Bench {
         let location = (try ShippedModels.textToImage)
         let translator = try Translator.experiment(at: location, loading: ExpertLoading(progress: { note($0) }))
         // The tokeniser and the network are timed apart.
-        guard let text = (translator.conditionEncoder as? MiniLMConditionEncoder)?.model else {
+        guard let text = (translator.conditionEncoder as? SentenceConditionEncoder)?.model as? TextExpert else {
             throw Net2NetError.unsupported("\(location.path): the text-to-image bench times a MiniLM condition encoder")
         }
         let prompts = (0..<64).map { Demo.defaultPrompts[$0 % Demo.defaultPrompts.count] + ($0 < 6 ? "" : " \($0)") }

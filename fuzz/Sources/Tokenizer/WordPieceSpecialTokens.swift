@@ -1,1 +1,1 @@
-../../../Sources/Experts/WordPieceSpecialTokens.swift
+../../../Sources/Experts/Text/WordPieceSpecialTokens.swift
