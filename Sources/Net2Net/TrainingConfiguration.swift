@@ -31,7 +31,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var finalLearningRateFraction = 0.0
     // Loop.
     public var logEvery = 50
-    public var validateEvery = 500
+    /// Steps between validations; nil validates `validationsPerRun` times
+    /// in a run (`validationInterval`), so that short runs on small data,
+    /// which overfit within a few hundred steps, still find their best step.
+    public var validateEvery: Int? = nil
     public var checkpointEvery = 1000
     /// Stop after this many validations in a row without a new best
     /// validation NLL; nil or 0 trains for `steps` (optional so that
@@ -67,6 +70,12 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// All accepted keys.
     public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
 
+    /// Validations in a run when `validate_every` is not set.
+    public static let validationsPerRun = 30
+
+    /// Steps between validations: `validate_every`, else steps / 30 (at least 1).
+    public var validationInterval: Int { validateEvery ?? max(1, steps / TrainingConfiguration.validationsPerRun) }
+
     /// The learning rate: batch size × base learning rate, as the reference scales it.
     public var learningRate: Float { Float(Double(batchSize) * baseLearningRate) }
 
@@ -95,7 +104,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         positive(conditioningHiddenDimension, "conditioning_hidden_dim")
         positive(steps, "steps")
         positive(logEvery, "log_every")
-        positive(validateEvery, "validate_every")
+        if let validateEvery { positive(validateEvery, "validate_every") }
         positive(checkpointEvery, "checkpoint_every")
         if hiddenDepth < 0 { p.append("hidden_depth must not be negative") }
         if conditioningDepth < 0 { p.append("conditioning_depth must not be negative") }
