@@ -27,7 +27,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var validationFraction = 0.1
     public var gradientClip = 0.0
     public var warmupSteps = 0
-    public var learningRateDecay = LearningRateSchedule.Decay.constant
+    /// Cosine decay to `lr_final_fraction` at `steps`: the last checkpoint
+    /// is then close to the best, where a constant rate keeps overfitting.
+    public var learningRateDecay = LearningRateSchedule.Decay.cosine
     public var finalLearningRateFraction = 0.0
     // Loop.
     public var logEvery = 50
