@@ -15,11 +15,14 @@ final class CheckpointKillTests: XCTestCase {
         let pairs = try writeGaussianPairs(300, into: directory)
         try NPY.write(pairs.condition.rows(0..<2), to: directory.appendingPathComponent("c2.npy"))
         // Small and checkpointing every step, so that most of a run's time is spent writing checkpoints.
+        // A constant rate: the runs compared below end at a `--steps` of their own, and a decay
+        // schedule is a function of `steps`.
         try (smallFlowYAML + """
         steps: 1000000
         checkpoint_every: 1
         log_every: 1000000
         validation_fraction: 0
+        lr_decay: constant
         """).write(to: directory.appendingPathComponent("kill.yaml"), atomically: true, encoding: .utf8)
     }
 

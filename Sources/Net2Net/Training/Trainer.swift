@@ -175,7 +175,7 @@ public final class Trainer {
                 windowLoss = 0; windowSteps = 0; windowStart = Date()
             }
             var stopEarly = false
-            if !validationRows.isEmpty && (step % configuration.validateEvery == 0 || step == end) {
+            if !validationRows.isEmpty && (step % configuration.validationInterval == 0 || step == end) {
                 let nats = validationNatsPerDimension()
                 onEvent(.validation(step: step, natsPerDimension: nats, count: validationRows.count))
                 if nats.isFinite, nats < best?.natsPerDimension ?? .infinity {
@@ -198,9 +198,9 @@ public final class Trainer {
     }
 
     /// Validations held after `bestStep` up to the current step (they run at
-    /// multiples of `validate_every`), so the count needs no saved state.
+    /// multiples of `validationInterval`), so the count needs no saved state.
     func validationsSince(_ bestStep: Int) -> Int {
-        step / configuration.validateEvery - bestStep / configuration.validateEvery
+        step / configuration.validationInterval - bestStep / configuration.validationInterval
     }
 
     /// Publishes the flow alone (no optimiser state: it is for use, not for
