@@ -35,5 +35,18 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertTrue(message("a: [").contains("not valid YAML"))
         XCTAssertTrue(message(nil, ["lr_decay=sometimes"]).contains("'lr_decay' must be one of"))
         XCTAssertTrue(message(nil, ["validation_fraction=1"]).contains("validation_fraction"))
+        XCTAssertTrue(message(nil, ["seed=-1"]).contains("'seed' cannot be -1"), message(nil, ["seed=-1"]))
+        XCTAssertTrue(message(nil, ["lr_decay=sometimes"]).contains("cosine, linear") || message(nil, ["lr_decay=sometimes"]).contains("cosine"))
+    }
+
+    /// YAML 1.1 reads a number without a dot ("5e-7") as a string; where the
+    /// key is a number it is taken as one. Through the same generic reader as
+    /// the image models' settings, the JSON of a configuration reads back equal.
+    func testNumbersWrittenWithoutADotAndTheJSONRoundTrip() throws {
+        let c = try TrainingConfiguration.load(yaml: "base_learning_rate: 5e-7\n", overrides: ["lr_final_fraction=1e-2"])
+        XCTAssertEqual(c.baseLearningRate, 5e-7)
+        XCTAssertEqual(c.finalLearningRateFraction, 1e-2)
+        XCTAssertEqual(try JSONDecoder().decode(TrainingConfiguration.self, from: Data(c.json().utf8)), c)
+        XCTAssertThrowsError(try TrainingConfiguration.load(yaml: nil, overrides: ["condition=5e-7x", "hidden_dim=5e-7"]))
     }
 }

@@ -1,12 +1,11 @@
 import Flow
 import Foundation
 import Layers
-import Yams
 
 /// Everything `net2net train` needs: the flow's architecture (its data
 /// dimensions come from the files), the optimiser and the loop. Keys are
 /// the reference's names; see `TrainingConfiguration.keys` for all.
-public struct TrainingConfiguration: Codable, Equatable, Sendable {
+public struct TrainingConfiguration: YAMLConfigurable, Equatable {
     // Data.
     public var condition: String? = nil
     public var target: String? = nil
@@ -128,79 +127,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         return p
     }
 
-    // MARK: YAML and overrides
-
-    /// Reads a YAML mapping of keys to values, then applies `key=value`
-    /// overrides. Unknown keys and ill-typed values are errors.
-    public static func load(yaml: String?, source: String = "config", overrides: [String] = []) throws -> TrainingConfiguration {
-        try from(YAMLSettings.values(yaml: yaml, source: source, overrides: overrides), source: source)
-    }
-
-    /// Builds a configuration from a dictionary of keys to YAML scalars.
-    public static func from(_ values: [String: Any], source: String = "config") throws -> TrainingConfiguration {
-        var c = TrainingConfiguration()
-        for (key, value) in values {
-            guard let codingKey = CodingKeys(rawValue: key) else {
-                throw Net2NetError.configuration("\(source): unknown key '\(key)'; known keys: \(keys.joined(separator: ", "))")
-            }
-            func int() throws -> Int {
-                if let v = value as? Int { return v }
-                if let v = value as? Double, v == v.rounded(), abs(v) < 1e15 { return Int(v) }
-                throw Net2NetError.configuration("\(source): '\(key)' must be an integer, got \(value)")
-            }
-            func double() throws -> Double {
-                if let v = value as? Double { return v }
-                if let v = value as? Int { return Double(v) }
-                if let s = value as? String, let v = Double(s) { return v }
-                throw Net2NetError.configuration("\(source): '\(key)' must be a number, got \(value)")
-            }
-            func bool() throws -> Bool {
-                if let v = value as? Bool { return v }
-                throw Net2NetError.configuration("\(source): '\(key)' must be true or false, got \(value)")
-            }
-            func string() -> String { "\(value)" }
-            switch codingKey {
-            case .condition: c.condition = string()
-            case .target: c.target = string()
-            case .outputDirectory: c.outputDirectory = string()
-            case .hiddenDimension: c.hiddenDimension = try int()
-            case .hiddenDepth: c.hiddenDepth = try int()
-            case .blockCount: c.blockCount = try int()
-            case .embeddingDimension: c.embeddingDimension = try int()
-            case .conditioningHiddenDimension: c.conditioningHiddenDimension = try int()
-            case .conditioningDepth: c.conditioningDepth = try int()
-            case .conditionerUsesBatchNorm: c.conditionerUsesBatchNorm = try bool()
-            case .batchSize: c.batchSize = try int()
-            case .baseLearningRate: c.baseLearningRate = try double()
-            case .steps: c.steps = try int()
-            case .seed:
-                let s = try int()
-                guard s >= 0 else { throw Net2NetError.configuration("\(source): 'seed' must not be negative") }
-                c.seed = UInt64(s)
-            case .validationFraction: c.validationFraction = try double()
-            case .gradientClip: c.gradientClip = try double()
-            case .warmupSteps: c.warmupSteps = try int()
-            case .learningRateDecay:
-                guard let decay = LearningRateSchedule.Decay(rawValue: string()) else {
-                    throw Net2NetError.configuration("\(source): 'lr_decay' must be one of \(LearningRateSchedule.Decay.allCases.map(\.rawValue).joined(separator: ", ")), got \(value)")
-                }
-                c.learningRateDecay = decay
-            case .finalLearningRateFraction: c.finalLearningRateFraction = try double()
-            case .logEvery: c.logEvery = try int()
-            case .validateEvery: c.validateEvery = try int()
-            case .checkpointEvery: c.checkpointEvery = try int()
-            case .earlyStoppingPatience: c.earlyStoppingPatience = try int()
-            }
-        }
-        let problems = c.problems
-        if !problems.isEmpty { throw Net2NetError.configuration("\(source): " + problems.joined(separator: "; ")) }
-        return c
-    }
-
-    /// The configuration as JSON (for checkpoint metadata).
-    public func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+    /// `lr_decay` takes the schedule's names.
+    public static func choices(for key: String) -> [String]? {
+        key == CodingKeys.learningRateDecay.rawValue ? LearningRateSchedule.Decay.allCases.map(\.rawValue) : nil
     }
 }

@@ -10,19 +10,37 @@ public protocol YAMLConfigurable: Codable, Sendable {
     static var keys: [String] { get }
     /// Problems with the values, as sentences naming the key.
     var problems: [String] { get }
+    /// The values an enumeration key accepts, for the error when another is
+    /// given (nil for other keys; the default).
+    static func choices(for key: String) -> [String]?
 }
 
 extension YAMLConfigurable {
+    public static func choices(for key: String) -> [String]? { nil }
+
     /// Reads `yaml` (nil: defaults only), then applies `overrides`.
     public static func load(yaml: String?, source: String = "config", overrides: [String] = []) throws -> Self {
-        let values = try YAMLSettings.values(yaml: yaml, source: source, overrides: overrides)
+        try from(YAMLSettings.values(yaml: yaml, source: source, overrides: overrides), source: source)
+    }
+
+    /// The defaults overlaid with `values` (keys to YAML scalars). Unknown
+    /// keys, ill-typed values and values that break `problems` are errors
+    /// naming `source` and the key.
+    public static func from(_ values: [String: Any], source: String = "config") throws -> Self {
         for key in values.keys where !keys.contains(key) {
             throw Net2NetError.configuration("\(source): unknown key '\(key)'; known keys: \(keys.sorted().joined(separator: ", "))")
         }
         // Defaults, overlaid with the given values, through JSON into the struct.
         let defaults = try JSONSerialization.jsonObject(with: JSONEncoder().encode(Self())) as? [String: Any] ?? [:]
         var merged = defaults
-        for (key, value) in values { merged[key] = value is NSNull ? nil : value }
+        for (key, value) in values {
+            // YAML 1.1 reads "5e-7" (no dot) as a string; a number is meant where the default is one.
+            if let text = value as? String, let number = Double(text), defaults[key] is NSNumber {
+                merged[key] = number
+            } else {
+                merged[key] = value is NSNull ? nil : value
+            }
+        }
         let settings: Self
         do {
             settings = try JSONDecoder().decode(Self.self, from: JSONSerialization.data(withJSONObject: merged))
@@ -30,8 +48,20 @@ extension YAMLConfigurable {
             let key = context.codingPath.map(\.stringValue).joined(separator: ".")
             throw Net2NetError.configuration("\(source): '\(key)' must be \(describe(type)), got \(values[key].map { "\($0)" } ?? "nothing")")
         } catch let DecodingError.dataCorrupted(context) {
-            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw Net2NetError.configuration("\(source): '\(key)': \(context.debugDescription)")
+            var key = context.codingPath.map(\.stringValue).joined(separator: ".")
+            var reason = context.debugDescription
+            if key.isEmpty {
+                reason = "out of range"
+                // A number that does not fit its field (e.g. a negative seed) is reported without a
+                // path; the negative numbers given are the suspects.
+                let negative = values.filter { (($0.value as? NSNumber)?.doubleValue ?? 0) < 0 }.keys.sorted()
+                key = negative.joined(separator: "', '")
+            }
+            let given = values[key].map { "\($0)" } ?? "nothing"
+            if let choices = choices(for: key) {
+                throw Net2NetError.configuration("\(source): '\(key)' must be one of \(choices.joined(separator: ", ")), got \(given)")
+            }
+            throw Net2NetError.configuration("\(source): '\(key)' cannot be \(given) (\(reason))")
         } catch {
             throw Net2NetError.configuration("\(source): \(error)")
         }
