@@ -58,7 +58,7 @@ public final class FaceGenerator: @unchecked Sendable {
             }
             return t.scalars
         }
-        let channels = [FaceGenerator.latentDimension, 512, 256, 128, 64, 3]
+        let channels = FaceGenerator.channels
         var stages: [Stage] = []
         for i in 0..<5 {
             let index = 3 * i  // main.0, main.3, …, main.12; BatchNorm at +1
@@ -77,6 +77,19 @@ public final class FaceGenerator: @unchecked Sendable {
             stages.append(Stage(layer: layer, weight: weight, norm: norm))
         }
         self.stages = stages
+    }
+
+    /// Channels from z to the image: five 4×4 transposed convolutions
+    /// (stride 1 from 1×1 to 4×4, then stride 2, doubling the side each time).
+    static let channels = [FaceGenerator.latentDimension, 512, 256, 128, 64, 3]
+
+    /// Floating-point operations (multiply-add = 2) of one image:
+    /// Σ 2·Cin·Cout·4²·Hin·Win over the five layers, Hin = 1, 4, 8, 16, 32.
+    public static var flopsPerImage: Double {
+        (0..<5).reduce(0.0) { total, i in
+            let side = i == 0 ? 1 : 4 << (i - 1)
+            return total + 2 * Double(channels[i] * channels[i + 1] * 16 * side * side)
+        }
     }
 
     /// Images `[N, 3, 64, 64]` in [-1, 1] for latents `z` `[N, 100]`.

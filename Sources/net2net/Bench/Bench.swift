@@ -165,9 +165,7 @@ struct Bench: ParsableCommand {
         let generator = try FaceGenerator(directory: directory)
         note("measuring the sgemm peak (2048³, \(threads) threads)…")
         let peak = FlowBenchmark.sgemmPeak()
-        // Multiply-adds per image: Σ Cin·Cout·k²·Hin·Win over the five transposed convolutions.
-        let flopsPerImage = 2.0 * Double(100 * 512 * 16 * 1 + 512 * 256 * 16 * 16 + 256 * 128 * 16 * 64
-                                         + 128 * 64 * 16 * 256 + 64 * 3 * 16 * 1024)
+        let flopsPerImage = FaceGenerator.flopsPerImage
         var rows: [(name: String, rate: Double)] = []
         for batch in [1, 64] {
             var rng = SeededGenerator(seed: 0)
