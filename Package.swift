@@ -49,12 +49,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Numerical test helpers (finite-difference gradient checks, tolerances) shared by the test targets.
+        .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "CKernels"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats"], exclude: ["Fixtures"]),
-        .testTarget(name: "LayersTests", dependencies: ["Layers"]),
-        .testTarget(name: "FlowTests", dependencies: ["Flow"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "TestSupport"]),
+        .testTarget(name: "FlowTests", dependencies: ["Flow", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Formats"]),
-        .testTarget(name: "ExpertsTests", dependencies: ["Experts", "Datasets", "ZIPFoundation"], exclude: ["Fixtures"]),
+        .testTarget(name: "ExpertsTests", dependencies: ["Experts", "Datasets", "ZIPFoundation", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "Net2NetTests", dependencies: ["Net2Net", "Experts", "Datasets", "Formats", "Layers", "TensorCore"]),
     ],
     swiftLanguageModes: [.v5]

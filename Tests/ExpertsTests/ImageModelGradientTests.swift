@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 import Layers
 import TensorCore
 @testable import Experts
@@ -11,31 +12,25 @@ final class ImageModelGradientTests: XCTestCase {
         return (0..<(count * 784)).map { _ in 2 * g.nextUniform() - 1 }
     }
 
-    /// Picks a few coordinates of every parameter tensor and compares ∂L/∂θ with (L(θ+h) − L(θ−h))/2h.
+    /// Compares ∂L/∂θ with central differences on a few seeded coordinates
+    /// of every parameter tensor (`GradientCheck`, relative and absolute
+    /// tolerance `tolerance`). `loss` writes the gradient into its argument.
     func checkGradient(layout: ParameterLayout, parameters: FloatBuffer, step: Float, tolerance: Double,
                        loss: (FloatBuffer) -> Double, file: StaticString = #filePath, line: UInt = #line) {
         let gradients = FloatBuffer(count: parameters.count)
         _ = loss(gradients)
-        var generator = SeededGenerator(seed: 5)
-        var checked = 0
+        let check = GradientCheck(step: step, relative: tolerance, absolute: tolerance, maximumCoordinates: 3)
+        let scratch = FloatBuffer(count: parameters.count)
         for entry in layout.entries {
-            for _ in 0..<3 {
-                let i = entry.offset + Int(generator.next() % UInt64(entry.count))
-                let saved = parameters.pointer[i]
-                let scratch = FloatBuffer(count: parameters.count)
-                parameters.pointer[i] = saved + step
-                let plus = loss(scratch)
-                parameters.pointer[i] = saved - step
-                let minus = loss(scratch)
-                parameters.pointer[i] = saved
-                let numeric = (plus - minus) / Double(2 * step)
-                let analytic = Double(gradients.pointer[i])
-                XCTAssertLessThanOrEqual(abs(analytic - numeric), tolerance * max(abs(numeric), 1),
-                                         "\(entry.name)[\(i - entry.offset)]: \(analytic) vs \(numeric)", file: file, line: line)
-                checked += 1
+            let range = entry.offset..<(entry.offset + entry.count)
+            let values = parameters.array(range)
+            check.check(gradients.array(range), at: values, entry.name, file: file, line: line) { moved in
+                parameters.assign(moved, at: entry.offset)
+                defer { parameters.assign(values, at: entry.offset) }
+                return loss(scratch)
             }
         }
-        XCTAssertGreaterThan(checked, 10)
+        XCTAssertGreaterThan(layout.entries.count, 3)
     }
 
     func testVAEGradient() {

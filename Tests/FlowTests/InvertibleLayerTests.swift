@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 @testable import Flow
 import Layers
 import TensorCore

@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 @testable import Flow
 import Layers
 import TensorCore
@@ -172,29 +173,9 @@ struct LayerHarness<Layer: InvertibleLayer> {
     }
 }
 
-/// |analytic − numeric| ≤ 1e-2·max(|analytic|, |numeric|) + absolute
-/// (the absolute part covers Float32 round-off in the differences).
-func assertGradient(_ analytic: Double, _ numeric: Double, _ what: String, absolute: Double = 2e-3,
-                    file: StaticString = #filePath, line: UInt = #line) {
-    let bound = 1e-2 * max(abs(analytic), abs(numeric)) + absolute
-    XCTAssertLessThanOrEqual(abs(analytic - numeric), bound,
-                             "\(what): analytic \(analytic) vs numeric \(numeric)", file: file, line: line)
-}
-
-func assertClose(_ predicted: Double, _ numeric: Double, _ what: String, relative: Double = 2e-2,
-                 file: StaticString = #filePath, line: UInt = #line) {
-    let scale = max(abs(predicted), abs(numeric), 1e-3)
-    XCTAssertLessThan(abs(predicted - numeric) / scale, relative,
-                      "\(what): analytic \(predicted) vs numeric \(numeric)", file: file, line: line)
-}
-
 func withOptional<R>(_ values: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
     if let values { return values.withUnsafeBufferPointer { body($0.baseAddress!) } }
     return body(nil)
-}
-
-func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
-    zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
 }
 
 /// log|det A| by Gaussian elimination with partial pivoting.

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 import Layers
 
 /// Naive, obviously-correct convolutions in Double for the convolution tests.

@@ -8,21 +8,28 @@ import TensorCore
 /// layers (convolutions) the difference quotient is exact up to Float
 /// round-off, ≈ √(#y)·1e-7·|y|/h; nonlinear layers add O(h²) truncation.
 /// The check is |analytic − numeric| ≤ relative·max(|analytic|, |numeric|) + absolute.
-struct GradientCheck {
-    var step: Float = 1e-2
-    var relative: Double = 1e-3
-    var absolute: Double = 1e-3
+public struct GradientCheck {
+    public var step: Float = 1e-2
+    public var relative: Double = 1e-3
+    public var absolute: Double = 1e-3
     /// Coordinates checked per tensor (all when the tensor is smaller).
-    var maximumCoordinates = 60
+    public var maximumCoordinates = 60
+
+    public init(step: Float = 1e-2, relative: Double = 1e-3, absolute: Double = 1e-3, maximumCoordinates: Int = 60) {
+        self.step = step
+        self.relative = relative
+        self.absolute = absolute
+        self.maximumCoordinates = maximumCoordinates
+    }
 
     /// Σ r·y in Double.
-    static func objective(_ y: [Float], _ r: [Float]) -> Double {
+    public static func objective(_ y: [Float], _ r: [Float]) -> Double {
         zip(y, r).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
     }
 
     /// Compares `analytic[i]` with `(L(v + h·eᵢ) − L(v − h·eᵢ))/2h` on a seeded
     /// sample of coordinates of `values`; `evaluate` gives L for moved values.
-    func check(_ analytic: [Float], at values: [Float], _ what: String, seed: UInt64 = 1,
+    public func check(_ analytic: [Float], at values: [Float], _ what: String, seed: UInt64 = 1,
                file: StaticString = #filePath, line: UInt = #line, _ evaluate: ([Float]) -> Double) {
         XCTAssertEqual(analytic.count, values.count, "\(what): gradient size", file: file, line: line)
         var indices = Array(values.indices)
@@ -53,7 +60,7 @@ struct GradientCheck {
 
 /// Every element equal within `relative`·max(|a|, |b|) + `absolute` (for
 /// sums whose order changes with the images per GEMM).
-func assertAllClose(_ a: [Float], _ b: [Float], relative: Float = 1e-5, absolute: Float = 1e-5, _ what: String,
+public func assertAllClose(_ a: [Float], _ b: [Float], relative: Float = 1e-5, absolute: Float = 1e-5, _ what: String,
                     file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertEqual(a.count, b.count, "\(what): sizes", file: file, line: line)
     for i in 0..<min(a.count, b.count) where !(abs(a[i] - b[i]) <= relative * max(abs(a[i]), abs(b[i])) + absolute) {
