@@ -103,4 +103,26 @@ final class ModelSelectionTests: XCTestCase {
         XCTAssertEqual(try FlowCheckpoint.load(directory).flow.parameters.array(),
                        try FlowCheckpoint.load(whole.outputDirectory!).flow.parameters.array())
     }
+
+    /// The record both trainers keep: lower or higher is better, ties keep
+    /// the earlier step, non-finite values never win, and the metadata
+    /// round trip gives the same record back.
+    func testTheSelectionRecord() {
+        var lower = ModelSelection(higherIsBetter: false)
+        XCTAssertTrue(lower.offer(1.5, at: 10))
+        XCTAssertFalse(lower.offer(.nan, at: 20))
+        XCTAssertFalse(lower.offer(-.infinity, at: 25))
+        XCTAssertFalse(lower.offer(1.5, at: 30))
+        XCTAssertFalse(lower.offer(1.6, at: 40))
+        XCTAssertTrue(lower.offer(1.2, at: 50))
+        XCTAssertEqual(lower.best, ModelSelection.Best(step: 50, value: 1.2))
+        var higher = ModelSelection(higherIsBetter: true)
+        XCTAssertTrue(higher.offer(0.5, at: 1))
+        XCTAssertFalse(higher.offer(0.4, at: 2))
+        XCTAssertTrue(higher.offer(0.9, at: 3))
+        let metadata = higher.metadata(valueKey: "accuracy")
+        XCTAssertEqual(ModelSelection.recorded(in: metadata, valueKey: "accuracy", higherIsBetter: true), higher)
+        XCTAssertNil(ModelSelection.recorded(in: [:], valueKey: "accuracy", higherIsBetter: true).best)
+        XCTAssertEqual(ModelSelection(higherIsBetter: false).metadata(valueKey: "v"), [:])
+    }
 }

@@ -52,8 +52,10 @@ public final class ImageModelTrainer {
     /// Settings stored with the optimiser state (JSON), checked on resume.
     public let settingsJSON: String
     public private(set) var step = 0
-    /// The best validation value of the selection metric so far, and its step (kept across resume).
-    public private(set) var best: (step: Int, value: Double)?
+    /// Model selection on the task's metric (kept across resume).
+    var selection: ModelSelection
+    /// The best validation value of the selection metric so far, and its step.
+    public var best: (step: Int, value: Double)? { selection.best.map { ($0.step, $0.value) } }
     let gradients: FloatBuffer
     let batchImages: FloatBuffer
 
@@ -67,6 +69,7 @@ public final class ImageModelTrainer {
             throw Net2NetError.configuration("batch_size \(batchSize) is larger than the \(labels.count) training images")
         }
         self.task = task
+        selection = ModelSelection(higherIsBetter: task.selectionMetric.higherIsBetter)
         self.images = images
         self.labels = labels
         self.batchSize = batchSize
@@ -148,9 +151,7 @@ public final class ImageModelTrainer {
     /// Publishes the model as `best` when the selection metric improved.
     func select(_ metrics: [(String, Double)], onEvent: (ImageTrainingEvent) -> Void) throws {
         let criterion = task.selectionMetric
-        guard let value = metrics.first(where: { $0.0 == criterion.name })?.1, value.isFinite else { return }
-        if let best, criterion.higherIsBetter ? value <= best.value : value >= best.value { return }
-        best = (step, value)
+        guard let value = metrics.first(where: { $0.0 == criterion.name })?.1, selection.offer(value, at: step) else { return }
         if let outputDirectory, task.parameters.isFinite {
             if !FileManager.default.fileExists(atPath: outputDirectory.appendingPathComponent(CheckpointDirectory.lastSlot).path) {
                 try saveCheckpoint(to: outputDirectory)  // a run with a `best` always has a resumable `last`
@@ -181,7 +182,7 @@ public final class ImageModelTrainer {
                 ("adam.exp_avg_sq", .float32(Tensor(shape: [n], scalars: optimizer.secondMoment.array()))),
             ], metadata: ["format": "net2net-image-training-state", "step": String(step),
                           "adam_step": String(optimizer.step), "training": settingsJSON,
-                          "best_step": best.map { String($0.step) } ?? "", "best_value": best.map { String($0.value) } ?? ""],
+                          ].merging(selection.metadata(valueKey: "best_value")) { own, _ in own },
                to: generation.appendingPathComponent(ImageModelTrainer.stateFile))
             try task.saveModel(to: generation, step: step)
         }
@@ -207,9 +208,8 @@ public final class ImageModelTrainer {
             buffer.assign(try file.tensor(name).scalars)
         }
         optimizer.step = adamStep
-        if let bestStep = Int(file.metadata["best_step"] ?? ""), let value = Double(file.metadata["best_value"] ?? "") {
-            best = (bestStep, value)
-        }
+        selection = ModelSelection.recorded(in: file.metadata, valueKey: "best_value",
+                                            higherIsBetter: task.selectionMetric.higherIsBetter)
         return step
     }
 }

@@ -34,9 +34,11 @@ public final class Trainer {
     public private(set) var step = 0
     /// The training loss of every step taken by this trainer.
     public private(set) var losses: [Float] = []
-    /// The best validation NLL so far (nats/dim) and its step; on resume,
-    /// read back from the run's `best` checkpoint.
-    public private(set) var best: (step: Int, natsPerDimension: Double)?
+    /// Model selection on validation NLL (lower is better); on resume, read
+    /// back from the training state.
+    var selection = ModelSelection(higherIsBetter: false)
+    /// The best validation NLL so far (nats/dim) and its step.
+    public var best: (step: Int, natsPerDimension: Double)? { selection.best.map { ($0.step, $0.value) } }
     let trainingRows: [Int]
     let validationRows: [Int]
     let gradients: FloatBuffer
@@ -80,7 +82,7 @@ public final class Trainer {
                                               problem: "flow (step \(loaded.step)) and training state (step \(state.step)) disagree; this directory was written before checkpoints were atomic and its run was interrupted between the two writes — delete the directory or train afresh")
             }
             step = state.step
-            best = Trainer.recordedBest(in: state.metadata)
+            selection = ModelSelection.recorded(in: state.metadata, valueKey: Trainer.validationMetadataKey, higherIsBetter: false)
         } else {
             flow = ConditionalFlow(configuration: architecture, seed: configuration.seed)
             optimizer = Adam(parameterCount: flow.parameters.count)
@@ -178,8 +180,7 @@ public final class Trainer {
             if !validationRows.isEmpty && (step % configuration.validationInterval == 0 || step == end) {
                 let nats = validationNatsPerDimension()
                 onEvent(.validation(step: step, natsPerDimension: nats, count: validationRows.count))
-                if nats.isFinite, nats < best?.natsPerDimension ?? .infinity {
-                    best = (step, nats)
+                if selection.offer(nats, at: step) {
                     if let outputDirectory { try saveBest(to: outputDirectory, natsPerDimension: nats) }
                     onEvent(.best(step: step, natsPerDimension: nats))
                 } else if let best, let patience = configuration.earlyStoppingPatience, patience > 0,
@@ -220,16 +221,6 @@ public final class Trainer {
 
     static let validationMetadataKey = "validation_nats_per_dim"
 
-    static let bestStepMetadataKey = "best_step"
-
-    /// The best validation so far as a training state's metadata recorded
-    /// it. (A `best` checkpoint newer than that state belongs to steps that
-    /// the resumed run takes again, and reaches again, bit for bit.)
-    static func recordedBest(in metadata: [String: String]) -> (step: Int, natsPerDimension: Double)? {
-        guard let bestStep = Int(metadata[bestStepMetadataKey] ?? ""),
-              let nats = Double(metadata[validationMetadataKey] ?? "") else { return nil }
-        return (bestStep, nats)
-    }
 
     func nanMessage(_ what: String, step: Int) -> String {
         var message = "training stopped at step \(step + 1): \(what)."
@@ -256,13 +247,10 @@ public final class Trainer {
             throw Net2NetError.training(nanMessage("a parameter, BatchNorm statistic or optimiser moment became non-finite", step: step - 1))
         }
         try CheckpointDirectory(directory).publish(step: step) { generation in
-            var record: [String: String] = [:]
-            if let best {
-                record = [Trainer.bestStepMetadataKey: String(best.step),
-                          Trainer.validationMetadataKey: String(best.natsPerDimension)]
-            }
+            // (A `best` checkpoint newer than this state belongs to steps that the
+            // resumed run takes again, and reaches again, bit for bit.)
             try FlowCheckpoint.saveState(optimizer, step: step, configuration: configuration, to: generation,
-                                         extraMetadata: record)
+                                         extraMetadata: selection.metadata(valueKey: Trainer.validationMetadataKey))
             try FlowCheckpoint.save(flow, to: generation, step: step)
         }
     }
