@@ -4,29 +4,12 @@ import Net2Net
 import TensorCore
 
 /// The parts the image suites (gan, efficientnet, vae) share: timing a
-/// batch repeatedly, and one table of images/s, GFLOP/s, fraction of the
+/// batch (`Throughput`, in the library), and one table of images/s, GFLOP/s, fraction of the
 /// sgemm peak and the ratio to the baseline.
 extension Bench {
-    /// Images per second of `body` on a batch of `batch` images: one untimed
-    /// call, then the best of three windows of `minTime`/3 seconds (and at
-    /// least `minIterations` calls in all); the best window is the one least
-    /// disturbed by the rest of a shared machine. The baselines time the same way.
+    /// Images per second of `body` on a batch of `batch` images (`Throughput`'s rule).
     func imagesPerSecond(batch: Int, _ body: () throws -> Void) rethrows -> Double {
-        try body()
-        var best = 0.0
-        for window in 0..<3 {
-            var count = 0, calls = 0
-            let start = DispatchTime.now().uptimeNanoseconds
-            var elapsed = 0.0
-            repeat {
-                try body()
-                count += batch
-                calls += 1
-                elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            } while elapsed < minTime / 3 || (window == 2 && calls < minIterations)
-            best = max(best, Double(count) / elapsed)
-        }
-        return best
+        try Throughput.itemsPerSecond(batch: batch, minimumSeconds: minTime, minimumIterations: minIterations, body)
     }
 
     /// Prints the table (or, with --json, one JSON object).
