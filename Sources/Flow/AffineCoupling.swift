@@ -148,17 +148,14 @@ public struct CouplingHalf: Sendable {
     /// part) and `dLogDet` per row: writes `dChange`, *adds* into `dKeep`,
     /// the parameter gradients and `dEmbedding`.
     ///
-    /// With `update`, each Linear's W and b are updated by it as soon as
-    /// their gradients are computed (they are not read again in this pass).
-    /// With `gradientScratch` too (one buffer per net, each as long as the
-    /// largest `Linear.parameterRange`), those gradients are computed there
-    /// instead of into `gradients`, so they stay in cache.
+    /// With `fused`, each Linear's gradient is computed into the net's
+    /// scratch buffer instead of `gradients`, and its W and b are updated
+    /// from there at once (they are not read again in this pass).
     func backward(dChanged: UnsafePointer<Float>, ldDChanged: Int, dLogDet: UnsafePointer<Float>,
                   dChange: UnsafeMutablePointer<Float>, ldDChange: Int,
                   dKeep: UnsafeMutablePointer<Float>, ldDKeep: Int, batch B: Int,
                   parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
-                  dEmbedding: UnsafeMutablePointer<Float>?, workspace w: Workspace, update: Adam.Step?,
-                  gradientScratch: [UnsafeMutablePointer<Float>]?) {
+                  dEmbedding: UnsafeMutablePointer<Float>?, workspace w: Workspace, fused: FusedUpdate?) {
         let H = hiddenDimension, inW = inputWidth, out = changeDimension
         ComputeThreads.forEachIndependentTask(2) { net in
             // Gradient at the net's output: dt = dy; ds = dy·change·exp(s) + dLogDet, through tanh.
@@ -184,17 +181,16 @@ public struct CouplingHalf: Sendable {
                 let ldInput = k > 0 ? H : inW
                 let dx = k > 0 ? w.dHidden[net][ping].pointer : w.dInput[net].pointer
                 let layer = layers[net][k]
-                if let update, let scratch = gradientScratch?[net] {
-                    // The gradient goes to scratch (span-relative), is applied, and never reaches memory.
-                    let span = layer.parameterRange
+                if let fused {
+                    // The gradient goes to scratch (addressed like the parameters), is applied, and never reaches memory.
+                    let scratch = fused.scratch[net], span = layer.parameterRange
                     zeroPaddingGradient(of: layer, in: scratch - span.lowerBound)
                     layer.backward(input, ldx: ldInput, batch: B, dy: dCurrent, lddy: ldCurrent,
                                    parameters: parameters, gradients: scratch - span.lowerBound, dx: dx, lddx: ldInput)
-                    update.apply(span, gradients: scratch)
+                    fused.step.apply(span, gradients: scratch)
                 } else {
                     layer.backward(input, ldx: ldInput, batch: B, dy: dCurrent, lddy: ldCurrent,
                                    parameters: parameters, gradients: gradients, dx: dx, lddx: ldInput)
-                    update?.apply(layer.parameterRange)
                 }
                 if k > 0 {
                     // Through the LeakyReLU that produced layer k's input.
@@ -219,6 +215,15 @@ public struct CouplingHalf: Sendable {
             for j in 0..<out { dc[j] = dy[j] * e[j] }
         }
     }
+}
+
+/// An optimiser step applied during backward: each coupling Linear's
+/// gradient is computed into `scratch[net]` (one buffer per concurrently
+/// running net, as long as the largest `Linear.parameterRange`) and applied
+/// from there while it is in cache.
+struct FusedUpdate {
+    let step: Adam.Step
+    let scratch: [UnsafeMutablePointer<Float>]
 }
 
 /// The double affine coupling of the reference (`DoubleVectorCouplingBlock`):
@@ -288,17 +293,15 @@ public struct AffineCoupling: InvertibleLayer, Sendable {
                          parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
                          dEmbedding: UnsafeMutablePointer<Float>?, workspace: Workspace) {
         backward(dy: dy, dLogDet: dLogDet, into: dx, batch: batch, embedding: embedding, parameters: parameters,
-                 gradients: gradients, dEmbedding: dEmbedding, workspace: workspace, update: nil, gradientScratch: nil)
+                 gradients: gradients, dEmbedding: dEmbedding, workspace: workspace, fused: nil)
     }
 
-    /// `backward`, applying `update` to each Linear's parameters as soon as
-    /// their gradients are computed, in `gradientScratch` when given (see
-    /// `CouplingHalf.backward`).
-    public func backward(dy: UnsafePointer<Float>, dLogDet: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>,
-                         batch: Int, embedding: UnsafePointer<Float>?,
-                         parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
-                         dEmbedding: UnsafeMutablePointer<Float>?, workspace: Workspace, update: Adam.Step?,
-                         gradientScratch: [UnsafeMutablePointer<Float>]?) {
+    /// `backward`, with each Linear's optimiser update fused in when
+    /// `fused` is given (see `CouplingHalf.backward`).
+    func backward(dy: UnsafePointer<Float>, dLogDet: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>,
+                  batch: Int, embedding: UnsafePointer<Float>?,
+                  parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+                  dEmbedding: UnsafeMutablePointer<Float>?, workspace: Workspace, fused: FusedUpdate?) {
         let D = dimension, d1 = firstSize, d2 = secondSize
         let dMiddle = workspace.dMiddle.pointer
         copyMatrix(dy, ld: D, into: dMiddle, ld: d2, rows: batch, columns: d2)
@@ -306,13 +309,11 @@ public struct AffineCoupling: InvertibleLayer, Sendable {
         halves[1].backward(dChanged: dy + d2, ldDChanged: D, dLogDet: dLogDet,
                            dChange: dx, ldDChange: D, dKeep: dMiddle, ldDKeep: d2, batch: batch,
                            parameters: parameters, gradients: gradients, dEmbedding: dEmbedding,
-                           workspace: workspace.halves[1], update: update,
-                           gradientScratch: gradientScratch)
+                           workspace: workspace.halves[1], fused: fused)
         // Half 0: changed b' → db into dx[:, d1...]; keep a adds into dx[:, ..<d1].
         halves[0].backward(dChanged: dMiddle, ldDChanged: d2, dLogDet: dLogDet,
                            dChange: dx + d1, ldDChange: D, dKeep: dx, ldDKeep: D, batch: batch,
                            parameters: parameters, gradients: gradients, dEmbedding: dEmbedding,
-                           workspace: workspace.halves[0], update: update,
-                           gradientScratch: gradientScratch)
+                           workspace: workspace.halves[0], fused: fused)
     }
 }

@@ -57,6 +57,7 @@ public final class ConditionalFlow {
         layout = parts.layout
         bufferLayout = parts.bufferLayout
         parameters = FloatBuffer(count: layout.count)
+        rangesOutsideCouplings = ConditionalFlow.rangesOutside(blocks, count: layout.count)
         buffers = FloatBuffer(count: bufferLayout.count)
         isActNormInitialized = false
     }
@@ -113,7 +114,9 @@ public final class ConditionalFlow {
     /// layers (the embedder, ActNorm, alignment padding), in order. A fused
     /// training step updates the couplings layer by layer during backward,
     /// and these at its end.
-    var rangesOutsideCouplings: [Range<Int>] {
+    let rangesOutsideCouplings: [Range<Int>]
+
+    private static func rangesOutside(_ blocks: [FlowBlock], count: Int) -> [Range<Int>] {
         let inside = blocks.flatMap { $0.coupling.halves.flatMap { $0.allLinear.map(\.parameterRange) } }
             .sorted { $0.lowerBound < $1.lowerBound }
         var outside: [Range<Int>] = []
@@ -123,7 +126,7 @@ public final class ConditionalFlow {
             if range.lowerBound > position { outside.append(position..<range.lowerBound) }
             position = range.upperBound
         }
-        if position < parameters.count { outside.append(position..<parameters.count) }
+        if position < count { outside.append(position..<count) }
         return outside
     }
 

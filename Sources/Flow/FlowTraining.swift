@@ -132,6 +132,7 @@ extension ConditionalFlow {
         w.dLogDet.pointer.update(repeating: -inverseBatch, count: B)
 
         // Backward.
+        let fused = update.map { FusedUpdate(step: $0, scratch: w.gradientScratch.map(\.pointer)) }
         if E > 0 { w.dEmbedding.zero() }
         let dE: UnsafeMutablePointer<Float>? = E > 0 ? w.dEmbedding.pointer : nil
         for (i, block) in blocks.enumerated().reversed() {
@@ -139,7 +140,7 @@ extension ConditionalFlow {
                                    parameters: p, gradients: g, dEmbedding: nil, workspace: w.shuffle)
             block.coupling.backward(dy: other, dLogDet: w.dLogDet.pointer, into: current, batch: B, embedding: e,
                                     parameters: p, gradients: g, dEmbedding: dE, workspace: w.couplings[i],
-                                    update: update, gradientScratch: w.gradientScratch.map(\.pointer))
+                                    fused: fused)
             block.actNorm.backward(dy: current, dLogDet: w.dLogDet.pointer, into: other, batch: B, embedding: nil,
                                    parameters: p, gradients: g, dEmbedding: nil, workspace: w.actNorms[i])
             swap(&current, &other)
@@ -149,7 +150,7 @@ extension ConditionalFlow {
             embedder.backward(de: w.dEmbedding.pointer, batch: B, condition: condition, parameters: p,
                               gradients: g, dCondition: w.conditionGradient.pointer, workspace: w.embedder!)
         }
-        if let update { for range in rangesOutsideCouplings { update.apply(range) } }
+        if let update { for range in rangesOutsideCouplings { update.apply(range) } }  // embedder, ActNorm
         return FlowLoss(loss: Float(loss), natsPerDimension: Float(natsPerDimension(loss: loss)))
     }
 }
