@@ -83,12 +83,12 @@ public final class FaceGenerator: @unchecked Sendable {
     /// (stride 1 from 1×1 to 4×4, then stride 2, doubling the side each time).
     static let channels = [FaceGenerator.latentDimension, 512, 256, 128, 64, 3]
 
-    /// Floating-point operations (multiply-add = 2) of one image:
-    /// Σ 2·Cin·Cout·4²·Hin·Win over the five layers, Hin = 1, 4, 8, 16, 32.
-    public static var flopsPerImage: Double {
-        (0..<5).reduce(0.0) { total, i in
+    /// Multiply-adds of one image: Σ Cin·Cout·4²·Hin·Win over the five
+    /// layers, Hin = 1, 4, 8, 16, 32.
+    public static var multiplyAddsPerImage: Int {
+        (0..<5).reduce(0) { total, i in
             let side = i == 0 ? 1 : 4 << (i - 1)
-            return total + 2 * Double(channels[i] * channels[i + 1] * 16 * side * side)
+            return total + channels[i] * channels[i + 1] * 16 * side * side
         }
     }
 

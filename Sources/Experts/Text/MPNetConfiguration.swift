@@ -54,15 +54,9 @@ public struct MPNetConfiguration: Equatable, Sendable {
                   vocabularySize: try config.integer("vocab_size", minimum: 3),
                   relativeAttentionBuckets: try config.integer("relative_attention_num_buckets", minimum: 4, default: 32))
         if let eps = try config.positiveNumber("layer_norm_eps") { layerNormEpsilon = eps }
-        guard hiddenSize % headCount == 0 else {
-            throw config.error("hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(headCount)")
-        }
+        try config.checkEncoderLayers(hiddenSize: hiddenSize, headCount: headCount)
         guard relativeAttentionBuckets % 4 == 0 else {
             throw config.error("relative_attention_num_buckets \(relativeAttentionBuckets) is not a multiple of 4")
-        }
-        let activation = try config.text("hidden_act", default: "gelu")
-        guard activation == "gelu" else {
-            throw config.error("hidden_act '\(activation)' is not supported (only exact 'gelu')")
         }
     }
 

@@ -37,13 +37,7 @@ public struct MiniLMConfiguration: Equatable, Sendable {
                   maxPositions: try config.integer("max_position_embeddings"), vocabularySize: try config.integer("vocab_size"),
                   typeVocabularySize: try config.integer("type_vocab_size"))
         if let eps = try config.positiveNumber("layer_norm_eps") { layerNormEpsilon = eps }
-        guard hiddenSize % headCount == 0 else {
-            throw config.error("hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(headCount)")
-        }
-        let activation = try config.text("hidden_act", default: "gelu")
-        guard activation == "gelu" else {
-            throw config.error("hidden_act '\(activation)' is not supported (only exact 'gelu')")
-        }
+        try config.checkEncoderLayers(hiddenSize: hiddenSize, headCount: headCount)
         let positions = try config.text("position_embedding_type", default: "absolute")
         guard positions == "absolute" else {
             throw config.error("position_embedding_type '\(positions)' is not supported (only 'absolute')")

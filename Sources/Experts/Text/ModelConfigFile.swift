@@ -51,6 +51,18 @@ struct ModelConfigFile {
         return number.floatValue
     }
 
+    /// The checks every encoder we run shares: the width splits evenly into
+    /// heads, and the feed-forward activation is the exact GELU.
+    func checkEncoderLayers(hiddenSize: Int, headCount: Int) throws {
+        guard hiddenSize % headCount == 0 else {
+            throw error("hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(headCount)")
+        }
+        let activation = try text("hidden_act", default: "gelu")
+        guard activation == "gelu" else {
+            throw error("hidden_act '\(activation)' is not supported (only exact 'gelu')")
+        }
+    }
+
     /// `key` as a string, `fallback` when absent.
     func text(_ key: String, default fallback: String) throws -> String {
         guard let value = json[key] else { return fallback }

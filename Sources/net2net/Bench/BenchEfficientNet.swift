@@ -11,7 +11,6 @@ extension Bench {
         let model = try EfficientNetLite(directory: directory)
         note("measuring the sgemm peak (2048³, \(threads) threads)…")
         let peak = FlowBenchmark.sgemmPeak()
-        let flopsPerImage = 2.0 * Double(model.multiplyAddsPerImage)
         var rows: [(name: String, rate: Double)] = []
         for batch in [1, 16] {
             var rng = SeededGenerator(seed: 0)
@@ -21,13 +20,6 @@ extension Bench {
             rows.append(("encode-b\(batch)", rate))
             note(String(format: "encode-b%d: %.1f images/s", batch, rate))
         }
-        var rates: [String: Double] = [:]
-        var version: String? = nil
-        if let baseline {
-            (rates, version) = try runBaseline(baseline, arguments: [directory.path, "--json", "--threads", String(threads),
-                                                                     "--seconds", String(minTime)],
-                                               rateKey: "images_per_second")
-        }
-        try reportImageRates(rows, flopsPerImage: flopsPerImage, peak: peak, baselineRates: rates, baselineVersion: version)
+        try finishImageSuite(rows, modelDirectory: directory, flopsPerImage: 2 * Double(model.multiplyAddsPerImage), peak: peak)
     }
 }

@@ -12,6 +12,22 @@ extension Bench {
         try Throughput.itemsPerSecond(batch: batch, minimumSeconds: minTime, minimumIterations: minIterations, body)
     }
 
+    /// Runs the baseline script, if one was given, on the model's folder
+    /// (the gan and efficientnet baselines take it as their argument), then
+    /// prints the table.
+    func finishImageSuite(_ rows: [(name: String, rate: Double)], modelDirectory: URL, flopsPerImage: Double,
+                          peak: Double) throws {
+        var rates: [String: Double] = [:]
+        var version: String? = nil
+        if let baseline {
+            (rates, version) = try runBaseline(baseline, arguments: [modelDirectory.path, "--json",
+                                                                     "--threads", String(ComputeThreads.blasThreads),
+                                                                     "--seconds", String(minTime)],
+                                               rateKey: "images_per_second")
+        }
+        try reportImageRates(rows, flopsPerImage: flopsPerImage, peak: peak, baselineRates: rates, baselineVersion: version)
+    }
+
     /// Prints the table (or, with --json, one JSON object).
     func reportImageRates(_ rows: [(name: String, rate: Double)], flopsPerImage: Double, peak: Double,
                           baselineRates: [String: Double], baselineVersion: String?, note extra: String = "") throws {
