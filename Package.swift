@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "FlowTests", dependencies: ["Flow", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Formats"]),
         .testTarget(name: "ExpertsTests", dependencies: ["Experts", "Datasets", "ZIPFoundation", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "Net2NetTests", dependencies: ["Net2Net", "Experts", "Datasets", "Formats", "Layers", "TensorCore"]),
+        .testTarget(name: "Net2NetTests", dependencies: ["Net2Net", "Flow", "Experts", "Datasets", "Formats", "Layers", "TensorCore"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )

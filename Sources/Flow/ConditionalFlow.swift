@@ -2,9 +2,12 @@ import Foundation
 import Layers
 import TensorCore
 
-/// One block of the flow (data → Gaussian): ActNorm → double affine coupling → Shuffle.
+/// One block of the flow (data → Gaussian): ActNorm → [activation] →
+/// double affine coupling → Shuffle.
 public struct FlowBlock: Sendable {
     public let actNorm: ActNorm
+    /// The reference's optional `lrelu` activation (`FlowConfiguration.activation`).
+    public let activation: InvertibleLeakyReLU?
     public let coupling: AffineCoupling
     public let shuffle: Shuffle
 }
@@ -52,7 +55,9 @@ public final class ConditionalFlow {
         let parts = ConditionalFlow.layers(configuration)
         embedder = parts.embedder
         blocks = zip(parts.blocks, permutations).map {
-            FlowBlock(actNorm: $0.0.actNorm, coupling: $0.0.coupling, shuffle: Shuffle(permutation: $0.1))
+            FlowBlock(actNorm: $0.0.actNorm,
+                      activation: configuration.activation == .lrelu ? InvertibleLeakyReLU(dimension: configuration.dimension) : nil,
+                      coupling: $0.0.coupling, shuffle: Shuffle(permutation: $0.1))
         }
         layout = parts.layout
         bufferLayout = parts.bufferLayout

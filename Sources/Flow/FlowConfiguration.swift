@@ -1,3 +1,13 @@
+/// The activation between ActNorm and the coupling in every block
+/// (the reference's `activation` option).
+public enum FlowActivation: String, Codable, CaseIterable, Sendable {
+    /// None: ActNorm → coupling → shuffle (every published reference model).
+    case none
+    /// The reference's `InvLeakyRelu` (α = 0.9, log-determinant not counted;
+    /// see `InvertibleLeakyReLU`).
+    case lrelu
+}
+
 /// The architecture of a conditional INN. Keys in YAML and in checkpoint
 /// metadata use the reference's names (`hidden_dim`, `n_flows`, …).
 public struct FlowConfiguration: Codable, Equatable, Sendable {
@@ -21,11 +31,15 @@ public struct FlowConfiguration: Codable, Equatable, Sendable {
     public var conditionerUsesBatchNorm: Bool = true
     /// Negative slope of the LeakyReLUs.
     public var leakySlope: Float = 0.01
+    /// The activation after each ActNorm (absent from checkpoints written
+    /// before it existed, which read as `.none`).
+    public var activation: FlowActivation = .none
 
     public init(dimension: Int, conditionDimension: Int, embeddingDimension: Int = 128,
                 hiddenDimension: Int = 1024, hiddenDepth: Int = 2, blockCount: Int = 20,
                 conditioningHiddenDimension: Int = 256, conditioningDepth: Int = 2,
-                conditionerUsesBatchNorm: Bool = true, leakySlope: Float = 0.01) {
+                conditionerUsesBatchNorm: Bool = true, leakySlope: Float = 0.01,
+                activation: FlowActivation = .none) {
         self.dimension = dimension
         self.conditionDimension = conditionDimension
         self.embeddingDimension = embeddingDimension
@@ -36,6 +50,22 @@ public struct FlowConfiguration: Codable, Equatable, Sendable {
         self.conditioningDepth = conditioningDepth
         self.conditionerUsesBatchNorm = conditionerUsesBatchNorm
         self.leakySlope = leakySlope
+        self.activation = activation
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        dimension = try c.decode(Int.self, forKey: .dimension)
+        conditionDimension = try c.decode(Int.self, forKey: .conditionDimension)
+        embeddingDimension = try c.decode(Int.self, forKey: .embeddingDimension)
+        hiddenDimension = try c.decode(Int.self, forKey: .hiddenDimension)
+        hiddenDepth = try c.decode(Int.self, forKey: .hiddenDepth)
+        blockCount = try c.decode(Int.self, forKey: .blockCount)
+        conditioningHiddenDimension = try c.decode(Int.self, forKey: .conditioningHiddenDimension)
+        conditioningDepth = try c.decode(Int.self, forKey: .conditioningDepth)
+        conditionerUsesBatchNorm = try c.decode(Bool.self, forKey: .conditionerUsesBatchNorm)
+        leakySlope = try c.decode(Float.self, forKey: .leakySlope)
+        activation = try c.decodeIfPresent(FlowActivation.self, forKey: .activation) ?? .none
     }
 
     enum CodingKeys: String, CodingKey {
@@ -49,6 +79,7 @@ public struct FlowConfiguration: Codable, Equatable, Sendable {
         case conditioningDepth = "conditioning_depth"
         case conditionerUsesBatchNorm = "conditioner_use_bn"
         case leakySlope = "leaky_slope"
+        case activation
     }
 
     /// Whether the flow has a condition.

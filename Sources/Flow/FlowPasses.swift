@@ -9,6 +9,7 @@ final class FlowInferenceWorkspace {
     let actNorm: ActNorm.Workspace
     let coupling: AffineCoupling.Workspace
     let shuffle = Shuffle.Workspace()
+    let activation = InvertibleLeakyReLU.Workspace(count: 0)
     let embedder: ConditionEmbedder.Workspace?
     let embedding: FloatBuffer
     let ping: FloatBuffer, pong: FloatBuffer
@@ -161,6 +162,8 @@ extension ConditionalFlow {
             for block in blocks {
                 block.actNorm.forward(current, into: other, batch: B, embedding: nil, logDet: logDet,
                                       parameters: p, workspace: w.actNorm)
+                block.activation?.forward(other, into: other, batch: B, embedding: nil, logDet: logDet,
+                                          parameters: p, workspace: w.activation)
                 block.coupling.forward(other, into: current, batch: B, embedding: e, logDet: logDet,
                                        parameters: p, workspace: w.coupling)
                 block.shuffle.forward(current, into: other, batch: B, embedding: nil, logDet: logDet,
@@ -173,6 +176,8 @@ extension ConditionalFlow {
                                       parameters: p, workspace: w.shuffle)
                 block.coupling.inverse(other, into: current, batch: B, embedding: e, logDet: logDet,
                                        parameters: p, workspace: w.coupling)
+                block.activation?.inverse(current, into: current, batch: B, embedding: nil, logDet: logDet,
+                                          parameters: p, workspace: w.activation)
                 block.actNorm.inverse(current, into: other, batch: B, embedding: nil, logDet: logDet,
                                       parameters: p, workspace: w.actNorm)
                 swap(&current, &other)

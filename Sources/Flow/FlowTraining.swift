@@ -8,6 +8,7 @@ import TensorCore
 public final class FlowTrainingWorkspace {
     public let batch: Int
     let actNorms: [ActNorm.Workspace]
+    let activations: [InvertibleLeakyReLU.Workspace?]
     let couplings: [AffineCoupling.Workspace]
     let shuffle = Shuffle.Workspace()
     let embedder: ConditionEmbedder.Workspace?
@@ -28,6 +29,7 @@ public final class FlowTrainingWorkspace {
         let c = flow.configuration
         batch = B
         actNorms = flow.blocks.map { $0.actNorm.makeWorkspace(batch: B) }
+        activations = flow.blocks.map { $0.activation?.makeWorkspace(batch: B) }
         couplings = flow.blocks.map { $0.coupling.makeWorkspace(batch: B) }
         embedder = flow.embedder?.makeWorkspace(batch: B)
         embedding = FloatBuffer(count: B * c.effectiveEmbeddingDimension)
@@ -109,6 +111,10 @@ extension ConditionalFlow {
             if !isActNormInitialized { block.actNorm.initialize(from: current, batch: B, parameters: p) }
             block.actNorm.forward(current, into: other, batch: B, embedding: nil, logDet: w.logDet.pointer,
                                   parameters: p, workspace: w.actNorms[i])
+            if let activation = block.activation, let workspace = w.activations[i] {
+                activation.forward(other, into: other, batch: B, embedding: nil, logDet: w.logDet.pointer,
+                                   parameters: p, workspace: workspace)
+            }
             block.coupling.forward(other, into: current, batch: B, embedding: e, logDet: w.logDet.pointer,
                                    parameters: p, workspace: w.couplings[i])
             block.shuffle.forward(current, into: other, batch: B, embedding: nil, logDet: w.logDet.pointer,
@@ -141,6 +147,10 @@ extension ConditionalFlow {
             block.coupling.backward(dy: other, dLogDet: w.dLogDet.pointer, into: current, batch: B, embedding: e,
                                     parameters: p, gradients: g, dEmbedding: dE, workspace: w.couplings[i],
                                     fused: fused)
+            if let activation = block.activation, let workspace = w.activations[i] {
+                activation.backward(dy: current, dLogDet: w.dLogDet.pointer, into: current, batch: B, embedding: nil,
+                                    parameters: p, gradients: g, dEmbedding: nil, workspace: workspace)
+            }
             block.actNorm.backward(dy: current, dLogDet: w.dLogDet.pointer, into: other, batch: B, embedding: nil,
                                    parameters: p, gradients: g, dEmbedding: nil, workspace: w.actNorms[i])
             swap(&current, &other)

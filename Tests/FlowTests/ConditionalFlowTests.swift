@@ -10,10 +10,11 @@ import TensorCore
 /// parameter and both inputs against central differences, and sampling.
 final class ConditionalFlowTests: XCTestCase {
     static func configuration(dimension D: Int, condition Dc: Int, embedding E: Int = 4, hidden H: Int = 32,
-                              depth: Int = 2, blocks: Int, batchNorm: Bool = true) -> FlowConfiguration {
+                              depth: Int = 2, blocks: Int, batchNorm: Bool = true,
+                              activation: FlowActivation = .none) -> FlowConfiguration {
         FlowConfiguration(dimension: D, conditionDimension: Dc, embeddingDimension: E, hiddenDimension: H,
                           hiddenDepth: depth, blockCount: blocks, conditioningHiddenDimension: 8,
-                          conditioningDepth: 1, conditionerUsesBatchNorm: batchNorm)
+                          conditioningDepth: 1, conditionerUsesBatchNorm: batchNorm, activation: activation)
     }
 
     /// A flow whose ActNorm was initialised from one training batch (which
@@ -82,6 +83,7 @@ final class ConditionalFlowTests: XCTestCase {
 
     func testRoundTripWithCondition() {
         for D in [8, 5, 2] { checkRoundTrip(Self.configuration(dimension: D, condition: 6, blocks: 20)) }
+        checkRoundTrip(Self.configuration(dimension: 6, condition: 4, blocks: 6, activation: .lrelu))
     }
 
     func testRoundTripWithoutCondition() {
@@ -250,6 +252,7 @@ final class ConditionalFlowTests: XCTestCase {
             }
         }
         for buffer in w.embedder?.activations ?? [] { bits += buffer.array().map { $0 > 0 } }
+        for workspace in w.activations { bits += workspace?.output.array().map { $0 > 0 } ?? [] }
         return bits
     }
 
@@ -257,7 +260,12 @@ final class ConditionalFlowTests: XCTestCase {
     /// central differences of the loss (batch statistics, frozen running
     /// statistics), on a seeded sample of coordinates of each.
     func testGradientsAgainstFiniteDifferences() {
-        let c = Self.configuration(dimension: 5, condition: 3, embedding: 4, hidden: 10, depth: 2, blocks: 3)
+        for activation in FlowActivation.allCases { checkGradients(activation: activation) }
+    }
+
+    func checkGradients(activation: FlowActivation) {
+        let c = Self.configuration(dimension: 5, condition: 3, embedding: 4, hidden: 10, depth: 2, blocks: 3,
+                                   activation: activation)
         let flow = Self.preparedFlow(c, seed: 17)
         var g = SeededGenerator(seed: 18)
         let B = 6, D = 5
@@ -293,7 +301,7 @@ final class ConditionalFlowTests: XCTestCase {
             var gen = SeededGenerator(seed: UInt64(analytic.count) &+ 5)
             var checked = 0
             for i in gen.permutation(analytic.count) where checked < count {
-                for h: Float in [1e-3, 3e-4] {
+                for h: Float in [1e-3, 3e-4, 1e-4] {
                     let plus = evaluate(i, h), minus = evaluate(i, -h)
                     if plus.pattern != base.pattern || minus.pattern != base.pattern { continue }
                     assertGradient(Double(analytic[i]), (plus.value - minus.value) / Double(2 * h), "\(what)[\(i)]",

@@ -120,11 +120,14 @@ public enum FlowCheckpoint {
 
     static func fill(_ buffer: FloatBuffer, layout: ParameterLayout, from file: SafeTensorsFile, path: String) throws {
         try checkShapes(layout, in: file, path: path)
-        for entry in layout.entries {
-            let values = try file.tensor(entry.name).scalars
-            buffer.assign(entry.storedTransposed ? transposeMatrix(values, rows: entry.shape[0], columns: entry.shape[1]) : values,
-                          at: entry.offset)
-        }
+        for entry in layout.entries { assign(try file.tensor(entry.name).scalars, to: entry, in: buffer) }
+    }
+
+    /// Puts the published-shape values of `entry` into `buffer` (transposing
+    /// for a transposed storage).
+    static func assign(_ values: [Float], to entry: ParameterLayout.Entry, in buffer: FloatBuffer) {
+        buffer.assign(entry.storedTransposed ? transposeMatrix(values, rows: entry.shape[0], columns: entry.shape[1]) : values,
+                      at: entry.offset)
     }
 
     /// The named tensor of `entry` in its published shape (undoing a transposed storage).
