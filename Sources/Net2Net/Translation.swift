@@ -31,6 +31,27 @@ public enum Translation {
                            temperature: temperature, using: &generator)
     }
 
+    /// τ(v | c) for given noise v `[N·K, D]`: row r of v goes with condition
+    /// row r / K, as in `sample` (K = `count`). The same v gives the same
+    /// samples here and in any other implementation of the same τ.
+    public static func sample(flow: ConditionalFlow, condition: Tensor?, count: Int, noise: Tensor) throws -> Tensor {
+        guard count >= 1 else { throw Net2NetError.configuration("count must be at least 1") }
+        var rows = 1
+        if flow.configuration.isConditional {
+            guard let condition else { throw Net2NetError.configuration("this flow is conditional: give a condition") }
+            try checkCondition(condition, flow: flow, name: "condition")
+            rows = condition.shape[0]
+        }
+        let D = flow.configuration.dimension
+        guard noise.rank == 2, noise.shape[1] == D, noise.shape[0] == rows * count else {
+            throw Net2NetError.parameter(name: "noise", problem: "must be [\(rows * count), \(D)] (\(rows) condition rows × count \(count)), got \(noise.shape)")
+        }
+        guard noise.isFinite else { throw Net2NetError.parameter(name: "noise", problem: "holds NaN or infinity") }
+        let repeated = flow.configuration.isConditional
+            ? condition!.gatherRows((0..<rows).flatMap { Array(repeating: $0, count: count) }) : nil
+        return flow.inverse(noise, condition: repeated).output
+    }
+
     /// Re-expresses `target` under another condition, keeping its residual:
     /// v = τ⁻¹(z_Θ | c), z_Θ* = τ(v | c*). `to` has one row per target or a
     /// single row used for all.

@@ -48,6 +48,11 @@ public final class Translator {
         try Translation.sample(flow: flow, condition: condition, count: count, temperature: temperature, seed: seed)
     }
 
+    /// τ with given noise v `[N·K, D]` instead of a seed (see `Translation.sample(flow:condition:count:noise:)`).
+    public func sample(condition: Tensor?, count: Int, noise: Tensor) throws -> Tensor {
+        try Translation.sample(flow: flow, condition: condition, count: count, noise: noise)
+    }
+
     /// Φ then τ: K samples z_Θ per query.
     public func sample(_ input: ExpertInput, count: Int, temperature: Float = 1, seed: UInt64) throws -> Tensor {
         try sample(condition: try condition(input), count: count, temperature: temperature, seed: seed)

@@ -38,6 +38,7 @@ struct Sample: ParsableCommand {
     @Option(help: "Output file: .npy, or .png for an experiment's decoded images.") var output: String
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "Scale of the Gaussian noise v.") var temperature: Float = 1
+    @Option(help: "The noise v itself, float32 .npy [N·K, D] (row r goes with condition r / K), instead of --seed and --temperature: the same v gives the same samples as another implementation of the same τ.") var noise: String?
     @Option(help: "An autoencoder checkpoint other than the shipped one.") var autoencoder: String?
     @Flag(help: "Write the latents z_Θ even for an experiment's checkpoint.") var latents = false
     @OptionGroup var compute: ComputeOptions
@@ -98,7 +99,16 @@ struct Sample: ParsableCommand {
             let pixels = decoder.expertDescription.imageShape?.reduce(1, *) ?? 1
             try SizeLimit.check(count: count, valuesPerItem: (c?.shape[0] ?? 1) * pixels, parameter: "--count")
         }
-        let samples = try translator.sample(condition: c, count: count, temperature: temperature, seed: seed)
+        let samples: Tensor
+        if let noise {
+            do {
+                samples = try translator.sample(condition: c, count: count, noise: try PairDataset.loadMatrix(fileURL(noise)))
+            } catch Net2NetError.parameter(name: "noise", let problem) {
+                throw Net2NetError.data(path: noise, problem: problem)
+            }
+        } else {
+            samples = try translator.sample(condition: c, count: count, temperature: temperature, seed: seed)
+        }
         guard samples.isFinite else {
             throw Net2NetError.checkpoint(path: checkpoint, problem: "sampling gave non-finite values (temperature \(temperature)); try a lower --temperature")
         }

@@ -123,6 +123,19 @@ final class ReferenceFlowImportTests: XCTestCase {
         let nll = try XCTUnwrap(object?["nll"] as? Double)
         let expected = try array("lightning_none_bn_nll").scalars.map(Double.init).reduce(0, +) / 32
         XCTAssertEqual(nll, expected, accuracy: 1e-4 * abs(expected))
+        // The reference's samples for the same v, through `sample --noise`.
+        let noise = Self.fixtures.appendingPathComponent("lightning_none_bn_v.npy").path
+        let sampled = try CLI.run(["sample", "--checkpoint", "model", "--condition",
+                                   Self.fixtures.appendingPathComponent("lightning_none_bn_c.npy").path,
+                                   "--noise", noise, "--output", "samples.npy"], in: directory)
+        XCTAssertEqual(sampled.status, 0, sampled.stderr)
+        let samples = try NPY.readFloat32(directory.appendingPathComponent("samples.npy"))
+        XCTAssertLessThanOrEqual(relativeError(samples.scalars, try array("lightning_none_bn_samples").scalars), 1e-5)
+        let wrongCount = try CLI.run(["sample", "--checkpoint", "model", "--condition",
+                                      Self.fixtures.appendingPathComponent("lightning_none_bn_c.npy").path,
+                                      "--noise", noise, "--count", "2", "--output", "samples2.npy"], in: directory)
+        XCTAssertEqual(wrongCount.status, 1)
+        XCTAssertTrue(wrongCount.stderr.contains(noise) && wrongCount.stderr.contains("[64, 8]"), wrongCount.stderr)
         let refused = try CLI.run(["import", Self.fixtures.appendingPathComponent("refuse_extra_key.pth").path,
                                    "--output-dir", "other"], in: directory, threads: false)
         XCTAssertEqual(refused.status, 1)
