@@ -118,5 +118,18 @@ final class ExperimentTests: XCTestCase {
         XCTAssertTrue(message("hiden_dim: 3").contains("unknown key 'hiden_dim'"))
         XCTAssertTrue(message("hiden_dim: 3").contains("train_images"))
         XCTAssertTrue(message("steps: 0").contains("steps must be at least 1"))
+        XCTAssertTrue(message("experiment: text-to-image\ntext_expert: bert").contains("'text_expert' must be one of minilm, mpnet"))
+    }
+
+    /// `text_expert` chooses Φ for text → image, and the manifest records it
+    /// (so that `sample --text` encodes prompts with the same expert).
+    func testTextExpertChoosesTheConditionExpert() throws {
+        let recipe = try ExperimentRecipe.load(yaml: "experiment: text-to-image\ntext_expert: mpnet")
+        XCTAssertEqual(recipe.conditionExpert, ExpertName.mpnet)
+        XCTAssertEqual(recipe.metadata["condition_expert"], ExpertName.mpnet)
+        XCTAssertEqual(ExperimentManifest(recipe: recipe, latentDimension: 64, attributes: nil).conditionExpert, ExpertName.mpnet)
+        XCTAssertEqual(try ExperimentRecipe.load(yaml: "experiment: text-to-image").conditionExpert, ExpertName.minilm)
+        XCTAssertEqual(try ExperimentRecipe.load(yaml: "experiment: label-to-image\ntext_expert: mpnet").conditionExpert,
+                       ExpertName.label, "text_expert only concerns text → image")
     }
 }

@@ -31,8 +31,8 @@ public struct ExperimentContext {
         autoencoder = model
         train = try ImageDataset.fashionAndDigits(.train, store: store, progress: progress)
         test = try ImageDataset.fashionAndDigits(.test, store: store, progress: progress)
-        experts = ExperimentExperts(kind: recipe.kind, autoencoder: model, mask: recipe.maskRegion, store: store,
-                                    progress: progress)
+        experts = ExperimentExperts(kind: recipe.kind, autoencoder: model, mask: recipe.maskRegion,
+                                    conditionExpert: recipe.conditionExpert, store: store, progress: progress)
     }
 
     /// The first test image of each of the 20 classes.

@@ -22,6 +22,8 @@ public struct ExperimentData: Sendable {
 /// and conditions built with them. Experts are frozen: nothing here is trained.
 public final class ExperimentExperts {
     public let kind: ExperimentKind
+    /// Φ's `ExpertRegistry` name (the kind's, or a recipe's `text_expert`).
+    public let conditionExpert: String
     private let loadedAutoencoder: ConvolutionalVAE?
     /// Our autoencoder (Θ, Λ); every experiment but GAN translation has one.
     public var autoencoder: ConvolutionalVAE {
@@ -36,8 +38,10 @@ public final class ExperimentExperts {
     private var loadedDecoder: (any ImageDecoder)?
 
     public init(kind: ExperimentKind, autoencoder: ConvolutionalVAE, mask: MaskRegion = .lowerHalf,
-                store: AssetStore = AssetStore(), progress: @escaping (String) -> Void = { _ in }) {
+                conditionExpert: String? = nil, store: AssetStore = AssetStore(),
+                progress: @escaping (String) -> Void = { _ in }) {
         self.kind = kind
+        self.conditionExpert = conditionExpert ?? kind.conditionExpert
         loadedAutoencoder = autoencoder
         self.mask = mask
         loading = ExpertLoading(store: store, progress: progress)
@@ -50,15 +54,16 @@ public final class ExperimentExperts {
                 progress: @escaping (String) -> Void = { _ in }) {
         precondition(kind.queriesAreImages, "\(kind.rawValue) has no image queries")
         self.kind = kind
+        conditionExpert = kind.conditionExpert
         loadedAutoencoder = nil
         self.mask = mask
         loading = ExpertLoading(store: store, progress: progress)
     }
 
-    /// Φ, the query expert `kind.conditionExpert` (loaded once, on first use).
+    /// Φ, the query expert `conditionExpert` (loaded once, on first use).
     public func conditionEncoder() throws -> any ConditionEncoder {
         if let loadedConditionEncoder { return loadedConditionEncoder }
-        let loaded = try ExpertRegistry.conditionEncoder(named: kind.conditionExpert, loading: loading)
+        let loaded = try ExpertRegistry.conditionEncoder(named: conditionExpert, loading: loading)
         loadedConditionEncoder = loaded
         return loaded
     }
@@ -135,7 +140,7 @@ public final class ExperimentExperts {
             return ExperimentData(pairs: try PairDataset(condition: condition, target: latents.gatherRows(rows)),
                                   labels: rows.map { labels[$0] }, captions: captions)
         case nil:
-            throw Net2NetError.unsupported("\(kind.conditionExpert) is not a condition encoder")
+            throw Net2NetError.unsupported("\(conditionExpert) is not a condition encoder")
         }
     }
 }

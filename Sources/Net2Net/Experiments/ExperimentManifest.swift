@@ -9,7 +9,7 @@ public struct ExperimentManifest: Codable, Sendable, Equatable {
     public static let file = "experiment.json"
 
     public var experiment: ExperimentKind
-    /// "label", "minilm" or "efficientnet-lite0".
+    /// "label", "minilm", "mpnet" or "efficientnet-lite0".
     public var conditionExpert: String
     /// "autoencoder" (z_Θ is our VAE's latent) or "dcgan-faces" (the DCGAN's latent).
     public var targetExpert: String
@@ -21,9 +21,9 @@ public struct ExperimentManifest: Codable, Sendable, Equatable {
     public var maskSeed: UInt64?
 
     public init(experiment: ExperimentKind, latentDimension: Int, attributes: ImageAttributes?,
-                mask: String? = nil, maskSeed: UInt64? = nil) {
+                mask: String? = nil, maskSeed: UInt64? = nil, conditionExpert: String? = nil) {
         self.experiment = experiment
-        conditionExpert = experiment.conditionExpert
+        self.conditionExpert = conditionExpert ?? experiment.conditionExpert
         targetExpert = experiment.targetExpert
         self.latentDimension = latentDimension
         self.attributes = attributes
@@ -35,7 +35,8 @@ public struct ExperimentManifest: Codable, Sendable, Equatable {
     public init(recipe: ExperimentRecipe, latentDimension: Int, attributes: ImageAttributes?) {
         let inpainting = recipe.kind == .inpainting
         self.init(experiment: recipe.kind, latentDimension: latentDimension, attributes: attributes,
-                  mask: inpainting ? recipe.mask : nil, maskSeed: inpainting ? recipe.flow.seed : nil)
+                  mask: inpainting ? recipe.mask : nil, maskSeed: inpainting ? recipe.flow.seed : nil,
+                  conditionExpert: recipe.conditionExpert)
     }
 
     /// Inpainting's masked region (lower half when the manifest names none).

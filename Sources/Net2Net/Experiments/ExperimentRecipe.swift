@@ -43,6 +43,7 @@ public enum ExperimentKind: String, Codable, CaseIterable, Sendable {
 ///     experiment: text-to-image    # label-to-image, edges-to-image, inpainting, gan-translation
 ///     train_images: 20000          # a seeded subset of the 64 500 training images (0: all)
 ///     captions_per_image: 1        # text-to-image: captions drawn per image
+///     text_expert: minilm          # text-to-image: Φ, minilm (384-d) or mpnet (768-d)
 ///     mask: lower-half             # inpainting: lower-half, upper-half or random-box
 ///     pairs: 8000                  # gan-translation: pairs sampled from z ~ N(0, I)
 public struct ExperimentRecipe: Sendable, Equatable {
@@ -53,10 +54,15 @@ public struct ExperimentRecipe: Sendable, Equatable {
     public var mask = "lower-half"
     /// GAN translation: the number of sampled pairs.
     public var pairs = 8000
+    /// Text → image: the text expert Φ (an `ExpertRegistry` name reading text).
+    public var textExpert = ExpertName.minilm
     /// The flow and its training loop.
     public var flow = TrainingConfiguration()
 
-    public static let recipeKeys = ["experiment", "train_images", "captions_per_image", "mask", "pairs"]
+    public static let recipeKeys = ["experiment", "train_images", "captions_per_image", "mask", "pairs", "text_expert"]
+
+    /// Φ's name: the recipe's text expert for text → image, else the kind's.
+    public var conditionExpert: String { kind == .textToImage ? textExpert : kind.conditionExpert }
 
     /// Inpainting's mask; random boxes are drawn from the flow seed.
     public var maskRegion: MaskRegion { MaskRegion.named(mask, seed: flow.seed)! }
@@ -89,6 +95,13 @@ public struct ExperimentRecipe: Sendable, Equatable {
             }
             recipe.mask = "\(value)"
         }
+        if let value = values.removeValue(forKey: "text_expert") {
+            let readers = ExpertRegistry.names(reading: .text)
+            guard readers.contains("\(value)") else {
+                throw Net2NetError.configuration("\(source): 'text_expert' must be one of \(readers.joined(separator: ", ")), got \(value)")
+            }
+            recipe.textExpert = "\(value)"
+        }
         do {
             recipe.flow = try TrainingConfiguration.from(values, source: source)
         } catch Net2NetError.configuration(let message) where message.contains("unknown key") {
@@ -107,7 +120,7 @@ public struct ExperimentRecipe: Sendable, Equatable {
 
     /// The recipe keys as checkpoint metadata.
     public var metadata: [String: String] {
-        var keys = ["experiment": kind.rawValue, "condition_expert": kind.conditionExpert, "target_expert": kind.targetExpert,
+        var keys = ["experiment": kind.rawValue, "condition_expert": conditionExpert, "target_expert": kind.targetExpert,
                     "train_images": String(trainImages), "captions_per_image": String(captionsPerImage)]
         if kind == .inpainting { keys["mask"] = mask }
         if kind == .ganTranslation { keys["pairs"] = String(pairs) }
