@@ -135,7 +135,7 @@ public final class ExperimentExperts {
             let perImage = CaptionGenerator().captions(for: images, attributes: attributes, seed: seed, perImage: captionsPerImage)
             let captions = perImage.flatMap { $0 }
             let rows = perImage.indices.flatMap { i in Array(repeating: i, count: captionsPerImage) }
-            progress("embedding \(captions.count) captions with MiniLM")
+            progress("embedding \(captions.count) captions with \(conditionExpert)")
             let condition = try encoder.encode(.text(captions))
             return ExperimentData(pairs: try PairDataset(condition: condition, target: latents.gatherRows(rows)),
                                   labels: rows.map { labels[$0] }, captions: captions)
