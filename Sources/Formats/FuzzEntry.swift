@@ -23,12 +23,15 @@ import Foundation
                 _ = checksum(UnsafeRawBufferPointer(rebasing: bytes[start..<(start + entry.dataOffsets.count)]))
             }
         case "pickle":
-            var machine = PickleMachine(bytes, path: path, limits: limits)
-            let object = try machine.run().object
-            // Every storage reads as 64 stored bytes, so views and strides are checked against them.
-            let stored = [UInt8](repeating: 0x3F, count: 64)
-            try stored.withUnsafeBytes { data in
-                _ = try PyTorchCheckpoint.convert(object, { try $0.slice(of: data, path: path) }, path: path, limits: limits)
+            // Both policies for unknown globals: refused, and kept as placeholders.
+            for policy in [PyTorchCheckpoint.UnknownGlobals.refuse, .placeholder] {
+                var machine = PickleMachine(bytes, path: path, limits: limits, unknownGlobals: policy)
+                guard let object = try? machine.run().object else { continue }
+                // Every storage reads as 64 stored bytes, so views and strides are checked against them.
+                let stored = [UInt8](repeating: 0x3F, count: 64)
+                try stored.withUnsafeBytes { data in
+                    _ = try PyTorchCheckpoint.convert(object, { try $0.slice(of: data, path: path) }, path: path, limits: limits)
+                }
             }
         case "zip":
             let archive = try ZipArchive(bytes, path: path, limits: limits)

@@ -20,10 +20,9 @@ struct Import: ParsableCommand {
         reports the reference's NLL, which (like the reference) leaves out that layer's \
         log-determinant.
 
-        A checkpoint whose pickle names Python classes other than tensors and containers is \
-        refused (nothing in it is run). Extract the state_dict first with PyTorch:
-          python -c "import torch; torch.save(torch.load('model.ckpt', map_location='cpu', \
-        weights_only=False)['state_dict'], 'model.pth')"
+        Python objects in the file other than tensors and containers (a Lightning \
+        checkpoint's callback states, keyed by their class; hyper-parameter objects) are read \
+        as inert placeholders: nothing in the file is ever run, and only the tensors are used.
 
         Example:
           net2net import sbert-to-biggan.ckpt --output-dir models/sbert-to-biggan

@@ -120,6 +120,39 @@ final class PyTorchCheckpointTests: FormatsTestCase {
         assertRefused("hostile_os_system_zip.pth", global: "posix.system")
     }
 
+    /// With placeholders for unknown globals, the same hostile files load as
+    /// inert values: the call is not made, its arguments are dropped.
+    func testPlaceholdersNeverRun() throws {
+        for name in ["hostile_os_system_legacy.pth", "hostile_os_system_zip.pth", "hostile_builtins_eval.pth"] {
+            try? FileManager.default.removeItem(atPath: Self.marker)
+            // Loading may still fail (the legacy file's payload is where its version number belongs).
+            let contents = try? PyTorchCheckpoint.load(fixture(name), unknownGlobals: .placeholder)
+            XCTAssertTrue(contents?.tensors.isEmpty ?? true, name)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: Self.marker), "the payload ran: \(name)")
+        }
+        // GLOBAL, REDUCE, BUILD and NEWOBJ on a placeholder inside a dict, beside a plain value:
+        // {"a": posix.system("x") with state {}, "b": 7, "c": collections.deque.__new__(deque)}
+        var pickle: [UInt8] = [0x80, 0x02, 0x7D, 0x28]
+        pickle += [0x8C, 1] + Array("a".utf8) + [0x63] + Array("posix\nsystem\n".utf8) + [0x8C, 1] + Array("x".utf8)
+        pickle += [0x85, 0x52, 0x7D, 0x62]
+        pickle += [0x8C, 1] + Array("b".utf8) + [0x4B, 7]
+        pickle += [0x8C, 1] + Array("c".utf8) + [0x63] + Array("collections\ndeque\n".utf8) + [0x29, 0x81]
+        pickle += [0x75, 0x2E]
+        func read(_ policy: PyTorchCheckpoint.UnknownGlobals) throws -> PyTorchCheckpoint.Value {
+            try pickle.withUnsafeBytes { raw in
+                var machine = PickleMachine(raw, path: "placeholders.pkl", limits: .defaults, unknownGlobals: policy)
+                let object = try machine.run().object
+                return try PyTorchCheckpoint.convert(object, { _ in throw FormatError.malformedPickle(path: "", reason: "no storage") },
+                                                     path: "placeholders.pkl", limits: .defaults)
+            }
+        }
+        XCTAssertThrowsError(try read(.refuse)) { XCTAssertTrue("\($0.localizedDescription)".contains("'posix.system'"), "\($0)") }
+        let value = try read(.placeholder)
+        XCTAssertEqual(value["a"], PyTorchCheckpoint.Value.none)
+        XCTAssertEqual(value["b"], PyTorchCheckpoint.Value.int(7))
+        XCTAssertEqual(value["c"], PyTorchCheckpoint.Value.none)
+    }
+
     func testBuiltinsEvalIsRefused() {
         assertRefused("hostile_builtins_eval.pth", global: "builtins.eval")
     }

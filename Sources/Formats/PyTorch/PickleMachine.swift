@@ -10,6 +10,7 @@ struct PickleMachine {
     let bytes: UnsafeRawBufferPointer
     let path: String
     private let limits: FormatLimits
+    private let unknownGlobals: PyTorchCheckpoint.UnknownGlobals
     var position: Int
     private var stack: [PickleObject] = []
     private var marks: [Int] = []
@@ -18,10 +19,12 @@ struct PickleMachine {
     /// to know the element size of the storages that follow the pickle).
     private(set) var storageTypes: [String: PyTorchDType] = [:]
 
-    init(_ bytes: UnsafeRawBufferPointer, start: Int = 0, path: String, limits: FormatLimits) {
+    init(_ bytes: UnsafeRawBufferPointer, start: Int = 0, path: String, limits: FormatLimits,
+         unknownGlobals: PyTorchCheckpoint.UnknownGlobals = .refuse) {
         self.bytes = bytes
         self.path = path
         self.limits = limits
+        self.unknownGlobals = unknownGlobals
         self.position = start
     }
 
@@ -108,6 +111,10 @@ struct PickleMachine {
             stack.append(try reduce(callable, arguments, at: offset))
         case 0x81:                                                      // NEWOBJ
             let arguments = try pop(), cls = try pop()
+            if case .global(.placeholder) = cls {
+                stack.append(cls)
+                return
+            }
             guard case .global(.orderedDict) = cls else {
                 throw malformed("NEWOBJ at offset \(offset) on \(cls.kind); only OrderedDict is built")
             }
@@ -117,7 +124,7 @@ struct PickleMachine {
             // Python attributes; the data we read is complete without it.
             _ = try pop()
             switch try top() {
-            case .dict, .tensor: break
+            case .dict, .tensor, .global(.placeholder): break
             case let other: throw malformed("BUILD at offset \(offset) on \(other.kind)")
             }
         case 0x51:                                                      // BINPERSID Q
@@ -130,10 +137,11 @@ struct PickleMachine {
     // MARK: Objects
 
     private func allowedGlobal(_ module: String, _ name: String) throws -> AllowedGlobal {
-        guard let global = AllowedGlobal(module: module, name: name) else {
+        if let global = AllowedGlobal(module: module, name: name) { return global }
+        guard unknownGlobals == .placeholder else {
             throw FormatError.disallowedGlobal(path: path, name: "\(module).\(name)")
         }
-        return global
+        return .placeholder("\(module).\(name)")
     }
 
     private func reduce(_ callable: PickleObject, _ arguments: PickleObject, at offset: Int) throws -> PickleObject {
@@ -145,6 +153,8 @@ struct PickleMachine {
         }
         let args = argumentTuple.items
         switch global {
+        case .placeholder:
+            return callable
         case .orderedDict:
             let dict = PickleDict()
             if let pairs = args.first {

@@ -182,6 +182,11 @@ enum AllowedGlobal {
     case rebuildTensor
     case rebuildParameter
     case storageClass(PyTorchDType)
+    /// Any other class or callable, when the reader keeps such objects as
+    /// inert placeholders (`PyTorchCheckpoint.UnknownGlobals.placeholder`);
+    /// an object built from it (REDUCE, NEWOBJ, BUILD) is the same
+    /// placeholder: nothing is called and its arguments are dropped.
+    case placeholder(String)
 
     /// Looks up `module.name`; nil when not allowed.
     init?(module: String, name: String) {
@@ -202,6 +207,7 @@ enum AllowedGlobal {
         case .rebuildTensor: return "torch._utils._rebuild_tensor_v2"
         case .rebuildParameter: return "torch._utils._rebuild_parameter"
         case .storageClass(let dtype): return "torch storage of \(dtype.rawValue)"
+        case .placeholder(let name): return name
         }
     }
 }

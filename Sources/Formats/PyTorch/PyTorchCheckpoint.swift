@@ -21,6 +21,20 @@ public enum PyTorchCheckpoint {
         case zip, legacy
     }
 
+    /// What the reader does with a Python global outside its allow-list
+    /// (a class or function other than OrderedDict, tensor rebuilding and
+    /// storage classes).
+    public enum UnknownGlobals: Sendable {
+        /// Refuse the file (`FormatError.disallowedGlobal`): the default.
+        case refuse
+        /// Keep an inert placeholder, which reads as `Value.none`, for the
+        /// global and for every object built from it (its arguments are
+        /// dropped; nothing is ever called). For files that hold plain
+        /// tensors beside other objects, such as a PyTorch Lightning
+        /// checkpoint's callback states keyed by class.
+        case placeholder
+    }
+
     /// A decoded checkpoint: its container and the pickled object.
     public struct Contents: Sendable {
         public let format: Format
@@ -32,19 +46,21 @@ public enum PyTorchCheckpoint {
     }
 
     /// Reads and decodes `url`, refusing pickles and tensors above `limits`.
-    public static func load(_ url: URL, limits: FormatLimits = .fromEnvironment()) throws -> Contents {
+    public static func load(_ url: URL, limits: FormatLimits = .fromEnvironment(),
+                            unknownGlobals: UnknownGlobals = .refuse) throws -> Contents {
         let file = try MappedFile(url)
-        return try load(file.bytes, path: file.path, limits: limits)
+        return try load(file.bytes, path: file.path, limits: limits, unknownGlobals: unknownGlobals)
     }
 
     /// Decodes the whole-file `bytes`; `path` names the file in errors.
-    static func load(_ bytes: UnsafeRawBufferPointer, path: String, limits: FormatLimits) throws -> Contents {
+    static func load(_ bytes: UnsafeRawBufferPointer, path: String, limits: FormatLimits,
+                     unknownGlobals: UnknownGlobals = .refuse) throws -> Contents {
         if bytes.count >= 4, bytes[0] == 0x50, bytes[1] == 0x4B, bytes[2] == 0x03, bytes[3] == 0x04 {
-            let (object, storages) = try PyTorchZipFormat.read(bytes, path: path, limits: limits)
+            let (object, storages) = try PyTorchZipFormat.read(bytes, path: path, limits: limits, unknownGlobals: unknownGlobals)
             return Contents(format: .zip, root: try convert(object, storages, path: path, limits: limits))
         }
         if bytes.count > 0, bytes[0] == 0x80 {
-            let (object, storages) = try PyTorchLegacyFormat.read(bytes, path: path, limits: limits)
+            let (object, storages) = try PyTorchLegacyFormat.read(bytes, path: path, limits: limits, unknownGlobals: unknownGlobals)
             return Contents(format: .legacy, root: try convert(object, storages, path: path, limits: limits))
         }
         throw FormatError.badMagic(path: path, format: "PyTorch checkpoint (zip or legacy pickle)")
@@ -106,6 +122,8 @@ public enum PyTorchCheckpoint {
                 elements = CheckedSize.sum(elements, count) ?? Int.max
                 try limits.check(.fileElements, elements, path: path, what: "tensors up to '\(name)'")
                 return .tensor(try reference.materialise(data, path: path, name: name, limits: limits))
+            case .global(.placeholder):
+                return .none
             case .global(let global):
                 throw FormatError.malformedPickle(path: path, reason: "'\(name)' is \(global.name) itself, not data")
             case .storage(let storage):

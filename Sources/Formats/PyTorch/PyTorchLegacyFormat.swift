@@ -14,14 +14,14 @@ enum PyTorchLegacyFormat {
     static let magic: [UInt8] = [0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19, 0x2E]
 
     /// Interprets the pickles; the returned lookup gives a storage's bytes.
-    static func read(_ bytes: UnsafeRawBufferPointer, path: String,
-                     limits: FormatLimits) throws -> (PickleObject, PyTorchZipFormat.StorageLookup) {
+    static func read(_ bytes: UnsafeRawBufferPointer, path: String, limits: FormatLimits,
+                     unknownGlobals: PyTorchCheckpoint.UnknownGlobals = .refuse) throws -> (PickleObject, PyTorchZipFormat.StorageLookup) {
         guard bytes.count >= magic.count, bytes.prefix(magic.count).elementsEqual(magic) else {
             throw FormatError.badMagic(path: path, format: "PyTorch checkpoint (legacy pickle magic number)")
         }
         var position = magic.count
         func next() throws -> (PickleObject, PickleMachine) {
-            var machine = PickleMachine(bytes, start: position, path: path, limits: limits)
+            var machine = PickleMachine(bytes, start: position, path: path, limits: limits, unknownGlobals: unknownGlobals)
             let (object, end) = try machine.run()
             position = end
             return (object, machine)

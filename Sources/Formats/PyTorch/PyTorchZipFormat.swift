@@ -8,8 +8,8 @@ enum PyTorchZipFormat {
     typealias StorageLookup = (StorageReference) throws -> UnsafeRawBufferPointer
 
     /// Interprets the pickle; the returned lookup gives a storage's bytes.
-    static func read(_ bytes: UnsafeRawBufferPointer, path: String,
-                     limits: FormatLimits) throws -> (PickleObject, StorageLookup) {
+    static func read(_ bytes: UnsafeRawBufferPointer, path: String, limits: FormatLimits,
+                     unknownGlobals: PyTorchCheckpoint.UnknownGlobals = .refuse) throws -> (PickleObject, StorageLookup) {
         let archive = try ZipArchive(bytes, path: path, limits: limits)
         let pickles = archive.entries.filter { entry in
             let parts = entry.name.split(separator: "/", omittingEmptySubsequences: false)
@@ -29,7 +29,7 @@ enum PyTorchZipFormat {
                 throw FormatError.unsupportedDType(path: path, dtype: "\(text)-endian storages", supported: "little")
             }
         }
-        var machine = PickleMachine(try archive.data(pickle), path: path, limits: limits)
+        var machine = PickleMachine(try archive.data(pickle), path: path, limits: limits, unknownGlobals: unknownGlobals)
         let object = try machine.run().object
         let lookup: StorageLookup = { storage in
             guard let entry = byName[prefix + "data/" + storage.key] else {

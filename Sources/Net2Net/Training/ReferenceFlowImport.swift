@@ -8,7 +8,8 @@ import TensorCore
 /// `ConditionalFlatCouplingFlow`), from a PyTorch Lightning checkpoint
 /// (`.ckpt`: the flow under `state_dict` with the prefix `flow.`, beside the
 /// frozen experts, which are skipped) or from the flow's own `state_dict`
-/// (`.pth`, keys `embedder.…` and `sub_layers.N.…`).
+/// (`.pth`, keys `embedder.…` and `sub_layers.N.…`). Python objects other
+/// than tensors and containers in the file are read as inert placeholders.
 ///
 /// The sizes come from the tensor shapes and the embedder's BatchNorm from
 /// the keys present. What the reference does, and how it maps here:
@@ -47,7 +48,10 @@ public enum ReferenceFlowImport {
     /// each ActNorm.
     public static func load(_ url: URL, activation: FlowActivation) throws -> Imported {
         let path = url.path
-        let contents = try PyTorchCheckpoint.load(url)
+        // A Lightning checkpoint pickles more than tensors (callback states
+        // keyed by their class, hyper-parameter objects): those are kept as
+        // inert placeholders, never run, and only the tensors are read.
+        let contents = try PyTorchCheckpoint.load(url, unknownGlobals: .placeholder)
         let stateDict = contents.root["state_dict"] ?? contents.root
         let all = stateDict.tensors()
         let keyPrefix = all.contains { $0.name.hasPrefix("flow.") } ? "flow." : ""
