@@ -135,8 +135,17 @@ public final class ExperimentExperts {
             let perImage = CaptionGenerator().captions(for: images, attributes: attributes, seed: seed, perImage: captionsPerImage)
             let captions = perImage.flatMap { $0 }
             let rows = perImage.indices.flatMap { i in Array(repeating: i, count: captionsPerImage) }
-            progress("embedding \(captions.count) captions with \(conditionExpert)")
-            let condition = try encoder.encode(.text(captions))
+            // Captions repeat (templates × synonyms × adjectives): each distinct one is embedded once.
+            var firstRow: [String: Int] = [:]
+            var distinct: [String] = []
+            let rowOfCaption = captions.map { caption in
+                if let row = firstRow[caption] { return row }
+                firstRow[caption] = distinct.count
+                distinct.append(caption)
+                return distinct.count - 1
+            }
+            progress("embedding \(distinct.count) distinct captions (of \(captions.count)) with \(conditionExpert)")
+            let condition = try encoder.encode(.text(distinct)).gatherRows(rowOfCaption)
             return ExperimentData(pairs: try PairDataset(condition: condition, target: latents.gatherRows(rows)),
                                   labels: rows.map { labels[$0] }, captions: captions)
         case nil:
