@@ -9,6 +9,7 @@ public enum ExpertName {
     public static let efficientNetLite0 = "efficientnet-lite0"
     public static let resnet50 = "resnet50"
     public static let dcganFaces = "dcgan-faces"
+    public static let biggan = "biggan"
     public static let autoencoder = "autoencoder"
 }
 
@@ -101,6 +102,12 @@ public enum ExpertRegistry {
             summary: "DCGAN face generator, 64×64 RGB")) { d, loading in
             .imageDecoder(FaceImageDecoder(model: try FaceGenerator(store: loading.store, progress: loading.progress(of: d.name)),
                                            description: d))
+        },
+        Entry(description: ExpertDescription(
+            name: ExpertName.biggan, role: .imageDecoder, dimension: nil, assets: [],
+            summary: "BigGAN-deep generator (128, 256 or 512 pixels) of pytorch-pretrained-biggan; weights from --weights",
+            weightsNeeded: BigGAN.weightsNeeded)) { d, loading in
+            .imageDecoder(BigGANImageDecoder(model: try BigGAN(weights: try loading.weights(for: d)), description: d))
         },
         Entry(description: ExpertDescription(
             name: ExpertName.autoencoder, role: .imageEncoder, dimension: nil, imageShape: ConvolutionalVAE.imageShape,

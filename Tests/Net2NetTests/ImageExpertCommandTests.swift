@@ -4,7 +4,8 @@ import Foundation
 import TensorCore
 import XCTest
 
-/// `encode --expert resnet50`: its weights file is required and read as given.
+/// `encode --expert resnet50` and `decode --expert biggan`: their weights
+/// files are required and read as given.
 final class ImageExpertCommandTests: XCTestCase {
     var directory: URL!
     let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -49,5 +50,35 @@ final class ImageExpertCommandTests: XCTestCase {
         assertFails(try CLI.run(["encode", "--expert", "resnet50", "--weights", weights, "--input", png, "--output", "f.npy",
                                  "--top", "2"], in: directory),
                     mentioning: ["--top", "1000 classes", "10"])
+    }
+
+    func testBigGANNeedsItsWeightsAndDecodesWithThem() throws {
+        assertFails(try CLI.run(["decode", "--expert", "biggan", "--class", "3", "--output", "x.png"], in: directory),
+                    mentioning: ["biggan", "--weights", "pytorch_model.bin", "config.json", "biggan-deep-128"])
+        let model = fixtures.appendingPathComponent("biggan").path
+        let drawn = try CLI.run(["decode", "--expert", "biggan", "--weights", model, "--class", "3", "--truncation", "0.5",
+                                 "--random", "2", "--seed", "1", "--output", "x.npy"], in: directory)
+        XCTAssertEqual(drawn.status, 0, drawn.stderr)
+        let images = try NPY.readFloat32(directory.appendingPathComponent("x.npy"))
+        XCTAssertEqual(images.shape, [2, 3, 128, 128])
+        XCTAssertTrue(images.scalars.allSatisfy { $0 >= -1 && $0 <= 1 })
+        // --input z as given, one image by default with --random, and a PNG grid.
+        let z = try NPY.readFloat32(fixtures.appendingPathComponent("biggan/biggan_z.npy"))
+        try NPY.write(Tensor(shape: [1, 16], scalars: z.rows(0..<1).scalars.map { $0 * 0.3 }), to: directory.appendingPathComponent("z.npy"))
+        let given = try CLI.run(["decode", "--expert", "biggan", "--weights", model, "--class", "3", "--truncation", "0.3",
+                                 "--input", "z.npy", "--output", "y.npy"], in: directory)
+        XCTAssertEqual(given.status, 0, given.stderr)
+        let reference = try NPY.readFloat32(fixtures.appendingPathComponent("biggan/biggan_images_0.3.npy"))
+        let decoded = try NPY.readFloat32(directory.appendingPathComponent("y.npy"))
+        XCTAssertLessThanOrEqual(zip(decoded.scalars, reference.scalars).map { abs($0 - $1) }.max()!, 1e-4)
+        let grid = try CLI.run(["decode", "--expert", "biggan", "--weights", model, "--class", "1", "--output", "one.png"], in: directory)
+        XCTAssertEqual(grid.status, 0, grid.stderr)
+        XCTAssertEqual(try PNGImage.read(directory.appendingPathComponent("one.png")).width, 128 + 2 * 2)
+        assertFails(try CLI.run(["decode", "--expert", "biggan", "--weights", model, "--class", "10", "--output", "x.png"],
+                                in: directory), mentioning: ["--class 10", "0…9"])
+        assertFails(try CLI.run(["decode", "--expert", "biggan", "--weights", model, "--class", "1", "--truncation", "0",
+                                 "--output", "x.png"], in: directory), mentioning: ["--truncation", "(0, 1]"])
+        assertFails(try CLI.run(["decode", "--expert", "biggan", "--weights", model, "--output", "x.png"], in: directory),
+                    mentioning: ["--class"])
     }
 }

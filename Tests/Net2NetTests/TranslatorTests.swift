@@ -160,7 +160,7 @@ final class TranslatorTests: XCTestCase {
             XCTAssertTrue(needed.contains("state_dict") && needed.contains("ResNet50_Weights"), needed)
         }
         XCTAssertThrowsError(try ExpertRegistry.imageDecoder(named: "minilm")) { error in
-            XCTAssertEqual(error as? ExpertError, .unknownExpert("minilm", role: "generator", known: ["dcgan-faces", "autoencoder"]))
+            XCTAssertEqual(error as? ExpertError, .unknownExpert("minilm", role: "generator", known: ["dcgan-faces", "biggan", "autoencoder"]))
         }
     }
 

@@ -5,7 +5,7 @@ import TensorCore
 /// A convolution with its inference BatchNorm folded in, run channels-last:
 /// `y = act(conv(x, W') + b')` with `W'[o] = scale[o]·W[o]`,
 /// `b'[o] = scale[o]·b[o] + shift[o]` (`ChannelAffine`), and optionally a
-/// residual added before the activation.
+/// residual added before the activation. (Without a BatchNorm, W' = W and b' = b.)
 struct FoldedConvolution {
     let layer: Conv2d
     /// `Conv2d.channelsLastWeight` layout.
@@ -24,6 +24,24 @@ struct FoldedConvolution {
         self.weight = layer.channelsLastWeight(weight)
         self.layer = layer
         self.activation = activation
+    }
+
+    /// A convolution with weight `[Cout, Cin, kH, kW]` and bias `[Cout]` as they are.
+    init(layer: Conv2d, weight: [Float], bias: [Float], activation: ConvolutionActivation = .none) {
+        precondition(weight.count == layer.weightShape.reduce(1, *) && bias.count == layer.outputChannels)
+        self.layer = layer
+        self.weight = layer.channelsLastWeight(weight)
+        self.bias = bias
+        self.activation = activation
+    }
+
+    /// Floats of im2col rows worth giving `apply` for `images` images of `H × W`:
+    /// blocks of up to 4096 output pixels per thread are enough for full-size GEMMs.
+    func columnsCount(height: Int, width: Int, images: Int = 1) -> Int {
+        guard !layer.isPointwise && !layer.isDepthwise else { return 0 }
+        let (ho, wo) = outputSize(height: height, width: width)
+        let K = layer.inputChannels * layer.kernelHeight * layer.kernelWidth
+        return K * max(wo, min(images * ho * wo, 4096 * Parallel.threadCount))
     }
 
     /// Output size for an `H × W` input.

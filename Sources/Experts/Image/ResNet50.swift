@@ -168,11 +168,7 @@ public final class ResNet50: ImageFeatureNetwork, @unchecked Sendable {
         func visit(_ conv: FoldedConvolution, _ h: Int, _ w: Int) -> (Int, Int) {
             let (ho, wo) = conv.outputSize(height: h, width: w)
             activations = max(activations, N * ho * wo * conv.layer.outputChannels)
-            if !conv.layer.isPointwise {
-                // Row blocks of up to 4096 output pixels per thread are enough for full-size GEMMs.
-                let K = conv.layer.inputChannels * conv.layer.kernelHeight * conv.layer.kernelWidth
-                columns = max(columns, K * max(wo, min(N * ho * wo, 4096 * Parallel.threadCount)))
-            }
+            columns = max(columns, conv.columnsCount(height: h, width: w, images: N))
             return (ho, wo)
         }
         var (h, w) = visit(stem, H, W)
