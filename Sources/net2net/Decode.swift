@@ -76,7 +76,10 @@ struct Decode: ParsableCommand {
             source = path
         case let (nil, count?):
             guard count >= 1 else { throw ValidationError("--random must be at least 1") }
-            try SizeLimit.check(count: count, valuesPerItem: description.imageShape?.reduce(1, *) ?? 1, parameter: "--random")
+            // A generator whose image size its weights decide (BigGAN) is loaded by now.
+            let imageValues = description.imageShape?.reduce(1, *)
+                ?? (decoder as? BigGANImageDecoder).map { 3 * $0.model.imageSize * $0.model.imageSize } ?? 1
+            try SizeLimit.check(count: count, valuesPerItem: imageValues, parameter: "--random")
             if let biggan = try loadDecoder() as? BigGANImageDecoder {
                 z = biggan.randomLatents(count: count, seed: seed)
             } else {

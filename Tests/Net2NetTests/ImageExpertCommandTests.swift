@@ -80,5 +80,7 @@ final class ImageExpertCommandTests: XCTestCase {
                                  "--output", "x.png"], in: directory), mentioning: ["--truncation", "(0, 1]"])
         assertFails(try CLI.run(["decode", "--expert", "biggan", "--weights", model, "--output", "x.png"], in: directory),
                     mentioning: ["--class"])
+        assertFails(try CLI.run(["decode", "--expert", "biggan", "--weights", model, "--class", "1", "--random", "100000000",
+                                 "--output", "x.npy"], in: directory), mentioning: ["--random"])
     }
 }
