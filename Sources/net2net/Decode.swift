@@ -31,7 +31,7 @@ struct Decode: ParsableCommand {
         """)
 
     @Option(help: "The generator: dcgan-faces, biggan or autoencoder.") var expert: String
-    @Option(help: "Latents, float32 .npy [N, 100] (dcgan-faces) or [N, 64] (autoencoder).") var input: String?
+    @Option(help: "Latents, float32 .npy [N, 100] (dcgan-faces), [N, 64] (autoencoder) or [N, z_dim] (biggan).") var input: String?
     @Option(help: "autoencoder: a checkpoint other than the shipped one.") var checkpoint: String?
     @Option(help: "Instead of --input: draw this many z ~ N(0, I).") var random: Int?
     @Option(help: "Seed for --random.") var seed: UInt64 = 0
