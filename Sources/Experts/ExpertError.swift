@@ -15,6 +15,9 @@ public enum ExpertError: Error, LocalizedError, Equatable {
     /// An unknown expert name: the name, what was looked for ("expert",
     /// "generator", "condition encoder"), and the names known for that.
     case unknownExpert(String, role: String, known: [String])
+    /// An expert whose weights are not fetched as an asset was asked for
+    /// without its weights file: the expert and what it needs (`ExpertDescription.weightsNeeded`).
+    case weightsRequired(expert: String, needed: String)
 
     public var errorDescription: String? {
         switch self {
@@ -30,6 +33,8 @@ public enum ExpertError: Error, LocalizedError, Equatable {
             return message
         case .unknownExpert(let name, let role, let known):
             return "unknown \(role) '\(name)'; known: \(known.joined(separator: ", "))"
+        case .weightsRequired(let expert, let needed):
+            return "\(expert) needs its weights file (--weights FILE): \(needed)"
         }
     }
 }

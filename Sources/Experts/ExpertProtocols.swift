@@ -75,9 +75,13 @@ public struct ExpertDescription: Sendable, Equatable {
     public let assets: [String]
     /// One line for people: what it is.
     public let summary: String
+    /// Experts whose published weights cannot be fetched as an asset: the
+    /// file the user must give (`ExpertLoading.weights`) and where such
+    /// weights are published; nil for the others.
+    public let weightsNeeded: String?
 
     public init(name: String, role: Role, inputKind: ExpertInputKind? = nil, dimension: Int?, imageShape: [Int]? = nil,
-                assets: [String], summary: String) {
+                assets: [String], summary: String, weightsNeeded: String? = nil) {
         self.name = name
         self.role = role
         self.inputKind = inputKind
@@ -85,6 +89,7 @@ public struct ExpertDescription: Sendable, Equatable {
         self.imageShape = imageShape
         self.assets = assets
         self.summary = summary
+        self.weightsNeeded = weightsNeeded
     }
 }
 

@@ -7,23 +7,36 @@ public enum ExpertName {
     public static let mpnet = "mpnet"
     public static let label = "label"
     public static let efficientNetLite0 = "efficientnet-lite0"
+    public static let resnet50 = "resnet50"
     public static let dcganFaces = "dcgan-faces"
+    public static let biggan = "biggan"
     public static let autoencoder = "autoencoder"
 }
 
 /// Where experts come from when they are loaded: the asset store their
-/// weights are fetched into, where progress goes, and our autoencoder's
-/// checkpoint (nil: the shipped `models/autoencoder.safetensors`).
+/// weights are fetched into, where progress goes, our autoencoder's
+/// checkpoint (nil: the shipped `models/autoencoder.safetensors`), and the
+/// weights file of an expert that has no asset (`ExpertDescription.weightsNeeded`).
 public struct ExpertLoading {
     public var store: AssetStore
     public var progress: (String) -> Void
     public var autoencoderCheckpoint: URL?
+    public var weights: URL?
 
     public init(store: AssetStore = AssetStore(), progress: @escaping (String) -> Void = { _ in },
-                autoencoderCheckpoint: URL? = nil) {
+                autoencoderCheckpoint: URL? = nil, weights: URL? = nil) {
         self.store = store
         self.progress = progress
         self.autoencoderCheckpoint = autoencoderCheckpoint
+        self.weights = weights
+    }
+
+    /// The weights file for the expert `description`; missing is `ExpertError.weightsRequired`.
+    func weights(for description: ExpertDescription) throws -> URL {
+        guard let weights else {
+            throw ExpertError.weightsRequired(expert: description.name, needed: description.weightsNeeded ?? "a weights file")
+        }
+        return weights
     }
 
     /// Progress lines of the expert `name`, prefixed with its name.
@@ -72,9 +85,16 @@ public enum ExpertRegistry {
             name: ExpertName.efficientNetLite0, role: .conditionEncoder, inputKind: .image,
             dimension: EfficientNetLite.featureDimension, assets: ["efficientnet-lite0"],
             summary: "EfficientNet-Lite0 pooled image features (ImageNet-trained)")) { d, loading in
-            .conditionEncoder(EfficientNetConditionEncoder(
+            .conditionEncoder(ImageFeatureConditionEncoder(
                 model: try EfficientNetLite(store: loading.store, progress: loading.progress(of: d.name)),
                 description: d, progress: loading.progress))
+        },
+        Entry(description: ExpertDescription(
+            name: ExpertName.resnet50, role: .conditionEncoder, inputKind: .image, dimension: nil, assets: [],
+            summary: "ResNet-50 pooled image features (torchvision architecture; weights from --weights)",
+            weightsNeeded: ResNet50.weightsNeeded)) { d, loading in
+            .conditionEncoder(ImageFeatureConditionEncoder(model: try ResNet50(checkpoint: try loading.weights(for: d)),
+                                                           description: d, progress: loading.progress))
         },
         Entry(description: ExpertDescription(
             name: ExpertName.dcganFaces, role: .imageDecoder, dimension: FaceGenerator.latentDimension,
@@ -82,6 +102,12 @@ public enum ExpertRegistry {
             summary: "DCGAN face generator, 64×64 RGB")) { d, loading in
             .imageDecoder(FaceImageDecoder(model: try FaceGenerator(store: loading.store, progress: loading.progress(of: d.name)),
                                            description: d))
+        },
+        Entry(description: ExpertDescription(
+            name: ExpertName.biggan, role: .imageDecoder, dimension: nil, assets: [],
+            summary: "BigGAN-deep generator (128, 256 or 512 pixels) of pytorch-pretrained-biggan; weights from --weights",
+            weightsNeeded: BigGAN.weightsNeeded)) { d, loading in
+            .imageDecoder(BigGANImageDecoder(model: try BigGAN(weights: try loading.weights(for: d)), description: d))
         },
         Entry(description: ExpertDescription(
             name: ExpertName.autoencoder, role: .imageEncoder, dimension: nil, imageShape: ConvolutionalVAE.imageShape,

@@ -25,6 +25,14 @@ struct Encode: ParsableCommand {
         with --layer logits [N, 1000] ImageNet logits. --top K prints each image's K most \
         likely ImageNet classes (fetches the imagenet-classes asset).
 
+        resnet50 — the same image input, with --weights FILE: a torchvision ResNet-50 state_dict \
+        (.pth; e.g. resnet50-11ad3fa6.pth of torchvision's ResNet50_Weights, or the \
+        Stylized-ImageNet ResNet-50 of Geirhos et al.), which net2net does not fetch. Input \
+        x = (u8/255 − mean)/std with ImageNet's mean (0.485, 0.456, 0.406) and std (0.229, \
+        0.224, 0.225); PNGs are resized to 224×224 as above (no centre crop: crop first for \
+        torchvision's resize-256-crop-224 evaluation). → [N, 2048] avgpool features, or with \
+        --layer logits [N, 1000]; --top K as above.
+
         autoencoder — 28×28 gray images for our own autoencoder (models/autoencoder.safetensors, \
         or --checkpoint): .npy float32 [N, 1, 28, 28] in [-1, 1], .npy uint8 [N, 28, 28], or PNG \
         files/directories (resized to 28×28, gray = mean of R, G, B) → [N, 64] posterior means, \
@@ -34,15 +42,18 @@ struct Encode: ParsableCommand {
           net2net encode --expert minilm --input captions.txt --output captions.npy
           net2net encode --expert autoencoder --input digits.npy --output z.npy
           net2net encode --expert efficientnet-lite0 --input photos/ --output z.npy --top 3
+          net2net encode --expert resnet50 --weights resnet50-11ad3fa6.pth --input photos/ --output z.npy
         """)
 
-    @Option(help: "The expert: minilm, mpnet, efficientnet-lite0 or autoencoder.") var expert: String
+    @Option(help: "The expert: minilm, mpnet, efficientnet-lite0, resnet50 or autoencoder.") var expert: String
     @Option(help: "Input file (- for standard input); images: repeat for several files or directories.")
     var input: [String]
     @Option(help: "Output .npy file.") var output: String
     @Option(help: "Sentences or images per batch.") var batchSize: Int = 32
-    @Option(help: "efficientnet-lite0: features (pooled, [N, 1280]) or logits ([N, 1000]).") var layer: String = "features"
-    @Option(help: "efficientnet-lite0: print the K most likely ImageNet classes per image.") var top: Int = 0
+    @Option(help: "Image experts: features (pooled; also called avgpool) or logits ([N, 1000]).")
+    var layer: String = "features"
+    @Option(help: "Image experts: print the K most likely ImageNet classes per image.") var top: Int = 0
+    @Option(help: "resnet50: its weights, a torchvision state_dict (.pth).") var weights: String?
     @Option(help: "autoencoder: a checkpoint other than the shipped one.") var checkpoint: String?
     @Flag(help: "autoencoder: draw z from the posterior instead of taking its mean.") var sample = false
     @Option(help: "autoencoder: seed for --sample.") var seed: UInt64 = 0
@@ -62,8 +73,12 @@ struct Encode: ParsableCommand {
         }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard output.hasSuffix(".npy") else { throw ExpertError.badInput("\(output): the output must be a .npy file") }
-        let loading = ExpertLoading(progress: { note($0) }, autoencoderCheckpoint: checkpoint.map(fileURL))
+        let loading = ExpertLoading(progress: { note($0) }, autoencoderCheckpoint: checkpoint.map(fileURL),
+                                    weights: weights.map(fileURL))
         let description = try ExpertRegistry.description(named: expert, roles: [.conditionEncoder, .imageEncoder])
+        if let needed = description.weightsNeeded, weights == nil {
+            throw ExpertError.weightsRequired(expert: expert, needed: needed)
+        }
         if description.role == .imageEncoder {
             let shape = description.imageShape ?? []
             let (images, _) = try ImageInput.loadGray(input, side: shape.count == 3 ? shape[2] : 28)
@@ -100,16 +115,19 @@ struct Encode: ParsableCommand {
     }
 
     func encodeImages(_ loadEncoder: () throws -> any ConditionEncoder) throws {
-        guard ["features", "logits"].contains(layer) else {
-            throw ExpertError.badInput("--layer must be features or logits, not '\(layer)'")
+        guard ["features", "avgpool", "logits"].contains(layer) else {
+            throw ExpertError.badInput("--layer must be features (avgpool) or logits, not '\(layer)'")
         }
-        guard top >= 0 && top <= EfficientNetLite.classCount else { throw ExpertError.badInput("--top must be in 0...1000") }
+        guard top >= 0 && top <= ImageNetClasses.count else { throw ExpertError.badInput("--top must be in 0...1000") }
         let images = try ImageInput.load(input)
         let encoder = try loadEncoder()
-        // Logits and class names need EfficientNet's ImageNet head.
-        let head = (encoder as? EfficientNetConditionEncoder)?.model
-        guard head != nil || (layer == "features" && top == 0) else {
+        // Logits need the network's classifier; class names an ImageNet-1k one.
+        let head = (encoder as? ImageFeatureConditionEncoder)?.model
+        guard head != nil || (layer != "logits" && top == 0) else {
             throw ExpertError.badInput("\(expert) has no class logits; use --layer features without --top")
+        }
+        if top > 0, let head, head.classCount != ImageNetClasses.count {
+            throw ExpertError.badInput("--top needs ImageNet's \(ImageNetClasses.count) classes; these weights have \(head.classCount)")
         }
         let classes = top > 0 ? try ImageNetClasses(store: AssetStore(), progress: { note("imagenet-classes: \($0)") }) : nil
         var rows: [Float] = []
@@ -121,7 +139,8 @@ struct Encode: ParsableCommand {
             rows += layer == "logits" ? logits!.scalars : features.scalars
             if let classes, let logits {
                 for n in 0..<count {
-                    let best = ImageNetClasses.top(top, logits: logits.scalars[(n * 1000)..<((n + 1) * 1000)])
+                    let classCount = ImageNetClasses.count
+                    let best = ImageNetClasses.top(top, logits: logits.scalars[(n * classCount)..<((n + 1) * classCount)])
                     print(images.names[start + n] + ": " + best.map {
                         "\(classes.names[$0.index]) (\(String(format: "%.3f", $0.probability)))"
                     }.joined(separator: "; "))
@@ -131,7 +150,7 @@ struct Encode: ParsableCommand {
             if images.count > batchSize { FileHandle.standardError.write(Data("\rencoded \(start)/\(images.count)".utf8)) }
         }
         if images.count > batchSize { FileHandle.standardError.write(Data("\n".utf8)) }
-        let width = layer == "logits" ? EfficientNetLite.classCount : encoder.conditionDimension
+        let width = layer == "logits" ? head!.classCount : encoder.conditionDimension
         try NPY.write(Tensor(shape: [images.count, width], scalars: rows), to: fileURL(output))
         note("wrote [\(images.count), \(width)] → \(output)")
     }

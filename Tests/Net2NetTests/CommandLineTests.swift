@@ -46,6 +46,19 @@ struct CLI {
     }
 }
 
+extension XCTestCase {
+    /// Fails unless the command failed with `error: …` on stderr mentioning every one of `words`, without a crash.
+    func assertFails(_ result: (status: Int32, stdout: String, stderr: String), mentioning words: [String],
+                     file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertNotEqual(result.status, 0, "expected failure; stderr: \(result.stderr)", file: file, line: line)
+        XCTAssertTrue(result.stderr.hasPrefix("error: "), "stderr: \(result.stderr)", file: file, line: line)
+        for word in words {
+            XCTAssertTrue(result.stderr.contains(word), "'\(word)' not in: \(result.stderr)", file: file, line: line)
+        }
+        XCTAssertFalse(result.stderr.contains("Fatal error"), file: file, line: line)
+    }
+}
+
 /// A CPU-sized flow for the command-line tests (YAML keys; add the loop's).
 let smallFlowYAML = """
     hidden_dim: 16
@@ -83,16 +96,6 @@ final class CommandLineTests: XCTestCase {
     func train(_ extra: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
         try CLI.run(["train", "--config", "small.yaml", "--condition", "c.npy", "--target", "z.npy",
                      "--output-dir", "run"] + extra, in: directory)
-    }
-
-    func assertFails(_ result: (status: Int32, stdout: String, stderr: String), mentioning words: [String],
-                     file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertNotEqual(result.status, 0, "expected failure; stderr: \(result.stderr)", file: file, line: line)
-        XCTAssertTrue(result.stderr.hasPrefix("error: "), "stderr: \(result.stderr)", file: file, line: line)
-        for word in words {
-            XCTAssertTrue(result.stderr.contains(word), "'\(word)' not in: \(result.stderr)", file: file, line: line)
-        }
-        XCTAssertFalse(result.stderr.contains("Fatal error"), file: file, line: line)
     }
 
     func testTrainSampleTranslateEvalEndToEnd() throws {
@@ -314,7 +317,7 @@ final class CommandLineTests: XCTestCase {
         try NPY.write(Tensor(zeros: [2, 64]), to: d.appendingPathComponent("z64.npy"))
         assertFails(try CLI.run(["decode", "--expert", "dcgan-faces", "--input", "z64.npy", "--output", "f.npy"], in: d),
                     mentioning: ["z64.npy", "[N, 100]"])
-        assertFails(try CLI.run(["decode", "--expert", "biggan", "--input", "z.npy", "--output", "f.npy"], in: d),
-                    mentioning: ["unknown generator 'biggan'"])
+        assertFails(try CLI.run(["decode", "--expert", "stylegan", "--input", "z.npy", "--output", "f.npy"], in: d),
+                    mentioning: ["unknown generator 'stylegan'", "biggan"])
     }
 }

@@ -146,11 +146,21 @@ final class TranslatorTests: XCTestCase {
     func testUnknownExpertNamesListTheKnownOnes() {
         XCTAssertThrowsError(try ExpertRegistry.conditionEncoder(named: "resnet")) { error in
             XCTAssertEqual(error as? ExpertError,
-                           .unknownExpert("resnet", role: "condition encoder", known: ["minilm", "mpnet", "label", "efficientnet-lite0"]))
-            XCTAssertEqual(error.localizedDescription, "unknown condition encoder 'resnet'; known: minilm, mpnet, label, efficientnet-lite0")
+                           .unknownExpert("resnet", role: "condition encoder",
+                                          known: ["minilm", "mpnet", "label", "efficientnet-lite0", "resnet50"]))
+            XCTAssertEqual(error.localizedDescription,
+                           "unknown condition encoder 'resnet'; known: minilm, mpnet, label, efficientnet-lite0, resnet50")
+        }
+        // An expert without an asset names the weights file it needs.
+        XCTAssertThrowsError(try ExpertRegistry.conditionEncoder(named: "resnet50")) { error in
+            guard case .weightsRequired(let expert, let needed)? = error as? ExpertError else {
+                return XCTFail("expected weightsRequired, got \(error)")
+            }
+            XCTAssertEqual(expert, "resnet50")
+            XCTAssertTrue(needed.contains("state_dict") && needed.contains("ResNet50_Weights"), needed)
         }
         XCTAssertThrowsError(try ExpertRegistry.imageDecoder(named: "minilm")) { error in
-            XCTAssertEqual(error as? ExpertError, .unknownExpert("minilm", role: "generator", known: ["dcgan-faces", "autoencoder"]))
+            XCTAssertEqual(error as? ExpertError, .unknownExpert("minilm", role: "generator", known: ["dcgan-faces", "biggan", "autoencoder"]))
         }
     }
 

@@ -43,36 +43,18 @@ public final class FaceGenerator: @unchecked Sendable {
 
     /// Loads a PyTorch checkpoint holding `netG_state_dict` (or a bare state dict).
     public init(checkpoint url: URL) throws {
-        var tensors: [String: Tensor] = [:]
-        let all = try PyTorchCheckpoint.stateDict(url)
-        let prefix = all.contains { $0.name.hasPrefix("netG_state_dict.") } ? "netG_state_dict." : ""
-        for (name, value) in all where name.hasPrefix(prefix) {
-            if case .float32(let t) = value { tensors[String(name.dropFirst(prefix.count))] = t }
-        }
-        func tensor(_ name: String, _ shape: [Int]) throws -> [Float] {
-            guard let t = tensors[name] else {
-                throw ExpertError.badAsset(path: url.path, problem: "missing tensor \(prefix)\(name)")
-            }
-            guard t.shape == shape else {
-                throw ExpertError.badAsset(path: url.path, problem: "\(prefix)\(name) has shape \(t.shape), expected \(shape)")
-            }
-            return t.scalars
-        }
+        let weights = try CheckedStateDict(contentsOf: url, wrappers: ["netG_state_dict"])
         let channels = FaceGenerator.channels
         var stages: [Stage] = []
         for i in 0..<5 {
             let index = 3 * i  // main.0, main.3, …, main.12; BatchNorm at +1
             let layer = ConvTranspose2d(inputChannels: channels[i], outputChannels: channels[i + 1], kernelSize: 4,
                                         stride: i == 0 ? 1 : 2, padding: i == 0 ? 0 : 1)
-            let weight = try tensor("main.\(index).weight", layer.weightShape)
+            let weight = try weights.scalars("main.\(index).weight", layer.weightShape)
             var norm: ChannelAffine? = nil
             if i < 4 {
                 let C = channels[i + 1]
-                norm = ChannelAffine(batchNormWeight: try tensor("main.\(index + 1).weight", [C]),
-                                     bias: try tensor("main.\(index + 1).bias", [C]),
-                                     runningMean: try tensor("main.\(index + 1).running_mean", [C]),
-                                     runningVariance: try tensor("main.\(index + 1).running_var", [C]),
-                                     epsilon: 1e-5)
+                norm = try weights.batchNorm("main.\(index + 1)", channels: C, epsilon: 1e-5)
             }
             stages.append(Stage(layer: layer, weight: weight, norm: norm))
         }

@@ -22,7 +22,7 @@ import TensorCore
 /// GEMM over every pixel of the images in a pass, and the depthwise ones are
 /// vectorised across channels with BN, ReLU6 and the residual fused into the
 /// store (`Conv2d.forwardChannelsLast`). Workspaces are kept between calls.
-public final class EfficientNetLite: @unchecked Sendable {
+public final class EfficientNetLite: ImageFeatureNetwork, @unchecked Sendable {
     public static let imageSize = 224
     public static let featureDimension = 1280
     public static let classCount = 1000
@@ -35,40 +35,39 @@ public final class EfficientNetLite: @unchecked Sendable {
     static let stemChannels = 32
     static let batchNormEpsilon: Float = 1e-3
 
-    /// A convolution with its BatchNorm folded in: `act(conv(x, W') + b')`.
-    struct FoldedConvolution {
-        let layer: Conv2d
-        /// Channels-last layout (`Conv2d.channelsLastWeight`).
-        let weight: [Float]
-        let bias: [Float]
-        let activation: ConvolutionActivation
+    /// A folded convolution on its fixed square input (TF "same" padding depends on it).
+    struct SizedConvolution {
+        let folded: FoldedConvolution
         /// Input side (square).
         let inputSize: Int
+        var layer: Conv2d { folded.layer }
         var outputSize: Int { layer.outputSize(height: inputSize, width: inputSize).height }
         var outputCount: Int { outputSize * outputSize * layer.outputChannels }
     }
 
     struct Block {
-        let expand: FoldedConvolution?
-        let depthwise: FoldedConvolution
-        let project: FoldedConvolution
+        let expand: SizedConvolution?
+        let depthwise: SizedConvolution
+        let project: SizedConvolution
         /// Stride 1 and equal channels: the block input is added to the projection.
         let residual: Bool
     }
 
-    let stem: FoldedConvolution
+    let stem: SizedConvolution
     let blocks: [Block]
-    let head: FoldedConvolution
+    let head: SizedConvolution
     /// `_fc`: `[1000, 1280]` and `[1000]`.
-    let classifierWeight: [Float], classifierBias: [Float]
+    let classifier: ClassifierHead
+
+    public var featureDimension: Int { EfficientNetLite.featureDimension }
+    public var classCount: Int { EfficientNetLite.classCount }
+    public var inputNormalization: PixelNormalization { .tensorFlow }
 
     /// Images run through the network together; larger passes make larger
     /// GEMMs, smaller ones keep activations in cache.
     public var imagesPerPass = 4
 
-    private let lock = NSLock()
-    /// One per concurrent task, kept between calls (guarded by `lock`).
-    private var workspaces: [Workspace] = []
+    private let scheduler = ImageBatchScheduler { Workspace() }
 
     /// Loads `directory/weights.pth`.
     public convenience init(directory: URL) throws {
@@ -82,28 +81,12 @@ public final class EfficientNetLite: @unchecked Sendable {
 
     /// Loads a PyTorch checkpoint holding the state dict (`_conv_stem.weight`, `_blocks.N…`, `_fc.bias`).
     public init(checkpoint url: URL) throws {
-        var tensors: [String: Tensor] = [:]
-        for (name, value) in try PyTorchCheckpoint.stateDict(url) {
-            if case .float32(let t) = value { tensors[name] = t }
-        }
-        func tensor(_ name: String, _ shape: [Int]) throws -> [Float] {
-            guard let t = tensors[name] else { throw ExpertError.badAsset(path: url.path, problem: "missing tensor \(name)") }
-            guard t.shape == shape else {
-                throw ExpertError.badAsset(path: url.path, problem: "\(name) has shape \(t.shape), expected \(shape)")
-            }
-            return t.scalars
-        }
+        let weights = try CheckedStateDict(contentsOf: url, wrappers: [])
         func folded(_ conv: String, _ norm: String, _ layer: Conv2d, inputSize: Int,
-                    activation: ConvolutionActivation) throws -> FoldedConvolution {
-            var weight = try tensor("\(conv).weight", layer.weightShape)
-            let C = layer.outputChannels
-            let bn = ChannelAffine(batchNormWeight: try tensor("\(norm).weight", [C]), bias: try tensor("\(norm).bias", [C]),
-                                   runningMean: try tensor("\(norm).running_mean", [C]),
-                                   runningVariance: try tensor("\(norm).running_var", [C]),
-                                   epsilon: EfficientNetLite.batchNormEpsilon)
-            let bias = bn.fold(intoConvolutionWeight: &weight, bias: nil)
-            return FoldedConvolution(layer: layer, weight: layer.channelsLastWeight(weight), bias: bias,
-                                     activation: activation, inputSize: inputSize)
+                    activation: ConvolutionActivation) throws -> SizedConvolution {
+            SizedConvolution(folded: try FoldedConvolution(weights, convolution: conv, norm: norm, layer: layer,
+                                                           epsilon: EfficientNetLite.batchNormEpsilon, activation: activation),
+                             inputSize: inputSize)
         }
         func convolution(_ cin: Int, _ cout: Int, kernel: Int, stride: Int = 1, groups: Int = 1, size: Int) -> Conv2d {
             Conv2d(inputChannels: cin, outputChannels: cout, kernelSize: kernel, stride: stride,
@@ -140,12 +123,13 @@ public final class EfficientNetLite: @unchecked Sendable {
         self.blocks = blocks
         head = try folded("_conv_head", "_bn1", convolution(channels, EfficientNetLite.featureDimension, kernel: 1, size: size),
                           inputSize: size, activation: .relu6)
-        classifierWeight = try tensor("_fc.weight", [EfficientNetLite.classCount, EfficientNetLite.featureDimension])
-        classifierBias = try tensor("_fc.bias", [EfficientNetLite.classCount])
+        let (F, classes) = (EfficientNetLite.featureDimension, EfficientNetLite.classCount)
+        classifier = ClassifierHead(weight: try weights.scalars("_fc.weight", [classes, F]),
+                                    bias: try weights.scalars("_fc.bias", [classes]), inputs: F, classes: classes)
     }
 
     /// Every convolution in order, for sizing buffers.
-    var convolutions: [FoldedConvolution] {
+    var convolutions: [SizedConvolution] {
         [stem] + blocks.flatMap { [$0.expand, $0.depthwise, $0.project].compactMap { $0 } } + [head]
     }
 
@@ -170,16 +154,7 @@ public final class EfficientNetLite: @unchecked Sendable {
 
     /// `logits = features · _fc.weightᵀ + _fc.bias`, for features computed earlier.
     public func classify(features: Tensor) -> Tensor {
-        precondition(features.rank == 2 && features.shape[1] == EfficientNetLite.featureDimension)
-        let N = features.shape[0]
-        var out = [Float](repeating: 0, count: N * EfficientNetLite.classCount)
-        for n in 0..<N { out.replaceSubrange((n * 1000)..<((n + 1) * 1000), with: classifierBias) }
-        features.withUnsafeBufferPointer { f in
-            gemm(.none, .transposed, m: N, n: EfficientNetLite.classCount, k: EfficientNetLite.featureDimension,
-                 a: f.baseAddress!, lda: EfficientNetLite.featureDimension, b: classifierWeight,
-                 ldb: EfficientNetLite.featureDimension, beta: 1, c: &out, ldc: EfficientNetLite.classCount)
-        }
-        return Tensor(shape: [N, EfficientNetLite.classCount], scalars: out)
+        classifier(features)
     }
 
     func run(_ images: Tensor, logits: Bool) throws -> Tensor {
@@ -194,27 +169,11 @@ public final class EfficientNetLite: @unchecked Sendable {
         let N = images.shape[0]
         let D = EfficientNetLite.featureDimension
         var features = [Float](repeating: 0, count: N * D)
-        lock.lock()
-        defer { lock.unlock() }
-        // With several images, each thread runs its share of the batch with
-        // single-threaded BLAS (no per-layer synchronisation); one image
-        // runs with every layer spread over the threads, BLAS single-threaded too.
-        let tasks = max(1, min(Parallel.threadCount, N))
-        while workspaces.count < tasks { workspaces.append(Workspace()) }
         images.withUnsafeBufferPointer { x in
             features.withUnsafeMutableBufferPointer { f in
                 let input = x.baseAddress!, output = f.baseAddress!
-                let run = tasks == 1 ? { body in ComputeThreads.withSingleThreadedBLAS { body(0) } }
-                    : { body in ComputeThreads.forEachIndependentTask(tasks, body) }
-                run { task in
-                    let range = (task * N / tasks)..<((task + 1) * N / tasks)
-                    var start = range.lowerBound
-                    while start < range.upperBound {
-                        let count = min(max(1, imagesPerPass), range.upperBound - start)
-                        forward(input + start * 3 * side * side, images: count, workspace: workspaces[task],
-                                into: output + start * D)
-                        start += count
-                    }
+                scheduler.run(images: N, imagesPerPass: imagesPerPass) { first, count, workspace in
+                    forward(input + first * 3 * side * side, images: count, workspace: workspace, into: output + first * D)
                 }
             }
         }
@@ -235,12 +194,7 @@ public final class EfficientNetLite: @unchecked Sendable {
         let plane = EfficientNetLite.imageSize * EfficientNetLite.imageSize
         if workspace.input.count < N * plane * 3 { workspace.input = FloatBuffer(count: N * plane * 3) }
         let x = workspace.input.pointer
-        for n in 0..<N {
-            let source = nchw + n * 3 * plane, target = x + n * plane * 3
-            for p in 0..<plane {
-                for c in 0..<3 { target[p * 3 + c] = source[c * plane + p] }
-            }
-        }
+        channelsLast(nchw, images: N, channels: 3, pixels: plane, into: x)
         let largest = convolutions.map(\.outputCount).max()! * N
         if workspace.buffers.isEmpty || workspace.buffers[0].count < largest {
             workspace.buffers = (0..<3).map { _ in FloatBuffer(count: largest) }
@@ -266,23 +220,13 @@ public final class EfficientNetLite: @unchecked Sendable {
         let output = buffers[(input + 1) % 3]
         apply(head, buffers[input], images: N, workspace: workspace, into: output)
         // Global average pool over each image's pixels.
-        let pixels = head.outputSize * head.outputSize, C = EfficientNetLite.featureDimension
-        for n in 0..<N {
-            Vector.columnSums(output + n * pixels * C, rows: pixels, columns: C, ld: C, into: features + n * C,
-                              accumulate: false)
-            Vector.scale(features + n * C, by: 1 / Float(pixels), count: C)
-        }
+        averagePoolChannelsLast(output, images: N, pixels: head.outputSize * head.outputSize,
+                                channels: EfficientNetLite.featureDimension, into: features)
     }
 
-    func apply(_ conv: FoldedConvolution, _ x: UnsafePointer<Float>, images N: Int, workspace: Workspace,
+    func apply(_ conv: SizedConvolution, _ x: UnsafePointer<Float>, images N: Int, workspace: Workspace,
                into y: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>? = nil) {
-        conv.weight.withUnsafeBufferPointer { w in
-            conv.bias.withUnsafeBufferPointer { b in
-                conv.layer.forwardChannelsLast(x, batch: N, height: conv.inputSize, width: conv.inputSize,
-                                               weight: w.baseAddress!, bias: b.baseAddress!,
-                                               epilogue: ConvolutionEpilogue(residual: residual, activation: conv.activation),
-                                               workspace: workspace.columns, into: y)
-            }
-        }
+        conv.folded.apply(x, images: N, height: conv.inputSize, width: conv.inputSize, columns: workspace.columns,
+                          into: y, residual: residual)
     }
 }

@@ -127,22 +127,44 @@ public enum ImageInput {
         return y
     }
 
-    /// The model input `[N, 3, side, side]`, `x = (u8 − 127)/128` per channel
-    /// (TensorFlow's EfficientNet-Lite preprocessing), from pixels `[N, side, side, 3]`.
-    public static func modelInput(_ batch: Batch) -> Tensor {
-        modelInput(pixels: batch.pixels, count: batch.count, side: batch.side)
+    /// The model input `[N, 3, side, side]` from pixels `[N, side, side, 3]`,
+    /// normalised as `normalization` says (EfficientNet-Lite: TensorFlow's `(u8 − 127)/128`).
+    public static func modelInput(_ batch: Batch, normalization: PixelNormalization = .tensorFlow) -> Tensor {
+        modelInput(pixels: batch.pixels, count: batch.count, side: batch.side, normalization: normalization)
     }
 
     /// The model input `[N, 3, side, side]` from uint8 NHWC pixels `[N, side, side, 3]`.
-    public static func modelInput(pixels: [UInt8], count N: Int, side: Int) -> Tensor {
+    public static func modelInput(pixels: [UInt8], count N: Int, side: Int,
+                                  normalization: PixelNormalization = .tensorFlow) -> Tensor {
         precondition(pixels.count == N * side * side * 3, "pixels are not [\(N), \(side), \(side), 3]")
         let plane = side * side
         var x = [Float](repeating: 0, count: pixels.count)
         for n in 0..<N {
             for p in 0..<plane {
-                for c in 0..<3 { x[(n * 3 + c) * plane + p] = (Float(pixels[(n * plane + p) * 3 + c]) - 127) / 128 }
+                for c in 0..<3 { x[(n * 3 + c) * plane + p] = normalization.apply(Float(pixels[(n * plane + p) * 3 + c]), channel: c) }
             }
         }
         return Tensor(shape: [N, 3, side, side], scalars: x)
+    }
+}
+
+/// How an image network expects 8-bit RGB values `u8` to be scaled.
+public enum PixelNormalization: Sendable, Equatable {
+    /// `(u8 − 127)/128`: TensorFlow's EfficientNet-Lite preprocessing.
+    case tensorFlow
+    /// `(u8/255 − mean[c])/std[c]` with torchvision's ImageNet mean
+    /// (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225).
+    case imageNet
+
+    static let imageNetMean: [Float] = [0.485, 0.456, 0.406]
+    static let imageNetStandardDeviation: [Float] = [0.229, 0.224, 0.225]
+
+    /// The model's value for byte value `u8` (0…255 as a Float) of channel `c` (R, G, B).
+    @inline(__always)
+    public func apply(_ u8: Float, channel c: Int) -> Float {
+        switch self {
+        case .tensorFlow: return (u8 - 127) / 128
+        case .imageNet: return (u8 / 255 - PixelNormalization.imageNetMean[c]) / PixelNormalization.imageNetStandardDeviation[c]
+        }
     }
 }

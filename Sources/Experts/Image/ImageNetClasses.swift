@@ -1,12 +1,14 @@
 import Foundation
 
 /// The names of the 1000 ImageNet-1k classes in class-index order (the
-/// order of EfficientNet's logits), from the `imagenet-classes` asset:
+/// order of EfficientNet's and ResNet's logits), from the `imagenet-classes` asset:
 /// `imagenet_synsets.txt` (one WordNet id per line, in index order) and
 /// `imagenet_synset_to_lemma.txt` (`id<TAB>lemma, lemma…`).
 public struct ImageNetClasses: Sendable {
     /// `names[k]`: the lemmas of class k, e.g. "tabby, tabby cat".
     public let names: [String]
+    /// The number of ImageNet-1k classes.
+    public static let count = 1000
 
     /// Reads the two files of the asset's folder.
     public init(directory: URL) throws {
@@ -24,9 +26,9 @@ public struct ImageNetClasses: Sendable {
             lemmas[line[..<tab]] = String(line[line.index(after: tab)...])
         }
         let synsets = try lines("imagenet_synsets.txt")
-        guard synsets.count == EfficientNetLite.classCount else {
+        guard synsets.count == ImageNetClasses.count else {
             throw ExpertError.badAsset(path: directory.appendingPathComponent("imagenet_synsets.txt").path,
-                                       problem: "\(synsets.count) classes, expected \(EfficientNetLite.classCount)")
+                                       problem: "\(synsets.count) classes, expected \(ImageNetClasses.count)")
         }
         names = try synsets.map { id in
             guard let lemma = lemmas[id] else {

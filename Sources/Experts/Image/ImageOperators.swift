@@ -128,7 +128,10 @@ public enum ImageOperators {
     ///     u8 = clamp(round((x + 1)·127.5), 0, 255)
     ///     v  = clamp(round(resizeBilinear(u8 → 224×224)), 0, 255)   (ImageInput.resizeBilinear, per channel)
     ///     y  = (v − 127)/128; gray is replicated to R, G and B
-    public static func efficientNetInput(_ images: Tensor, side: Int = EfficientNetLite.imageSize) -> Tensor {
+    ///
+    /// (other networks: `normalization` scales v instead).
+    public static func efficientNetInput(_ images: Tensor, side: Int = EfficientNetLite.imageSize,
+                                         normalization: PixelNormalization = .tensorFlow) -> Tensor {
         precondition(images.rank == 4 && (images.shape[1] == 1 || images.shape[1] == 3),
                      "EfficientNet input takes gray or RGB images [N, 1 or 3, H, W], got \(images.shape)")
         precondition(images.isFinite, "EfficientNet input: the images contain NaN or infinite values")
@@ -144,7 +147,7 @@ public enum ImageOperators {
                         : ImageInput.resizeBilinear(bytes, channels: C, height: h, width: w, toHeight: side, toWidth: side)
                     for c in 0..<3 {
                         let source = min(c, C - 1) * plane
-                        for p in 0..<plane { y[(n * 3 + c) * plane + p] = (Float(byte(resized[source + p])) - 127) / 128 }
+                        for p in 0..<plane { y[(n * 3 + c) * plane + p] = normalization.apply(Float(byte(resized[source + p])), channel: c) }
                     }
                 }
             }
