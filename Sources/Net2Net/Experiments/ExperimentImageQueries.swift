@@ -1,4 +1,5 @@
 import Experts
+import Formats
 import Foundation
 import TensorCore
 
@@ -40,19 +41,40 @@ extension ExperimentExperts {
         try imageDecoder().decode(z)
     }
 
-    /// z_Φ `[1, 1280]` of a PNG query file for this experiment: edges-to-image
-    /// takes the Sobel edges of the image resized to 28×28 and made gray (mean
-    /// of R, G, B); inpainting masks that gray 28×28 image; GAN translation
-    /// uses the image as is (resized to 224×224).
+    /// z_Φ `[1, 1280]` of a PNG query file for this experiment (see `condition(image:name:isQuery:)`).
     public func condition(imageFile path: String) throws -> Tensor {
         guard path.lowercased().hasSuffix(".png") else {
             throw Net2NetError.data(path: path, problem: "a query image must be a PNG file")
         }
+        return try condition(image: try ImageInput.readPNG(path), name: path).condition
+    }
+
+    /// z_Φ `[1, 1280]` of a decoded image for this experiment, and the query
+    /// Φ saw: edges-to-image takes the Sobel edges of the image resized to
+    /// 28×28 and made gray (mean of R, G, B); inpainting masks that gray
+    /// 28×28 image; both give the query `[1, 1, 28, 28]`. With `isQuery` the
+    /// image is already in the query domain (a drawn edge map, an image
+    /// masked by hand) and only made gray and resized. GAN translation uses
+    /// the image as is (resized to 224×224) and gives the query `[1, 3, 64, 64]`.
+    public func condition(image: PNGImage, name: String, isQuery: Bool = false) throws -> (condition: Tensor, query: Tensor) {
         switch kind {
         case .edgesToImage, .inpainting:
-            return try imageFeatures(queryImages(try ImageInput.loadGray([path]).images))
+            var batch = ImageInput.Batch(side: 28)
+            ImageInput.append(image, name: name, to: &batch)
+            let gray = ImageInput.gray(batch)
+            let query = isQuery ? gray : queryImages(gray)
+            return (try imageFeatures(query), query)
         case .ganTranslation:
-            return try conditionEncoder().encode(.pixels(try ImageInput.load([path])))
+            var batch = ImageInput.Batch(side: EfficientNetLite.imageSize)
+            ImageInput.append(image, name: name, to: &batch)
+            var face = ImageInput.Batch(side: 64)
+            ImageInput.append(image, name: name, to: &face)
+            var planes = [Float](repeating: 0, count: 3 * 64 * 64)
+            for c in 0..<3 {
+                for p in 0..<(64 * 64) { planes[c * 64 * 64 + p] = Float(face.pixels[3 * p + c]) / 127.5 - 1 }
+            }
+            let query = Tensor(shape: [1, 3, 64, 64], scalars: planes)
+            return (try conditionEncoder().encode(.pixels(batch)), query)
         case .labelToImage, .textToImage:
             throw Net2NetError.unsupported("image queries need an edges-to-image, inpainting or gan-translation experiment, this one is \(kind.rawValue)")
         }
