@@ -39,6 +39,20 @@ struct QueryRequest: Decodable {
     var temperature: Float?
 }
 
+/// `POST /api/train`: train τ for an experiment from its recipe in `configs/`.
+struct TrainRequest: Decodable {
+    var experiment: String
+    var steps: Int?
+    /// Training images (every experiment but gan-translation), or sampled pairs (gan-translation).
+    var trainImages: Int?
+}
+
+/// `POST /api/train` and `/api/train/stop`.
+struct TrainResponse: Encodable {
+    var status: String
+    var experiment: String?
+}
+
 /// The answer of `/api/sample`, `/api/swap` and `/api/query`.
 struct ImagesResponse: Encodable {
     var experiment: String

@@ -2,6 +2,7 @@ import Experts
 import Flow
 import Foundation
 import Net2Net
+import Synchronization
 
 /// The experts and τs the web app serves, loaded once when the server starts.
 ///
@@ -10,17 +11,20 @@ import Net2Net
 /// served when `<models>/<experiment>/` holds a checkpoint trained by
 /// `net2net experiment train` (its `experiment.json` names the experts).
 ///
-/// Not thread-safe: every use goes through the server's single-worker
-/// `ComputeQueue`, which is why it may be handed across tasks.
+/// Not thread-safe: every use, reading included, goes through the server's
+/// single-worker `ComputeQueue`, which is why it may be handed across tasks.
+/// A τ trained on the page replaces its experiment's (`install`).
 public final class ModelCatalog: @unchecked Sendable {
     /// Φ = MiniLM, τ, Λ = our autoencoder.
-    public let text: Translator
+    public private(set) var text: Translator
     /// Attribute swap on the text τ (Θ = our autoencoder, the classifier names the source).
-    public let textSwap: AttributeSwap
+    public private(set) var textSwap: AttributeSwap
     /// Label → image and its class swap, when a label-to-image τ is loaded.
-    public let label: AttributeSwap?
+    public private(set) var label: AttributeSwap?
     /// Edges → image, inpainting and translation into the DCGAN, each when its τ is loaded.
-    public let imageQueries: [ExperimentKind: ImageQueryModel]
+    public private(set) var imageQueries: [ExperimentKind: ImageQueryModel]
+    /// The evaluation classifier, which names a swapped image's source.
+    let classifier: EvaluationClassifier
 
     /// An experiment whose queries are images (Φ = EfficientNet-Lite0).
     public struct ImageQueryModel {
@@ -28,10 +32,14 @@ public final class ModelCatalog: @unchecked Sendable {
         public let translator: Translator
     }
 
-    /// The experiments loaded, text → image first.
-    public var experiments: [ExperimentKind] {
-        [.textToImage] + (label == nil ? [] : [.labelToImage])
+    /// The experiments loaded, text → image first; safe to read from any thread.
+    public var loadedExperiments: [ExperimentKind] { loaded.withLock { $0 } }
+    private let loaded = Mutex<[ExperimentKind]>([])
+
+    private func updateLoaded() {
+        let kinds = [.textToImage] + (label == nil ? [] : [.labelToImage])
             + ExperimentKind.allCases.filter { imageQueries[$0] != nil }
+        loaded.withLock { $0 = kinds }
     }
 
     /// Loads the experts and τs; `progress` hears what is being loaded.
@@ -47,6 +55,7 @@ public final class ModelCatalog: @unchecked Sendable {
         text = try Translator.experiment(at: textLocation, loading: loading)
         let autoencoder = try ConvolutionalVAE.load(ShippedModels.autoencoder).model
         let classifier = try EvaluationClassifier.load(ShippedModels.classifier).model
+        self.classifier = classifier
         textSwap = AttributeSwap(translator: text, autoencoder: autoencoder, classifier: classifier)
         if let location = checkpoint(.labelToImage) {
             progress("label → image: τ from \(location.path)")
@@ -68,5 +77,22 @@ public final class ModelCatalog: @unchecked Sendable {
                                             translator: try experts.translator(flow: try FlowCheckpoint.load(location).flow))
         }
         imageQueries = queries
+        updateLoaded()
+    }
+
+    /// Serves τ = `flow`, trained for `experts.kind`, from now on in place of
+    /// that experiment's τ (adding the experiment when it had none).
+    public func install(flow: ConditionalFlow, experts: ExperimentExperts) throws {
+        let translator = try experts.translator(flow: flow)
+        switch experts.kind {
+        case .textToImage:
+            text = translator
+            textSwap = AttributeSwap(translator: translator, autoencoder: experts.autoencoder, classifier: classifier)
+        case .labelToImage:
+            label = AttributeSwap(translator: translator, autoencoder: experts.autoencoder, classifier: classifier)
+        case .edgesToImage, .inpainting, .ganTranslation:
+            imageQueries[experts.kind] = ImageQueryModel(experts: experts, translator: translator)
+        }
+        updateLoaded()
     }
 }

@@ -10,6 +10,8 @@ public enum ServerError: Error, LocalizedError, Sendable {
     case notFound(String)
     /// 405: the path exists but not for this method.
     case methodNotAllowed(String)
+    /// 409: the request conflicts with the server's state (a training already running, or none to stop).
+    case conflict(String)
     /// 413: the body is larger than the server reads.
     case tooLarge(String)
     /// 415: the body is not JSON.
@@ -21,7 +23,7 @@ public enum ServerError: Error, LocalizedError, Sendable {
 
     public var errorDescription: String? {
         switch self {
-        case .badRequest(let message), .notFound(let message), .methodNotAllowed(let message),
+        case .badRequest(let message), .notFound(let message), .methodNotAllowed(let message), .conflict(let message),
              .tooLarge(let message), .unsupportedMediaType(let message), .failed(let message):
             return message
         case .busy(let seconds):
@@ -34,6 +36,7 @@ public enum ServerError: Error, LocalizedError, Sendable {
         case .badRequest: return .badRequest
         case .notFound: return .notFound
         case .methodNotAllowed: return .methodNotAllowed
+        case .conflict: return .conflict
         case .tooLarge: return .contentTooLarge
         case .unsupportedMediaType: return .unsupportedMediaType
         case .busy: return .serviceUnavailable

@@ -12,6 +12,14 @@ struct WebAPI: Sendable {
     let catalog: ModelCatalog
     let queue: ComputeQueue
     let configuration: ServerConfiguration
+    let training: TrainingSession
+
+    init(catalog: ModelCatalog, queue: ComputeQueue, configuration: ServerConfiguration) {
+        self.catalog = catalog
+        self.queue = queue
+        self.configuration = configuration
+        training = TrainingSession(catalog: catalog, queue: queue)
+    }
 
     /// `POST /api/sample`: z_Θ = τ(v | Φ(prompt)), v ~ N(0, T²I) drawn from the
     /// seed. v depends on the seed and count only, so the same seed with
@@ -26,14 +34,14 @@ struct WebAPI: Sendable {
             input = .text([try checkedText(prompt, field: "prompt")])
             kind = .textToImage
         case (nil, let label?):
-            guard catalog.label != nil else { throw notLoaded(.labelToImage) }
             input = .labels([try classLabel(label, field: "label")])
             kind = .labelToImage
         default:
             throw ServerError.badRequest("give one of \"prompt\" (text → image) and \"label\" (label → image)")
         }
-        let translator = kind == .textToImage ? catalog.text : catalog.label!.translator
+        let catalog = self.catalog, notLoaded = self.notLoaded(kind)
         return try await timed(kind) {
+            guard let translator = kind == .textToImage ? catalog.text : catalog.label?.translator else { throw notLoaded }
             let images = try translator.images(input, count: count, temperature: temperature, seed: seed)
             return ImagesResponse(experiment: kind.rawValue, images: try ImageEncoding.dataURLs(images), seed: seed,
                                   temperature: temperature, source: nil, input: nil, milliseconds: 0)
@@ -46,22 +54,21 @@ struct WebAPI: Sendable {
         let count = try checkedCount(request.count)
         let seed = try checkedSeed(request.seed)
         let kind = try experiment(request.experiment ?? ExperimentKind.textToImage.rawValue)
-        let swapper: AttributeSwap, target: ExpertInput, source: ExpertInput?
+        let target: ExpertInput, source: ExpertInput?
         switch kind {
         case .textToImage:
-            swapper = catalog.textSwap
             target = .text([try checkedText(request.to, field: "to")])
             source = try request.from.map { .text([try checkedText($0, field: "from")]) }
         case .labelToImage:
-            guard let label = catalog.label else { throw notLoaded(kind) }
-            swapper = label
             target = .labels([try classLabel(request.to, field: "to")])
             source = try request.from.map { .labels([try classLabel($0, field: "from")]) }
         default:
             throw ServerError.badRequest("experiment: the swap works on text-to-image and label-to-image, not \(kind.rawValue)")
         }
         let upload = try ImageEncoding.decodeUpload(request.image, field: "image", maximumPixels: configuration.maximumImagePixels)
+        let catalog = self.catalog, notLoaded = self.notLoaded(kind)
         return try await timed(kind) {
+            guard let swapper = kind == .textToImage ? catalog.textSwap : catalog.label else { throw notLoaded }
             var batch = ImageInput.Batch(side: 28)
             ImageInput.append(upload, name: "image", to: &batch)
             let image = ImageInput.gray(batch)
@@ -79,12 +86,13 @@ struct WebAPI: Sendable {
         guard kind.queriesAreImages else {
             throw ServerError.badRequest("experiment: \(kind.rawValue) takes no image queries; use /api/sample or /api/swap")
         }
-        guard let model = catalog.imageQueries[kind] else { throw notLoaded(kind) }
         let count = try checkedCount(request.count)
         let temperature = try checkedTemperature(request.temperature)
         let seed = try checkedSeed(request.seed)
         let upload = try ImageEncoding.decodeUpload(request.image, field: "image", maximumPixels: configuration.maximumImagePixels)
+        let catalog = self.catalog, notLoaded = self.notLoaded(kind)
         return try await timed(kind) {
+            guard let model = catalog.imageQueries[kind] else { throw notLoaded }
             let (condition, query) = try model.experts.condition(image: upload, name: "image", isQuery: request.isQuery ?? false)
             let latents = try model.translator.sample(condition: condition, count: count, temperature: temperature, seed: seed)
             return ImagesResponse(experiment: kind.rawValue, images: try ImageEncoding.dataURLs(try model.translator.decode(latents)),
@@ -95,8 +103,9 @@ struct WebAPI: Sendable {
 
     /// `GET /api/examples`: one image per fashion class from τ (seed 0), to swap.
     func examples() async throws -> ExamplesResponse {
-        let text = catalog.text
+        let catalog = self.catalog
         return try await queue.run {
+            let text = catalog.text
             let captions = (0..<10).map { CaptionGenerator.plainCaption(class: $0) }
             let condition = try text.condition(.text(captions))
             let images = try text.decode(try text.sample(condition: condition, count: 1, seed: 0))
@@ -104,9 +113,25 @@ struct WebAPI: Sendable {
         }
     }
 
+    /// `POST /api/train`: starts training τ for an experiment (409 while one runs).
+    /// Logs about 50 points and validates 10 times per run, for the page's plot.
+    func train(_ request: TrainRequest) throws -> TrainResponse {
+        let kind = try experiment(request.experiment)
+        let steps = request.steps ?? 300
+        guard (1...5000).contains(steps) else { throw ServerError.badRequest("steps: must be 1–5000, got \(steps)") }
+        let images = request.trainImages ?? (kind == .ganTranslation ? 2000 : 3000)
+        guard (200...20000).contains(images) else {
+            throw ServerError.badRequest("train_images: must be 200–20000, got \(images)")
+        }
+        let overrides = ["steps=\(steps)", "log_every=\(max(1, steps / 50))", "validate_every=\(max(1, steps / 10))",
+                         "checkpoint_every=\(steps)", kind == .ganTranslation ? "pairs=\(images)" : "train_images=\(images)"]
+        try training.start(kind: kind, overrides: overrides)
+        return TrainResponse(status: "started", experiment: kind.rawValue)
+    }
+
     /// `GET /api/status`.
     func status() -> StatusResponse {
-        StatusResponse(experiments: catalog.experiments.map(\.rawValue), classes: EvaluationClassifier.classNames,
+        StatusResponse(experiments: catalog.loadedExperiments.map(\.rawValue), classes: EvaluationClassifier.classNames,
                        queue: .init(capacity: queue.capacity, admitted: queue.admitted),
                        limits: .init(maximumBodyBytes: configuration.maximumBodyBytes,
                                      maximumImagePixels: configuration.maximumImagePixels,
@@ -173,7 +198,7 @@ struct WebAPI: Sendable {
         return kind
     }
 
-    private func notLoaded(_ kind: ExperimentKind) -> ServerError {
+    func notLoaded(_ kind: ExperimentKind) -> ServerError {
         .notFound("\(kind.rawValue) is not loaded: train it with `net2net experiment train configs/\(kind.rawValue).yaml` "
                   + "and start the server with --models DIR holding it as \(kind.rawValue)/")
     }

@@ -12,6 +12,8 @@ import NIOCore
 ///     POST /api/sample       {"prompt"|"label", "count", "seed", "temperature"}
 ///     POST /api/swap         {"image", "to", "from", "experiment", "count", "seed"}
 ///     POST /api/query        {"experiment", "image", "is_query", "count", "seed", "temperature"}
+///     POST /api/train        {"experiment", "steps", "train_images"}: train τ (one at a time)
+///     POST /api/train/stop   stop it; GET /api/train/events: its progress, server-sent events
 ///
 /// Errors are `{"error": "…"}` with their status. No request path reaches the
 /// file system: the page is served from strings compiled into the binary.
@@ -56,11 +58,20 @@ public struct WebServer: Sendable {
         router.post("/api/query") { request, _ in
             JSONResponse.make(try await api.query(try await JSONResponse.decode(QueryRequest.self, from: request, limit: limit)))
         }
+        router.post("/api/train") { request, _ in
+            JSONResponse.make(try api.train(try await JSONResponse.decode(TrainRequest.self, from: request, limit: limit)),
+                              status: .accepted)
+        }
+        router.post("/api/train/stop") { _, _ in
+            try api.training.stop()
+            return JSONResponse.make(TrainResponse(status: "stopping"))
+        }
+        router.get("/api/train/events") { _, _ in TrainingEvents.response(api.training) }
         // The other method on a known path is 405, not 404.
-        for path in ["/api/sample", "/api/swap", "/api/query"] {
+        for path in ["/api/sample", "/api/swap", "/api/query", "/api/train", "/api/train/stop"] {
             router.get(RouterPath(path)) { _, _ -> Response in throw ServerError.methodNotAllowed("\(path) takes POST") }
         }
-        for path in ["/api/status", "/api/examples"] {
+        for path in ["/api/status", "/api/examples", "/api/train/events"] {
             router.post(RouterPath(path)) { _, _ -> Response in throw ServerError.methodNotAllowed("\(path) takes GET") }
         }
         return router

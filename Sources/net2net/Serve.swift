@@ -44,7 +44,7 @@ struct Serve: ParsableCommand {
         Task {
             do {
                 try await server.run { port in
-                    note("serving \(catalog.experiments.map(\.rawValue).joined(separator: ", ")) on http://\(host):\(port) (Ctrl-C stops)")
+                    note("serving \(catalog.loadedExperiments.map(\.rawValue).joined(separator: ", ")) on http://\(host):\(port) (Ctrl-C stops)")
                 }
             } catch {
                 failure.error.withLock { $0 = error }

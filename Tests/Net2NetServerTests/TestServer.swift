@@ -15,12 +15,13 @@ final class TestServer: Sendable {
     let task: Task<Void, any Error>
 
     /// Starts a server and waits until it listens.
-    static func start(queueCapacity: Int = 8, maximumBodyBytes: Int = 2 << 20) async throws -> TestServer {
+    static func start(queueCapacity: Int = 8, maximumBodyBytes: Int = 2 << 20,
+                      catalog: ModelCatalog? = nil) async throws -> TestServer {
         var settings = ServerConfiguration(host: "127.0.0.1", port: 0)
         settings.queueCapacity = queueCapacity
         settings.maximumBodyBytes = maximumBodyBytes
         settings.quiet = true
-        let server = WebServer(configuration: settings, catalog: try sharedCatalog.get())
+        let server = WebServer(configuration: settings, catalog: try catalog ?? sharedCatalog.get())
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let task = Task { try await server.run { port in continuation.yield(port) } }
         for await port in ports { return TestServer(port: port, task: task) }

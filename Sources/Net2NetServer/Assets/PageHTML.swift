@@ -20,6 +20,7 @@ enum PageHTML {
     <button data-tab="sketch">Sketch → image</button>
     <button data-tab="inpaint">Inpainting</button>
     <button data-tab="faces">Faces</button>
+    <button data-tab="train">Train your own τ</button>
   </nav>
   <p id="status" class="note">loading…</p>
 </header>
@@ -87,6 +88,24 @@ enum PageHTML {
     <button id="faces-go" type="submit">Faces</button>
   </form>
   <div id="faces-results"></div>
+</section>
+<section id="tab-train" class="tab" hidden>
+  <p class="note">Train τ from the experiment's recipe (configs/), on this machine, in memory; the loss (nats/dim) and the held-out validation stream in live. When it ends, or when you stop it, τ serves its experiment's page.</p>
+  <form id="train-form" class="controls">
+    <label>Experiment <select id="train-experiment">
+      <option value="label-to-image">label → image</option>
+      <option value="text-to-image">text → image</option>
+      <option value="edges-to-image">edges → image</option>
+      <option value="inpainting">inpainting</option>
+      <option value="gan-translation">faces (DCGAN)</option>
+    </select></label>
+    <label>Steps <input id="train-steps" type="number" min="1" max="5000" value="300"></label>
+    <label>Training images (pairs) <input id="train-images" type="number" min="200" max="20000" value="3000"></label>
+    <button id="train-go" type="submit">Start</button>
+    <button id="train-stop" type="button">Stop</button>
+  </form>
+  <canvas id="train-plot" width="640" height="280"></canvas>
+  <p id="train-status" class="note"></p>
 </section>
 <div id="progress" hidden><span class="spinner"></span> <span id="progress-text">working…</span></div>
 <p id="error" class="error" hidden></p>

@@ -203,5 +203,49 @@ $("faces-form").addEventListener("submit", async (event) => {
     count: number("faces-count"), seed: number("faces-seed") });
   showResults("faces-results", "faces", answer, false);
 });
+
+// Train your own τ: start, follow the server-sent events, plot, stop.
+const plot = $("train-plot");
+function drawPlot(progress, validation) {
+  const g = plot.getContext("2d"), W = plot.width, H = plot.height, pad = 36;
+  g.fillStyle = "#fff"; g.fillRect(0, 0, W, H);
+  const all = progress.concat(validation);
+  if (!all.length) return;
+  const maxStep = Math.max(...all.map((p) => p.total || p.step), 1);
+  const values = all.map((p) => p.value), low = Math.min(...values), high = Math.max(...values);
+  const x = (s) => pad + (W - 2 * pad) * s / maxStep, y = (v) => H - pad - (H - 2 * pad) * (v - low) / Math.max(high - low, 1e-6);
+  g.strokeStyle = "#999"; g.beginPath(); g.moveTo(pad, pad / 2); g.lineTo(pad, H - pad); g.lineTo(W - pad / 2, H - pad); g.stroke();
+  g.fillStyle = "#555"; g.font = "12px sans-serif";
+  g.fillText(high.toFixed(3), 2, pad); g.fillText(low.toFixed(3), 2, H - pad); g.fillText(`step ${maxStep}`, W - 90, H - 12);
+  g.fillText("nats/dim: training (line), validation (dots)", pad + 8, 14);
+  g.strokeStyle = "#2f5fd0"; g.lineWidth = 2; g.beginPath();
+  progress.forEach((p, i) => (i ? g.lineTo(x(p.step), y(p.value)) : g.moveTo(x(p.step), y(p.value)))); g.stroke();
+  g.fillStyle = "#e8710a"; validation.forEach((p) => { g.beginPath(); g.arc(x(p.step), y(p.value), 4, 0, 7); g.fill(); });
+}
+function followTraining() {
+  const progress = [], validation = [], source = new EventSource("/api/train/events");
+  source.onmessage = (message) => {
+    const e = JSON.parse(message.data);
+    if (e.type === "progress") progress.push({ step: e.step, total: e.total_steps, value: e.nats_per_dim });
+    if (e.type === "validation") validation.push({ step: e.step, total: e.total_steps, value: e.nats_per_dim });
+    if (e.message) $("train-status").textContent = e.message;
+    else if (e.step) $("train-status").textContent = `step ${e.step} of ${e.total_steps}: ${e.nats_per_dim.toFixed(4)} nats/dim (${e.type})`;
+    drawPlot(progress, validation);
+    if (["done", "stopped", "failed"].includes(e.type)) {
+      source.close();
+      if (e.type === "failed") { $("error").textContent = e.message; $("error").hidden = false; }
+      api("/api/status").then((s) => ($("status").textContent = `loaded: ${s.experiments.join(", ")}`));
+    }
+  };
+  source.onerror = () => source.close();
+}
+$("train-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  await api("/api/train", { experiment: $("train-experiment").value, steps: number("train-steps"),
+    train_images: number("train-images") });
+  $("train-status").textContent = "started";
+  followTraining();
+});
+$("train-stop").addEventListener("click", () => api("/api/train/stop", {}).then(() => ($("train-status").textContent = "stopping…")));
 """#
 }

@@ -36,6 +36,7 @@ canvas { border: 1px solid var(--line); touch-action: none; cursor: crosshair; b
 #progress { position: fixed; right: 20px; bottom: 20px; background: #fff; border: 1px solid var(--line); padding: 10px 14px; border-radius: 6px; box-shadow: 0 2px 8px rgba(0,0,0,.12); }
 .spinner { display: inline-block; width: 14px; height: 14px; border: 2px solid var(--line); border-top-color: var(--accent); border-radius: 50%; animation: spin .8s linear infinite; vertical-align: -2px; }
 @keyframes spin { to { transform: rotate(360deg); } }
+#train-plot { background: #fff; cursor: default; display: block; margin: 8px 0; }
 .error { color: #b3261e; font-weight: 600; }
 """#
 }
