@@ -31,7 +31,12 @@ struct SwapRequest: Decodable {
 /// `POST /api/query`: images for an image query (edges → image, inpainting, faces).
 struct QueryRequest: Decodable {
     var experiment: String
-    var image: String
+    /// The PNG query; gan-translation may instead take a DCGAN face from `face_seed`.
+    var image: String?
+    /// gan-translation: a DCGAN face drawn from this seed, queried as `face_query`.
+    var faceSeed: Int?
+    /// "face" (default), "edges" or "masked".
+    var faceQuery: String?
     /// The image is already the query (a drawn edge map, a hand-masked image).
     var isQuery: Bool?
     var count: Int?
@@ -64,6 +69,8 @@ struct ImagesResponse: Encodable {
     var source: String?
     /// Swap: the input as the autoencoder saw it; query: what Φ saw.
     var input: String?
+    /// A query made from a DCGAN face: the face.
+    var face: String?
     var milliseconds: Int
 }
 

@@ -1,5 +1,6 @@
 import Dispatch
 import Experts
+import Formats
 import Foundation
 import Net2Net
 import TensorCore
@@ -44,7 +45,7 @@ struct WebAPI: Sendable {
             guard let translator = kind == .textToImage ? catalog.text : catalog.label?.translator else { throw notLoaded }
             let images = try translator.images(input, count: count, temperature: temperature, seed: seed)
             return ImagesResponse(experiment: kind.rawValue, images: try ImageEncoding.dataURLs(images), seed: seed,
-                                  temperature: temperature, source: nil, input: nil, milliseconds: 0)
+                                  temperature: temperature, source: nil, input: nil, face: nil, milliseconds: 0)
         }
     }
 
@@ -76,7 +77,7 @@ struct WebAPI: Sendable {
                                           count: count, seed: seed)
             return ImagesResponse(experiment: kind.rawValue, images: try ImageEncoding.dataURLs(result.images), seed: seed,
                                   temperature: nil, source: result.source,
-                                  input: try ImageEncoding.dataURLs(image)[0], milliseconds: 0)
+                                  input: try ImageEncoding.dataURLs(image)[0], face: nil, milliseconds: 0)
         }
     }
 
@@ -89,15 +90,39 @@ struct WebAPI: Sendable {
         let count = try checkedCount(request.count)
         let temperature = try checkedTemperature(request.temperature)
         let seed = try checkedSeed(request.seed)
-        let upload = try ImageEncoding.decodeUpload(request.image, field: "image", maximumPixels: configuration.maximumImagePixels)
+        enum Source { case upload(PNGImage), face(seed: UInt64, query: FaceQuery) }
+        let source: Source
+        switch (request.image, request.faceSeed) {
+        case (let image?, nil):
+            source = .upload(try ImageEncoding.decodeUpload(image, field: "image", maximumPixels: configuration.maximumImagePixels))
+        case (nil, let faceSeed?) where kind == .ganTranslation:
+            let name = request.faceQuery ?? FaceQuery.face.rawValue
+            guard let query = FaceQuery(rawValue: name) else {
+                throw ServerError.badRequest("face_query: one of \(FaceQuery.allCases.map(\.rawValue).joined(separator: ", ")), got '\(name.prefix(40))'")
+            }
+            source = .face(seed: try checkedSeed(faceSeed), query: query)
+        default:
+            throw ServerError.badRequest(kind == .ganTranslation ? "give one of \"image\" (a PNG) and \"face_seed\""
+                                                                 : "image: a PNG is needed")
+        }
+        let isQuery = request.isQuery ?? false
         let catalog = self.catalog, notLoaded = self.notLoaded(kind)
         return try await timed(kind) {
             guard let model = catalog.imageQueries[kind] else { throw notLoaded }
-            let (condition, query) = try model.experts.condition(image: upload, name: "image", isQuery: request.isQuery ?? false)
+            let condition: Tensor, query: Tensor, face: Tensor?
+            switch source {
+            case .upload(let image):
+                (condition, query) = try model.experts.condition(image: image, name: "image", isQuery: isQuery)
+                face = nil
+            case .face(let faceSeed, let faceKind):
+                let made = try model.experts.face(seed: faceSeed, query: faceKind)
+                (condition, query, face) = (made.condition, made.query, made.face)
+            }
             let latents = try model.translator.sample(condition: condition, count: count, temperature: temperature, seed: seed)
             return ImagesResponse(experiment: kind.rawValue, images: try ImageEncoding.dataURLs(try model.translator.decode(latents)),
                                   seed: seed, temperature: temperature, source: nil,
-                                  input: try ImageEncoding.dataURLs(query)[0], milliseconds: 0)
+                                  input: try ImageEncoding.dataURLs(query)[0],
+                                  face: try face.map { try ImageEncoding.dataURLs($0)[0] }, milliseconds: 0)
         }
     }
 

@@ -73,5 +73,17 @@ final class SwapEndpointTests: ServerTestCase {
         }
         let text = try await server.post("/api/query", json: ["experiment": "text-to-image", "image": tiny])
         assertError(text, 400, mentioning: "no image queries")
+        let face = try await server.post("/api/query", json: ["experiment": "gan-translation", "face_seed": 3, "face_query": "edges"])
+        assertError(face, 404, mentioning: "gan-translation is not loaded")
+        let cases: [([String: Any], String)] = [
+            (["experiment": "gan-translation", "face_seed": 3, "face_query": "nose"], "face_query"),
+            (["experiment": "gan-translation", "face_seed": -1], "seed"),
+            (["experiment": "gan-translation"], "face_seed"),
+            (["experiment": "edges-to-image", "face_seed": 3], "image"),
+            (["experiment": "edges-to-image", "image": tiny, "count": 100], "count"),
+        ]
+        for (body, field) in cases {
+            assertError(try await server.post("/api/query", json: body), 400, mentioning: field)
+        }
     }
 }

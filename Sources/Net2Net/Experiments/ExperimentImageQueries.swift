@@ -35,6 +35,26 @@ extension ExperimentExperts {
         return (try PairDataset(condition: try imageFeatures(faces), target: z), faces)
     }
 
+    /// GAN translation's query of kind `kind` for DCGAN faces `[N, 3, 64, 64]`:
+    /// the faces, their Sobel edge maps (of the gray faces, `[N, 1, 64, 64]`),
+    /// or the faces with `mask` hidden.
+    public func faceQuery(_ faces: Tensor, _ kind: FaceQuery) -> Tensor {
+        switch kind {
+        case .face: return faces
+        case .edges: return ImageOperators.sobelEdges(ImageOperators.gray(faces))
+        case .masked: return ImageOperators.masked(faces, region: mask)
+        }
+    }
+
+    /// A DCGAN face from z ~ N(0, I) drawn from `seed`, `[1, 3, 64, 64]`, and
+    /// its query of kind `kind` with z_Φ (GAN translation).
+    public func face(seed: UInt64, query kind: FaceQuery) throws -> (face: Tensor, query: Tensor, condition: Tensor) {
+        var generator = SeededGenerator(seed: seed)
+        let face = try decode(generator.normalTensor([1, try imageDecoder().latentDimension]))
+        let query = faceQuery(face, kind)
+        return (face, query, try imageFeatures(query))
+    }
+
     /// The decoded images of latents z_Θ: the autoencoder's `[N, 1, 28, 28]`,
     /// or the DCGAN's faces `[N, 3, 64, 64]` for GAN translation.
     public func decode(_ z: Tensor) throws -> Tensor {
@@ -79,4 +99,14 @@ extension ExperimentExperts {
             throw Net2NetError.unsupported("image queries need an edges-to-image, inpainting or gan-translation experiment, this one is \(kind.rawValue)")
         }
     }
+}
+
+/// The queries GAN translation is evaluated and served with.
+public enum FaceQuery: String, CaseIterable, Sendable {
+    /// The face itself.
+    case face
+    /// Its Sobel edge map (sketch → face).
+    case edges
+    /// The face with the experiment's mask hidden.
+    case masked
 }

@@ -80,9 +80,11 @@ enum PageHTML {
   <div id="inpaint-results"></div>
 </section>
 <section id="tab-faces" class="tab" hidden>
-  <p class="note">Upload a face (a DCGAN face, or any 64×64 PNG): τ samples DCGAN latents whose faces EfficientNet sees as alike.</p>
+  <p class="note">A DCGAN face, queried as it is, as its edge map or with its lower half masked (or upload a PNG): τ samples DCGAN latents whose faces EfficientNet sees as alike.</p>
   <form id="faces-form" class="controls">
-    <label>Upload PNG <input id="faces-file" type="file" accept="image/png"></label>
+    <label>Face seed <input id="faces-face-seed" type="number" min="0" value="3"></label>
+    <label>Query <select id="faces-query"><option value="face">the face</option><option value="edges">its edge map</option><option value="masked">its masked half</option></select></label>
+    <label>Or upload PNG <input id="faces-file" type="file" accept="image/png"></label>
     <label>Samples <input id="faces-count" type="number" min="1" max="64" value="8"></label>
     <label>Seed <input id="faces-seed" type="number" min="0" value="0"></label>
     <button id="faces-go" type="submit">Faces</button>

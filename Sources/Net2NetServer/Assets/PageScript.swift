@@ -44,6 +44,7 @@ function showResults(target, title, answer, replace) {
   heading.className = "result-title";
   heading.textContent = `${title} — ${answer.images.length} images in ${answer.milliseconds} ms (seed ${answer.seed})`;
   grid.className = "grid";
+  if (answer.face) grid.append(figure(answer.face, "DCGAN face"));
   if (answer.input) {
     grid.append(figure(answer.input, answer.source ? `read as: ${answer.source}` : "query"));
     const arrow = document.createElement("span"); arrow.className = "arrow"; arrow.textContent = "→"; grid.append(arrow);
@@ -62,13 +63,20 @@ document.querySelectorAll("#tabs button").forEach((button) => button.addEventLis
   if (button.dataset.tab === "swap" || button.dataset.tab === "inpaint") loadExamples();
 }));
 
-// What the server has loaded.
+// What the server has loaded (again after a training installs a τ).
 let loaded = [];
-api("/api/status").then((s) => {
-  loaded = s.experiments;
-  $("status").textContent = `loaded: ${loaded.join(", ")}`;
+function refreshStatus() {
+  return api("/api/status").then((s) => {
+    loaded = s.experiments;
+    $("status").textContent = `loaded: ${loaded.join(", ")}`;
+    if (loaded.includes("label-to-image") && $("swap-experiment").options.length < 2) {
+      $("swap-experiment").add(new Option("label → image", "label-to-image"));
+    }
+    return s;
+  });
+}
+refreshStatus().then((s) => {
   s.classes.forEach((c) => { const o = document.createElement("option"); o.value = c; $("swap-classes").append(o); });
-  if (loaded.includes("label-to-image")) $("swap-experiment").add(new Option("label → image", "label-to-image"));
   for (const [tab, experiment] of [["sketch", "edges-to-image"], ["inpaint", "inpainting"], ["faces", "gan-translation"]]) {
     if (!loaded.includes(experiment)) {
       const p = document.createElement("p"); p.className = "error";
@@ -193,15 +201,15 @@ $("inpaint-form").addEventListener("submit", async (event) => {
   });
 });
 
-// Faces.
+// Faces: a DCGAN face from its seed (queried as the face, its edges or its masked half), or an upload.
 let face = null;
 readFile($("faces-file"), (url) => (face = url));
 $("faces-form").addEventListener("submit", async (event) => {
   event.preventDefault();
-  if (!face) { $("error").textContent = "upload a face first"; $("error").hidden = false; return; }
-  const answer = await api("/api/query", { experiment: "gan-translation", image: face,
-    count: number("faces-count"), seed: number("faces-seed") });
-  showResults("faces-results", "faces", answer, false);
+  const body = { experiment: "gan-translation", count: number("faces-count"), seed: number("faces-seed") };
+  if (face) body.image = face; else { body.face_seed = number("faces-face-seed"); body.face_query = $("faces-query").value; }
+  const answer = await api("/api/query", body);
+  showResults("faces-results", face ? "faces for the upload" : `faces for DCGAN face ${body.face_seed} (${body.face_query})`, answer, false);
 });
 
 // Train your own τ: start, follow the server-sent events, plot, stop.
@@ -234,7 +242,7 @@ function followTraining() {
     if (["done", "stopped", "failed"].includes(e.type)) {
       source.close();
       if (e.type === "failed") { $("error").textContent = e.message; $("error").hidden = false; }
-      api("/api/status").then((s) => ($("status").textContent = `loaded: ${s.experiments.join(", ")}`));
+      refreshStatus();
     }
   };
   source.onerror = () => source.close();
