@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // No unsafe build flags anywhere: the package must build as a versioned
@@ -16,6 +16,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
+        // The web app's HTTP server (`net2net serve`), built only for the executable:
+        // the Net2Net library does not depend on it. No traits: the server needs
+        // neither swift-configuration nor the full Foundation form coders.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: []),
     ],
     targets: [
         .target(name: "CKernels", path: "Sources/CKernels"),
@@ -42,10 +46,18 @@ let package = Package(
             name: "Net2Net",
             dependencies: ["TensorCore", "Formats", "Layers", "Flow", "Datasets", "Experts", "Yams"]
         ),
+        // `net2net serve`: HTTP API, request queue and the embedded web page.
+        .target(
+            name: "Net2NetServer",
+            dependencies: [
+                "Net2Net", "Flow", "Formats", "TensorCore", "Experts",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         .executableTarget(
             name: "net2net",
             dependencies: [
-                "Net2Net", "Flow", "Formats", "TensorCore", "Experts", "Datasets",
+                "Net2Net", "Net2NetServer", "Flow", "Formats", "TensorCore", "Experts", "Datasets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -57,6 +69,7 @@ let package = Package(
         .testTarget(name: "FlowTests", dependencies: ["Flow", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Formats"]),
         .testTarget(name: "ExpertsTests", dependencies: ["Experts", "Datasets", "ZIPFoundation", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "Net2NetServerTests", dependencies: ["Net2NetServer", "Net2Net", "Experts", "Formats", "TensorCore"]),
         .testTarget(name: "Net2NetTests", dependencies: ["Net2Net", "Flow", "Experts", "Datasets", "Formats", "Layers", "TensorCore"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]

@@ -184,7 +184,7 @@ final class CommandLineTests: XCTestCase {
     /// exit 0, for the root and for every subcommand.
     func testHelpForEveryCommand() throws {
         let commands = ["assets", "encode", "decode", "autoencoder", "classifier", "experiment", "eval-experiment",
-                        "train", "sample", "translate", "eval", "import", "demo", "bench", "doctor", "inspect"]
+                        "train", "sample", "translate", "eval", "import", "demo", "serve", "bench", "doctor", "inspect"]
         let root = try CLI.run(["--help"], in: directory, threads: false)
         XCTAssertEqual(root.status, 0, root.stderr)
         XCTAssertTrue(root.stdout.contains("USAGE: net2net"), root.stdout)

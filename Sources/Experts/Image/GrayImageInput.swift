@@ -11,17 +11,10 @@ extension ImageInput {
     /// (bilinear, as for EfficientNet) and turned gray as the mean of R, G and B.
     public static func loadGray(_ paths: [String], side: Int = 28) throws -> (images: Tensor, names: [String]) {
         var scalars: [Float] = [], names: [String] = []
-        let plane = side * side
         for path in paths {
             guard path.lowercased().hasSuffix(".npy") else {
                 let batch = try load([path], side: side)
-                for n in 0..<batch.count {
-                    for p in 0..<plane {
-                        let o = (n * plane + p) * 3
-                        let mean = (Float(batch.pixels[o]) + Float(batch.pixels[o + 1]) + Float(batch.pixels[o + 2])) / 3
-                        scalars.append(mean / 127.5 - 1)
-                    }
-                }
+                scalars += gray(batch).scalars
                 names += batch.names
                 continue
             }
@@ -48,5 +41,17 @@ extension ImageInput {
             names += (0..<shape[0]).map { "\(path)[\($0)]" }
         }
         return (Tensor(shape: [names.count, 1, side, side], scalars: scalars), names)
+    }
+
+    /// Gray images `[N, 1, side, side]` in [-1, 1] of an RGB batch: the mean
+    /// of R, G and B, mapped x = u8/127.5 − 1 as the data sets are.
+    public static func gray(_ batch: Batch) -> Tensor {
+        let plane = batch.side * batch.side
+        var scalars = [Float](repeating: 0, count: batch.count * plane)
+        for i in 0..<(batch.count * plane) {
+            let mean = (Float(batch.pixels[3 * i]) + Float(batch.pixels[3 * i + 1]) + Float(batch.pixels[3 * i + 2])) / 3
+            scalars[i] = mean / 127.5 - 1
+        }
+        return Tensor(shape: [batch.count, 1, batch.side, batch.side], scalars: scalars)
     }
 }

@@ -19,6 +19,18 @@ public enum ImageInput {
         /// The file of each image (`file.npy[3]` for arrays).
         public var names: [String]
 
+        public init(pixels: [UInt8], count: Int, side: Int, names: [String]) {
+            self.pixels = pixels
+            self.count = count
+            self.side = side
+            self.names = names
+        }
+
+        /// An empty batch of images `side × side`.
+        public init(side: Int) {
+            self.init(pixels: [], count: 0, side: side, names: [])
+        }
+
         /// The images `range` of this batch.
         public func images(_ range: Range<Int>) -> Batch {
             let size = side * side * 3
@@ -67,6 +79,12 @@ public enum ImageInput {
     }
 
     static func appendPNG(_ path: String, to batch: inout Batch) throws {
+        append(try readPNG(path), name: path, to: &batch)
+    }
+
+    /// The PNG file `path` (alpha dropped, keeping the stored colour), or
+    /// `ExpertError.badInput` naming the file and the problem.
+    public static func readPNG(_ path: String) throws -> PNGImage {
         guard let data = FileManager.default.contents(atPath: path),
               data.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) else {
             throw ExpertError.badInput("\(path): not a PNG file (images are PNG files, directories of PNGs, or .npy uint8 [N, H, W, 3])")
@@ -77,6 +95,12 @@ public enum ImageInput {
         } catch {
             throw ExpertError.badInput((error as? LocalizedError)?.errorDescription ?? "\(path): \(error)")
         }
+        return image
+    }
+
+    /// Adds a decoded image (a file's, or an upload's) to `batch`, resized to
+    /// its side as a PNG file of it would be.
+    public static func append(_ image: PNGImage, name: String, to batch: inout Batch) {
         let side = batch.side
         if image.width == side && image.height == side {
             batch.pixels += image.pixels
@@ -92,7 +116,7 @@ public enum ImageInput {
             }
             batch.pixels += bytes
         }
-        batch.names.append(path)
+        batch.names.append(name)
         batch.count += 1
     }
 

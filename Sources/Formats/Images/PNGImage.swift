@@ -45,6 +45,14 @@ public struct PNGImage: Equatable, Sendable {
         return try data.withUnsafeBytes { try decode($0, path: path, alpha: alpha, limits: limits) }
     }
 
+    /// Decodes PNG bytes held in memory (an upload); `name` names them in errors.
+    /// An image of more than `limits.imagePixels` pixels is refused from its
+    /// header, before anything is decoded.
+    public static func decode(_ data: Data, name: String, alpha: AlphaHandling = .compositeOnBlack,
+                              limits: FormatLimits = .fromEnvironment()) throws -> PNGImage {
+        try data.withUnsafeBytes { try decode($0, path: name, alpha: alpha, limits: limits) }
+    }
+
     /// Decodes the PNG file `bytes`; `path` names it in errors.
     static func decode(_ bytes: UnsafeRawBufferPointer, path: String, alpha: AlphaHandling,
                        limits: FormatLimits) throws -> PNGImage {
@@ -89,6 +97,11 @@ public struct PNGImage: Equatable, Sendable {
 
     /// Writes the image as an 8-bit RGB PNG, replacing `url` atomically.
     public func write(to url: URL) throws {
+        try AtomicFile.write(try encoded(name: displayPath(url)), to: url)
+    }
+
+    /// The image as the bytes of an 8-bit RGB PNG file; `name` names it in errors.
+    public func encoded(name: String = "PNG") throws -> Data {
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)
         image.width = UInt32(width)
@@ -97,7 +110,7 @@ public struct PNGImage: Equatable, Sendable {
         var size = 0
         let sized = pixels.withUnsafeBytes { png_image_write_to_memory(&image, nil, &size, 0, $0.baseAddress, Int32(width * 3), nil) }
         guard sized != 0, size > 0 else {
-            throw FormatError.writeFailed(path: displayPath(url), reason: PNGImage.libpngMessage(image))
+            throw FormatError.writeFailed(path: name, reason: PNGImage.libpngMessage(image))
         }
         var encoded = Data(count: size)
         let written = encoded.withUnsafeMutableBytes { out in
@@ -105,9 +118,26 @@ public struct PNGImage: Equatable, Sendable {
         }
         png_image_free(&image)
         guard written != 0 else {
-            throw FormatError.writeFailed(path: displayPath(url), reason: PNGImage.libpngMessage(image))
+            throw FormatError.writeFailed(path: name, reason: PNGImage.libpngMessage(image))
         }
-        try AtomicFile.write(encoded.prefix(size), to: url)
+        return encoded.prefix(size)
+    }
+
+    /// The image enlarged `factor` times by nearest neighbour (each pixel
+    /// becomes a factor × factor square), so that small images stay sharp.
+    public func upscaled(by factor: Int) -> PNGImage {
+        precondition(factor >= 1, "an upscaling factor is at least 1")
+        guard factor > 1 else { return self }
+        let W = width * factor, H = height * factor
+        var out = [UInt8](repeating: 0, count: W * H * 3)
+        for y in 0..<H {
+            for x in 0..<W {
+                let source = ((y / factor) * width + x / factor) * 3
+                let target = (y * W + x) * 3
+                out[target] = pixels[source]; out[target + 1] = pixels[source + 1]; out[target + 2] = pixels[source + 2]
+            }
+        }
+        return PNGImage(width: W, height: H, pixels: out)
     }
 
     static func libpngMessage(_ image: png_image) -> String {

@@ -85,6 +85,13 @@ public struct CaptionGenerator: Sendable {
         return CaptionGenerator.render(template: template, noun: noun, adjectives: words)
     }
 
+    /// The plainest caption of class `label` (0–19): its first noun, no
+    /// adjective, no template ("a t-shirt", "the digit seven").
+    public static func plainCaption(class label: Int) -> String {
+        precondition(label >= 0 && label < nouns.count, "class \(label) outside 0..<\(nouns.count)")
+        return render(template: "{}", noun: nouns[label][0], adjectives: [])
+    }
+
     /// `perImage` captions for every image of `data`, `[N][perImage]`.
     ///
     /// Image i draws from `SeededGenerator(seed: imageSeed(seed, i))`, so its

@@ -60,8 +60,8 @@ extension ExperimentEvaluation {
         let randomFace = cosine(faceFeatures, randomFeatures)
         var reports: [FaceQueryReport] = []
         var wins = 0.0, fid = 0.0
-        for (name, query) in [("face", faces), ("edges", ImageOperators.sobelEdges(ImageOperators.gray(faces))),
-                              ("masked", ImageOperators.masked(faces, region: experts.mask))] {
+        for kind in FaceQuery.allCases {
+            let name = kind.rawValue, query = experts.faceQuery(faces, kind)
             progress("queries: \(name)")
             let queryFeatures = name == "face" ? faceFeatures : try experts.imageFeatures(query)
             let z = try Translation.sample(flow: flow, condition: queryFeatures, count: 1, seed: seed &+ 37)
