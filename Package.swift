@@ -29,7 +29,10 @@ let package = Package(
             path: "Sources/CZlibSystem",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // Open MPI, loaded at run time (dlopen): nothing to link, so the default build needs no MPI.
+        .target(name: "CMPI", path: "Sources/CMPI"),
         .target(name: "TensorCore", dependencies: ["CKernels"]),
+        .target(name: "MessagePassing", dependencies: ["CMPI"]),
         .target(name: "Formats", dependencies: ["TensorCore", "CPNG", "CZlibSystem"]),
         .target(name: "Layers", dependencies: ["TensorCore"]),
         .target(name: "Flow", dependencies: ["TensorCore", "Layers"]),
@@ -40,12 +43,12 @@ let package = Package(
         ),
         .target(
             name: "Net2Net",
-            dependencies: ["TensorCore", "Formats", "Layers", "Flow", "Datasets", "Experts", "Yams"]
+            dependencies: ["TensorCore", "Formats", "Layers", "Flow", "Datasets", "Experts", "MessagePassing", "Yams"]
         ),
         .executableTarget(
             name: "net2net",
             dependencies: [
-                "Net2Net", "Flow", "Formats", "TensorCore", "Experts", "Datasets",
+                "Net2Net", "Flow", "Formats", "TensorCore", "Experts", "Datasets", "MessagePassing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -45,7 +45,7 @@ public struct BatchNorm: Sendable, Equatable {
     }
 
     /// Calls `body(c)` for every channel, in parallel when there is enough work.
-    private func forEachChannel(elements: Int, _ body: (Int) -> Void) {
+    func forEachChannel(elements: Int, _ body: (Int) -> Void) {
         Parallel.forEachChunk(count: channels, minimumChunk: max(1, 16384 / max(1, elements))) { range in
             for c in range { body(c) }
         }
