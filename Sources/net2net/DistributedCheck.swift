@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import Experts
 import MessagePassing
 import Net2Net
+import TensorCore
 
 /// Self-checks of the MPI layer and of data-parallel training, run under
 /// mpirun by the tests (and by hand on a cluster); rank 0 prints one JSON object.
@@ -14,6 +16,8 @@ struct DistributedCheck: ParsableCommand {
         gather in rank order, and an MPI error reported as an error. gradient: the summed gradient \
         shares of a sharded batch against one process's gradient of the whole batch. training: a \
         short training run's losses and whether every rank ends with identical parameters. \
+        extraction: the shipped autoencoder's latents of seeded images, sharded and cached in \
+        --cache (chunks of 64 rows), against one process's in one call. \
         Without --distributed the checks run in this process alone (the single-process reference).
 
         Example:
@@ -21,7 +25,7 @@ struct DistributedCheck: ParsableCommand {
         """,
         shouldDisplay: false)
 
-    enum Case: String, ExpressibleByArgument, CaseIterable { case communicator, gradient, training }
+    enum Case: String, ExpressibleByArgument, CaseIterable { case communicator, gradient, training, extraction }
 
     @Option(help: "communicator, gradient or training.") var `case`: Case = .communicator
     @Option(help: "Training steps (case training).") var steps = 12
@@ -29,6 +33,9 @@ struct DistributedCheck: ParsableCommand {
     @Flag(help: "Join the MPI job (start with mpirun -np N).") var distributed = false
     @Option(help: "Elements per MPI call in allreduce and broadcast (case communicator splits 2500 values).")
     var bucketElements = 1000
+    @Option(help: "Case extraction: the cache directory.") var cache: String?
+    @Option(help: "Case extraction: images to encode.") var rows = 300
+    @Option(help: "Case extraction: pause per chunk in milliseconds (to be killed part way).") var chunkDelay = 0
     @OptionGroup var compute: ComputeOptions
 
     func run() throws {
@@ -50,9 +57,38 @@ struct DistributedCheck: ParsableCommand {
                     ["size": communicator.size, "losses": $0.losses.map(Double.init),
                      "replicas_identical": $0.replicasIdentical, "state_digest": String($0.stateDigest, radix: 16)]
                 }
+            case .extraction:
+                guard let cache else { throw ValidationError("--case extraction needs --cache DIR") }
+                report = try extractionReport(communicator, cache: fileURL(cache))
             }
             if let report { try printJSON(report) }
         }
+    }
+}
+
+extension DistributedCheck {
+    /// Latents of `rows` seeded images by the shipped autoencoder: sharded and
+    /// cached, then (rank 0) in one call; the largest difference relative to
+    /// the largest latent, and how many chunks were cached before this run.
+    func extractionReport(_ communicator: Communicator, cache: URL) throws -> [String: Any]? {
+        let autoencoder = try ConvolutionalVAE.load(ShippedModels.autoencoder).model
+        var generator = SeededGenerator(seed: 3)
+        var images = generator.normalTensor([rows, 1, 28, 28], standardDeviation: 0.5)
+        for i in images.scalars.indices { images.scalars[i] = max(-1, min(1, images.scalars[i])) }
+        let extraction = ShardedRows(communicator: communicator, cacheDirectory: cache, chunkRows: 64)
+        let key = ShardedRows.key("autoencoder", input: images.scalars.withUnsafeBytes { Data($0) })
+        let cachedBefore = (try? FileManager.default.contentsOfDirectory(atPath: extraction.directory(for: key).path))?
+            .filter { $0.hasPrefix("chunk-") }.count ?? 0
+        let sharded = try extraction.map(count: rows, key: key) { selected in
+            if chunkDelay > 0 { usleep(useconds_t(chunkDelay) * 1000) }
+            return try autoencoder.encode(images.gatherRows(selected))
+        }
+        guard communicator.isRoot else { return nil }
+        let whole = try autoencoder.encode(images)
+        let scale = whole.scalars.map(abs).max() ?? 1
+        let difference = zip(sharded.scalars, whole.scalars).map { abs($0 - $1) }.max() ?? .infinity
+        return ["size": communicator.size, "shape": sharded.shape, "relative_error": Double(difference / scale),
+                "cached_chunks_before": cachedBefore, "chunks": (rows + 63) / 64]
     }
 }
 
