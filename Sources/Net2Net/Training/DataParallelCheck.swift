@@ -1,3 +1,4 @@
+import Experts
 import Flow
 import Foundation
 import Layers
@@ -111,5 +112,41 @@ public enum DataParallelCheck {
         let identical = try trainer.replicasAreIdentical()
         return communicator.isRoot ? TrainingRun(losses: trainer.losses, replicasIdentical: identical,
                                                  stateDigest: trainer.stateDigest()) : nil
+    }
+
+    /// Sharded extraction against one process.
+    public struct ExtractionComparison: Sendable {
+        public var shape: [Int]
+        /// max |sharded − whole| / max |whole|.
+        public var relativeError: Double
+        /// Chunks on disk before this run (a resumed run reuses them).
+        public var cachedChunksBefore: Int
+        public var chunks: Int
+    }
+
+    /// The shipped autoencoder's latents of `rows` seeded images: through
+    /// `ShardedRows` (chunks of 64 rows cached in `cache`, each process's
+    /// share slowed by `chunkDelay` milliseconds so a test can kill it part
+    /// way), and on rank 0 in one call of one process.
+    public static func extraction(communicator: Communicator, cache: URL, rows: Int, chunkDelay: Int = 0) throws
+        -> ExtractionComparison? {
+        let autoencoder = try ConvolutionalVAE.load(ShippedModels.autoencoder).model
+        var generator = SeededGenerator(seed: 3)
+        var images = generator.normalTensor([rows, 1, 28, 28], standardDeviation: 0.5)
+        for i in images.scalars.indices { images.scalars[i] = max(-1, min(1, images.scalars[i])) }
+        let extraction = ShardedRows(communicator: communicator, cacheDirectory: cache, chunkRows: 64)
+        let key = ShardedRows.key("autoencoder", input: images.scalars.withUnsafeBytes { Data($0) })
+        let cachedBefore = (try? FileManager.default.contentsOfDirectory(atPath: extraction.directory(for: key).path))?
+            .filter { $0.hasPrefix("chunk-") }.count ?? 0
+        let sharded = try extraction.map(count: rows, key: key) { selected in
+            if chunkDelay > 0 { usleep(useconds_t(chunkDelay) * 1000) }
+            return try autoencoder.encode(images.gatherRows(selected))
+        }
+        guard communicator.isRoot else { return nil }
+        let whole = try autoencoder.encode(images)
+        let scale = whole.scalars.map(abs).max() ?? 1
+        let difference = zip(sharded.scalars, whole.scalars).map { abs($0 - $1) }.max() ?? .infinity
+        return ExtractionComparison(shape: sharded.shape, relativeError: Double(difference / scale),
+                                    cachedChunksBefore: cachedBefore, chunks: (rows + 63) / 64)
     }
 }
