@@ -38,20 +38,10 @@ extension BatchNorm {
         }
         shard.sumOverProcesses(squares)
         forEachChannel(elements: B * S) { c in
-            let mean = Float(sums[c] / Double(count))
-            let istd = 1 / (Float(squares[c] / Double(count)) + epsilon).squareRoot()
-            inverseStd[c] = istd
-            let gamma = parameters[weightOffset + c], beta = parameters[biasOffset + c]
-            for b in 0..<B {
-                let offset = (b * C + c) * S
-                Vector.normalize(x + offset, mean: mean, scale: istd, into: normalized + offset, count: S)
-                n2n_affine_activation(normalized + offset, y + offset, S, gamma, beta, nil, N2N_ACT_NONE)
-            }
-            if updateRunningStatistics {
-                let unbiased = Float(squares[c] / Double(count - 1))
-                buffers[runningMeanOffset + c] = (1 - momentum) * buffers[runningMeanOffset + c] + momentum * mean
-                buffers[runningVarianceOffset + c] = (1 - momentum) * buffers[runningVarianceOffset + c] + momentum * unbiased
-            }
+            normalizeChannel(c, x, batch: B, spatial: S, mean: Float(sums[c] / Double(count)), squares: squares[c],
+                             count: count, parameters: parameters, buffers: buffers,
+                             updateRunningStatistics: updateRunningStatistics, normalized: normalized,
+                             inverseStd: inverseStd, into: y)
         }
     }
 

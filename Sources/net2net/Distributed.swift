@@ -9,7 +9,12 @@ import MessagePassing
 /// checkpoint) every process leaves MPI.
 func withCommunicator(distributed: Bool, bucketElements: Int = 1 << 24,
                       _ body: (Communicator) throws -> Void) throws {
-    guard distributed else { return try body(.single) }
+    guard distributed else {
+        if Communicator.isLaunchedByMPI {
+            note("warning: started by an MPI launcher without --distributed: each process runs alone")
+        }
+        return try body(.single)
+    }
     let communicator: Communicator
     do {
         communicator = try Communicator.world(bucketElements: bucketElements)

@@ -12,14 +12,7 @@ final class DistributedCommandTests: XCTestCase {
     override func setUpWithError() throws {
         directory = temporaryDirectory(name)
         try writeGaussianPairs(300, into: directory)
-        // Constant rate: the runs compared below end at a --steps of their own.
-        try (smallFlowYAML + """
-        steps: 1000000
-        checkpoint_every: 1
-        log_every: 1000000
-        validation_fraction: 0
-        lr_decay: constant
-        """).write(to: directory.appendingPathComponent("run.yaml"), atomically: true, encoding: .utf8)
+        try checkpointEveryStepYAML.write(to: directory.appendingPathComponent("run.yaml"), atomically: true, encoding: .utf8)
     }
 
     func train(_ output: String, _ extra: [String]) -> [String] {

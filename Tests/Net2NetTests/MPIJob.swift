@@ -48,14 +48,7 @@ struct MPIJob {
         process.executableURL = try requireLauncher()
         process.arguments = arguments(processes: processes, extra: mca, command)
         process.currentDirectoryURL = directory
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        return try CLI.capture(process)
     }
 
     /// The JSON object a job's rank 0 printed.
