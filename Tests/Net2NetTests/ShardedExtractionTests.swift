@@ -4,7 +4,7 @@ import XCTest
 /// Frozen experts on a strided shard per process (ShardedRows): the result
 /// equals one process's, row for row; a run with a killed rank leaves whole
 /// chunks that the next run reuses; `experiment train --distributed` caches
-/// its pairs for a later single-process run.
+/// its pairs for a later single-process run and for `experiment pairs`.
 final class ShardedExtractionTests: XCTestCase {
     var directory: URL!
 
@@ -70,5 +70,8 @@ final class ShardedExtractionTests: XCTestCase {
         XCTAssertEqual(single.status, 0, single.stderr)
         XCTAssertTrue(single.stderr.contains("1 of 1 chunks cached"), single.stderr)
         XCTAssertTrue(single.stderr.contains("resuming at step 2"), single.stderr)
+        let pairs = try CLI.run(["experiment", "pairs", recipe] + settings, in: directory)
+        XCTAssertEqual(pairs.status, 0, pairs.stderr)
+        XCTAssertTrue(pairs.stderr.contains("1 of 1 chunks cached") && pairs.stdout.contains("300 pairs"), pairs.stdout + pairs.stderr)
     }
 }

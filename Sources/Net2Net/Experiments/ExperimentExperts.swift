@@ -36,7 +36,8 @@ public final class ExperimentExperts {
     private var loadedDecoder: (any ImageDecoder)?
     /// Where `pairs` runs its experts: nil, in this process at once; else on a
     /// strided shard per process of a job, cached in chunks (`ShardedRows`).
-    /// In one process, a complete cache is read and an incomplete one ignored.
+    /// In one process, a complete cache is read and an incomplete one ignored
+    /// (unless `cachesInOneProcess`).
     public var extraction: ShardedRows?
 
     public init(kind: ExperimentKind, autoencoder: ConvolutionalVAE, mask: MaskRegion = .lowerHalf,
@@ -163,7 +164,8 @@ extension ExperimentExperts {
     func rowwise(_ name: String, input: Data, count: Int, _ compute: ([Int]) throws -> Tensor) throws -> Tensor {
         guard let extraction else { return try compute(Array(0..<count)) }
         let key = ShardedRows.key(name, input: input)
-        guard extraction.communicator.usesMPI || extraction.isComplete(count: count, key: key) else {
+        guard extraction.communicator.usesMPI || extraction.cachesInOneProcess
+                || extraction.isComplete(count: count, key: key) else {
             return try compute(Array(0..<count))
         }
         return try extraction.map(count: count, key: key, compute: compute)

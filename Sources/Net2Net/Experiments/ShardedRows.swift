@@ -27,6 +27,9 @@ public struct ShardedRows {
     public let chunkRows: Int
     /// Called on rank 0 with progress lines.
     public var progress: (String) -> Void
+    /// Whether one process without MPI also computes into the cache; when
+    /// false it only reads a complete cache (`ExperimentExperts`).
+    public var cachesInOneProcess = false
 
     public init(communicator: Communicator, cacheDirectory: URL, chunkRows: Int = 2048,
                 progress: @escaping (String) -> Void = { _ in }) {
