@@ -33,7 +33,10 @@ let package = Package(
             path: "Sources/CZlibSystem",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // Open MPI, loaded at run time (dlopen): nothing to link, so the default build needs no MPI.
+        .target(name: "CMPI", path: "Sources/CMPI"),
         .target(name: "TensorCore", dependencies: ["CKernels"]),
+        .target(name: "MessagePassing", dependencies: ["CMPI"]),
         .target(name: "Formats", dependencies: ["TensorCore", "CPNG", "CZlibSystem"]),
         .target(name: "Layers", dependencies: ["TensorCore"]),
         .target(name: "Flow", dependencies: ["TensorCore", "Layers"]),
@@ -44,7 +47,7 @@ let package = Package(
         ),
         .target(
             name: "Net2Net",
-            dependencies: ["TensorCore", "Formats", "Layers", "Flow", "Datasets", "Experts", "Yams"]
+            dependencies: ["TensorCore", "Formats", "Layers", "Flow", "Datasets", "Experts", "MessagePassing", "Yams"]
         ),
         // `net2net serve`: HTTP API, request queue and the embedded web page.
         .target(
@@ -57,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "net2net",
             dependencies: [
-                "Net2Net", "Net2NetServer", "Flow", "Formats", "TensorCore", "Experts", "Datasets",
+                "Net2Net", "Net2NetServer", "Flow", "Formats", "TensorCore", "Experts", "Datasets", "MessagePassing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

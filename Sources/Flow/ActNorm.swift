@@ -50,6 +50,35 @@ public struct ActNorm: InvertibleLayer, Sendable {
         }
     }
 
+    /// The same initialisation from this process's rows of a batch split
+    /// over processes: the mean and the unbiased std are those of the whole
+    /// batch (sums of every process's Σx, then of Σ(x − mean)²).
+    public func initialize(from x: UnsafePointer<Float>, batch: Int, parameters: UnsafeMutablePointer<Float>,
+                           shard: BatchShard) {
+        precondition(shard.globalBatch >= 2, "ActNorm initialisation needs at least two samples")
+        let D = dimension
+        let sums = UnsafeMutableBufferPointer<Double>.allocate(capacity: D)
+        defer { sums.deallocate() }
+        for j in 0..<D {
+            var total = 0.0
+            for r in 0..<batch { total += Double(x[r * D + j]) }
+            sums[j] = total
+        }
+        shard.sumOverProcesses(sums)
+        let means = sums.map { $0 / Double(shard.globalBatch) }
+        for j in 0..<D {
+            var squares = 0.0
+            for r in 0..<batch { let d = Double(x[r * D + j]) - means[j]; squares += d * d }
+            sums[j] = squares
+        }
+        shard.sumOverProcesses(sums)
+        for j in 0..<D {
+            let std = (sums[j] / Double(shard.globalBatch - 1)).squareRoot()
+            parameters[locOffset + j] = Float(-means[j])
+            parameters[logScaleOffset + j] = Float(-Foundation.log(std + 1e-6))
+        }
+    }
+
     public func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: Int,
                         embedding: UnsafePointer<Float>?, logDet: UnsafeMutablePointer<Float>,
                         parameters: UnsafePointer<Float>, workspace: Workspace) {

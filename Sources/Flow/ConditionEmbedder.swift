@@ -76,9 +76,11 @@ public struct ConditionEmbedder: Sendable {
 
     /// e = MLP(c): c `[B, Dc]` → e `[B, E]`. `training` selects batch
     /// statistics (and then `updateStatistics` updates the running ones).
+    /// With `shard`, BatchNorm's statistics are those of the whole batch
+    /// split over processes (`SynchronizedBatchNorm`).
     public func forward(_ c: UnsafePointer<Float>, batch B: Int, training: Bool, updateStatistics: Bool,
                         parameters: UnsafePointer<Float>, buffers: UnsafeMutablePointer<Float>,
-                        into e: UnsafeMutablePointer<Float>, workspace w: Workspace) {
+                        into e: UnsafeMutablePointer<Float>, workspace w: Workspace, shard: BatchShard? = nil) {
         let H = hiddenDimension
         var input = c
         var ldInput = conditionDimension
@@ -86,7 +88,12 @@ public struct ConditionEmbedder: Sendable {
             let z = w.linearOut[k].pointer, a = w.activations[k].pointer
             hidden[k].forward(input, ldx: ldInput, batch: B, parameters: parameters, into: z, ldy: H)
             if usesBatchNorm {
-                if training {
+                if training, let shard {
+                    norms[k].forwardTraining(z, batch: B, parameters: parameters, buffers: buffers,
+                                             updateRunningStatistics: updateStatistics,
+                                             normalized: w.normalized[k].pointer, inverseStd: w.inverseStd[k].pointer,
+                                             into: a, shard: shard)
+                } else if training {
                     norms[k].forwardTraining(z, batch: B, parameters: parameters, buffers: buffers,
                                              updateRunningStatistics: updateStatistics,
                                              normalized: w.normalized[k].pointer, inverseStd: w.inverseStd[k].pointer,
@@ -108,7 +115,7 @@ public struct ConditionEmbedder: Sendable {
     /// the gradient w.r.t. the condition into `dCondition` when given.
     public func backward(de: UnsafePointer<Float>, batch B: Int, condition c: UnsafePointer<Float>,
                          parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
-                         dCondition: UnsafeMutablePointer<Float>?, workspace w: Workspace) {
+                         dCondition: UnsafeMutablePointer<Float>?, workspace w: Workspace, shard: BatchShard? = nil) {
         let H = hiddenDimension
         output.backward(w.activations[depth].pointer, ldx: H, batch: B, dy: de, lddy: embeddingDimension,
                         parameters: parameters, gradients: gradients, accumulateParameters: true,
@@ -116,7 +123,11 @@ public struct ConditionEmbedder: Sendable {
         for k in stride(from: depth, through: 0, by: -1) {
             Vector.leakyReLUBackward(y: w.activations[k].pointer, dy: w.dA.pointer, dx: w.dZ.pointer,
                                      count: B * H, slope: slope)
-            if usesBatchNorm {
+            if usesBatchNorm, let shard {
+                norms[k].backward(dy: w.dZ.pointer, batch: B, normalized: w.normalized[k].pointer,
+                                  inverseStd: w.inverseStd[k].pointer, parameters: parameters,
+                                  gradients: gradients, dx: w.dZ.pointer, shard: shard)
+            } else if usesBatchNorm {
                 norms[k].backward(dy: w.dZ.pointer, batch: B, normalized: w.normalized[k].pointer,
                                   inverseStd: w.inverseStd[k].pointer, parameters: parameters,
                                   gradients: gradients, dx: w.dZ.pointer)

@@ -82,11 +82,22 @@ extension ConditionalFlow {
     /// and are not kept in `gradients`. The parameters equal those of a
     /// separate `update` after this call, bit for bit. When the loss is not
     /// finite, backward is skipped and nothing is updated.
+    ///
+    /// With `shard` (data-parallel training), x and condition are this
+    /// process's rows of a batch of `shard.globalBatch` rows: the loss is the
+    /// mean over the whole batch, BatchNorm and ActNorm's initialisation use
+    /// the whole batch's statistics, and `gradients` receives this process's
+    /// share of the whole batch's gradient (its rows' terms over the global
+    /// batch size), so that the sum over processes is the gradient of the
+    /// whole batch. No fused update then: the shares must be summed first.
     @discardableResult
     public func lossAndGradient(x: UnsafePointer<Float>, condition: UnsafePointer<Float>?,
                                 gradients: FloatBuffer, workspace w: FlowTrainingWorkspace,
-                                updateStatistics: Bool = true, applying update: Adam.Step? = nil) -> FlowLoss {
+                                updateStatistics: Bool = true, applying update: Adam.Step? = nil,
+                                shard: BatchShard? = nil) -> FlowLoss {
+        precondition(update == nil || shard == nil, "a sharded batch's gradient must be summed before an update")
         let B = w.batch, D = configuration.dimension, E = configuration.effectiveEmbeddingDimension
+        let globalBatch = shard?.globalBatch ?? B
         let p = parameters.pointer
         let g = gradients.pointer
         precondition(gradients.count == parameters.count)
@@ -97,7 +108,7 @@ extension ConditionalFlow {
         if let embedder, let condition {
             embedder.forward(condition, batch: B, training: true, updateStatistics: updateStatistics,
                              parameters: p, buffers: buffers.pointer, into: w.embedding.pointer,
-                             workspace: w.embedder!)
+                             workspace: w.embedder!, shard: shard)
             e = UnsafePointer(w.embedding.pointer)
         } else {
             precondition(embedder == nil, "this flow needs a condition")
@@ -108,7 +119,13 @@ extension ConditionalFlow {
         w.ping.pointer.update(from: x, count: B * D)
         var current = w.ping.pointer, other = w.pong.pointer
         for (i, block) in blocks.enumerated() {
-            if !isActNormInitialized { block.actNorm.initialize(from: current, batch: B, parameters: p) }
+            if !isActNormInitialized {
+                if let shard {
+                    block.actNorm.initialize(from: current, batch: B, parameters: p, shard: shard)
+                } else {
+                    block.actNorm.initialize(from: current, batch: B, parameters: p)
+                }
+            }
             block.actNorm.forward(current, into: other, batch: B, embedding: nil, logDet: w.logDet.pointer,
                                   parameters: p, workspace: w.actNorms[i])
             if let activation = block.activation, let workspace = w.activations[i] {
@@ -129,11 +146,16 @@ extension ConditionalFlow {
         for r in 0..<B {
             total += 0.5 * Vector.sumOfSquares(w.output.pointer + r * D, count: D) - Double(w.logDet.pointer[r])
         }
-        let loss = total / Double(B)
+        if let shard {
+            var sum = total
+            withUnsafeMutablePointer(to: &sum) { shard.sumOverProcesses(UnsafeMutableBufferPointer(start: $0, count: 1)) }
+            total = sum
+        }
+        let loss = total / Double(globalBatch)
         if update != nil && !loss.isFinite {
             return FlowLoss(loss: Float(loss), natsPerDimension: Float(natsPerDimension(loss: loss)))
         }
-        let inverseBatch = 1 / Float(B)
+        let inverseBatch = 1 / Float(globalBatch)
         for i in 0..<(B * D) { current[i] = w.output.pointer[i] * inverseBatch }
         w.dLogDet.pointer.update(repeating: -inverseBatch, count: B)
 
@@ -158,7 +180,8 @@ extension ConditionalFlow {
         w.inputGradient.pointer.update(from: current, count: B * D)
         if let embedder, let condition {
             embedder.backward(de: w.dEmbedding.pointer, batch: B, condition: condition, parameters: p,
-                              gradients: g, dCondition: w.conditionGradient.pointer, workspace: w.embedder!)
+                              gradients: g, dCondition: w.conditionGradient.pointer, workspace: w.embedder!,
+                              shard: shard)
         }
         if let update { for range in rangesOutsideCouplings { update.apply(range) } }  // embedder, ActNorm
         return FlowLoss(loss: Float(loss), natsPerDimension: Float(natsPerDimension(loss: loss)))

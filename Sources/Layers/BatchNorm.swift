@@ -45,7 +45,7 @@ public struct BatchNorm: Sendable, Equatable {
     }
 
     /// Calls `body(c)` for every channel, in parallel when there is enough work.
-    private func forEachChannel(elements: Int, _ body: (Int) -> Void) {
+    func forEachChannel(elements: Int, _ body: (Int) -> Void) {
         Parallel.forEachChunk(count: channels, minimumChunk: max(1, 16384 / max(1, elements))) { range in
             for c in range { body(c) }
         }
@@ -70,19 +70,33 @@ public struct BatchNorm: Sendable, Equatable {
             for b in 0..<B {
                 squares += Double(Vector.sumOfSquaredDeviations(x + (b * C + c) * S, count: S, mean: mean))
             }
-            let istd = 1 / (Float(squares / Double(count)) + epsilon).squareRoot()
-            inverseStd[c] = istd
-            let gamma = parameters[weightOffset + c], beta = parameters[biasOffset + c]
-            for b in 0..<B {
-                let offset = (b * C + c) * S
-                Vector.normalize(x + offset, mean: mean, scale: istd, into: normalized + offset, count: S)
-                n2n_affine_activation(normalized + offset, y + offset, S, gamma, beta, nil, N2N_ACT_NONE)
-            }
-            if updateRunningStatistics {
-                let unbiased = Float(squares / Double(count - 1))
-                buffers[runningMeanOffset + c] = (1 - momentum) * buffers[runningMeanOffset + c] + momentum * mean
-                buffers[runningVarianceOffset + c] = (1 - momentum) * buffers[runningVarianceOffset + c] + momentum * unbiased
-            }
+            normalizeChannel(c, x, batch: B, spatial: S, mean: mean, squares: squares, count: count,
+                             parameters: parameters, buffers: buffers, updateRunningStatistics: updateRunningStatistics,
+                             normalized: normalized, inverseStd: inverseStd, into: y)
+        }
+    }
+
+    /// Channel c of `[B, C, S]` from its statistics over `count` values (the
+    /// mean and Σ(x − mean)²): x̂ = (x − mean)·istd, y = γ·x̂ + β, istd kept
+    /// for backward, and the running statistics updated when asked.
+    func normalizeChannel(_ c: Int, _ x: UnsafePointer<Float>, batch B: Int, spatial S: Int, mean: Float,
+                          squares: Double, count: Int, parameters: UnsafePointer<Float>,
+                          buffers: UnsafeMutablePointer<Float>, updateRunningStatistics: Bool,
+                          normalized: UnsafeMutablePointer<Float>, inverseStd: UnsafeMutablePointer<Float>,
+                          into y: UnsafeMutablePointer<Float>) {
+        let C = channels
+        let istd = 1 / (Float(squares / Double(count)) + epsilon).squareRoot()
+        inverseStd[c] = istd
+        let gamma = parameters[weightOffset + c], beta = parameters[biasOffset + c]
+        for b in 0..<B {
+            let offset = (b * C + c) * S
+            Vector.normalize(x + offset, mean: mean, scale: istd, into: normalized + offset, count: S)
+            n2n_affine_activation(normalized + offset, y + offset, S, gamma, beta, nil, N2N_ACT_NONE)
+        }
+        if updateRunningStatistics {
+            let unbiased = Float(squares / Double(count - 1))
+            buffers[runningMeanOffset + c] = (1 - momentum) * buffers[runningMeanOffset + c] + momentum * mean
+            buffers[runningVarianceOffset + c] = (1 - momentum) * buffers[runningVarianceOffset + c] + momentum * unbiased
         }
     }
 

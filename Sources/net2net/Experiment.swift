@@ -4,13 +4,14 @@ import Experts
 import Flow
 import Formats
 import Foundation
+import MessagePassing
 import Net2Net
 import TensorCore
 
 struct Experiment: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one of the paper's experiments from a recipe (configs/*.yaml).",
-        subcommands: [ExperimentTrain.self])
+        subcommands: [ExperimentTrain.self, ExperimentPairs.self])
 }
 
 struct ExperimentTrain: ParsableCommand {
@@ -28,8 +29,15 @@ struct ExperimentTrain: ParsableCommand {
         go to the output directory (default runs/<recipe name>). Keys: experiment, train_images, \
         captions_per_image, mask, pairs and every key of `net2net train`.
 
+        --distributed (under mpirun -np N): each process runs the frozen experts on a strided \
+        share of the images, in chunks of 2048 that rank 0 gathers in their original order into \
+        OUTPUT/pairs-cache/ (a killed run resumes at the first missing chunk; a later run, also \
+        in one process, reuses the complete cache), then τ trains data-parallel as in \
+        `net2net train --distributed`.
+
         Example:
           net2net experiment train configs/text-to-image.yaml
+          mpirun -np 4 net2net experiment train configs/edges-to-image.yaml --distributed --threads 1
         """)
 
     @Argument(help: "The recipe (YAML).") var recipe: String
@@ -37,18 +45,34 @@ struct ExperimentTrain: ParsableCommand {
     @Option(name: .customLong("output-dir"), help: "Where the checkpoint goes (default runs/<recipe name>).") var outputDirectory: String?
     @Option(help: "An autoencoder checkpoint other than the shipped one.") var autoencoder: String?
     @Flag(help: "Continue from the checkpoint in the output directory.") var resume = false
+    @Flag(help: "Shard the experts' work and train data-parallel over the processes of an MPI job (mpirun -np N).")
+    var distributed = false
     @OptionGroup var compute: ComputeOptions
 
     func run() throws {
         try compute.apply()
+        try withCommunicator(distributed: distributed) { try train(communicator: $0) }
+    }
+
+    func train(communicator: Communicator) throws {
+        let root = communicator.isRoot
         let settings = try ExperimentRecipe.load(file: recipe, overrides: overrides)
         let outputPath = outputDirectory ?? ExperimentContext.defaultDirectory(recipe)
         let output = fileURL(outputPath)
-        try checkOutputDirectory(output, modelFile: FlowCheckpoint.flowFile, resume: resume)
-        let context = try ExperimentContext(recipe: settings, autoencoder: autoencoder.map(fileURL), progress: { note($0) })
+        if root { try checkOutputDirectory(output, modelFile: FlowCheckpoint.flowFile, resume: resume) }
+        try communicator.barrier()
+        let progress: (String) -> Void = root ? { note($0) } : { _ in }
+        let context = try ExperimentContext(recipe: settings, autoencoder: autoencoder.map(fileURL), progress: progress)
+        context.experts.extraction = ShardedRows(communicator: communicator,
+                                                 cacheDirectory: output.appendingPathComponent("pairs-cache"),
+                                                 progress: progress)
         let (data, attributes) = try context.trainingPairs()
-        try ExperimentManifest(recipe: settings, latentDimension: data.dimension, attributes: attributes).save(to: output)
-        let trainer = try Trainer(configuration: settings.flow, data: data, outputDirectory: output, resume: resume)
+        if root {
+            try ExperimentManifest(recipe: settings, latentDimension: data.dimension, attributes: attributes).save(to: output)
+        }
+        let trainer = try Trainer(configuration: settings.flow, data: data, outputDirectory: output, resume: resume,
+                                  communicator: communicator)
+        guard root else { return try runFlowTraining(trainer, settings: settings.flow, quiet: true) }
         note("training τ for \(settings.kind.rawValue): \(data.count) pairs, condition \(data.conditionDimension)-d → "
              + "latent \(data.dimension)-d, \(trainer.flow.parameterCount) parameters, \(settings.flow.steps) steps"
              + (resume ? ", resuming at step \(trainer.step)" : ""))
@@ -56,6 +80,51 @@ struct ExperimentTrain: ParsableCommand {
         let grid = output.appendingPathComponent("samples.png")
         try context.writeSampleGrid(flow: trainer.flow, to: grid)
         note("wrote \(grid.path)")
+    }
+}
+
+struct ExperimentPairs: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pairs",
+        abstract: "Build a recipe's training pairs with the frozen experts into the run's cache.",
+        discussion: """
+        Runs the experts of `experiment train` on the recipe's training images (or captions) in \
+        chunks of 2048 rows and writes them into OUTPUT/pairs-cache/ (default runs/<recipe \
+        name>), where `experiment train` and `eval-experiment --regressor` find them; a killed \
+        run resumes at the first missing chunk. With --distributed (under mpirun -np N) each \
+        process encodes a strided share of every chunk and rank 0 gathers them in order.
+
+        Example:
+          mpirun -np 4 net2net experiment pairs configs/edges-to-image.yaml --distributed --threads 1
+          net2net experiment train configs/edges-to-image.yaml
+        """)
+
+    @Argument(help: "The recipe (YAML).") var recipe: String
+    @Option(name: .customLong("set"), help: "Override a key: --set key=value (repeatable).") var overrides: [String] = []
+    @Option(name: .customLong("output-dir"), help: "The run directory whose cache to fill (default runs/<recipe name>).") var outputDirectory: String?
+    @Option(help: "An autoencoder checkpoint other than the shipped one.") var autoencoder: String?
+    @Flag(help: "Shard the experts' work over the processes of an MPI job (mpirun -np N).") var distributed = false
+    @OptionGroup var compute: ComputeOptions
+
+    func run() throws {
+        try compute.apply()
+        try withCommunicator(distributed: distributed) { communicator in
+            let settings = try ExperimentRecipe.load(file: recipe, overrides: overrides)
+            guard settings.kind.usesImageData else {
+                throw ValidationError("\(settings.kind.rawValue) samples its pairs while it trains; it has no pairs to cache")
+            }
+            let output = fileURL(outputDirectory ?? ExperimentContext.defaultDirectory(recipe))
+            let progress: (String) -> Void = communicator.isRoot ? { note($0) } : { _ in }
+            let context = try ExperimentContext(recipe: settings, autoencoder: autoencoder.map(fileURL), progress: progress)
+            var extraction = ShardedRows(communicator: communicator, cacheDirectory: output.appendingPathComponent("pairs-cache"),
+                                         progress: progress)
+            extraction.cachesInOneProcess = true
+            context.experts.extraction = extraction
+            let data = try context.trainingPairs().pairs
+            if communicator.isRoot {
+                print("\(data.count) pairs, condition \(data.conditionDimension)-d → latent \(data.dimension)-d, in \(extraction.cacheDirectory.path)")
+            }
+        }
     }
 }
 
@@ -117,6 +186,11 @@ struct EvalExperiment: ParsableCommand {
         }
         let flow = try FlowCheckpoint.load(directory).flow
         let context = try ExperimentContext(recipe: settings, autoencoder: autoencoder.map(fileURL), progress: { note($0) })
+        // The training pairs (for --regressor) come from the run's cache when it is complete.
+        context.experts.extraction = ShardedRows(communicator: .single,
+                                                 cacheDirectory: CheckpointDirectory.runDirectory(for: directory)
+                                                     .appendingPathComponent("pairs-cache"),
+                                                 progress: { note($0) })
         var report: ExperimentReport
         if settings.kind == .ganTranslation {
             let evaluation = ExperimentEvaluation(flow: flow, experts: context.experts, classifier: EvaluationClassifier(),

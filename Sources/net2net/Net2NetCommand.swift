@@ -25,7 +25,7 @@ struct Net2NetCommand: ParsableCommand {
           net2net sample --checkpoint run --condition c.npy --count 4 \\
                          --output samples.npy
         """,
-        subcommands: [Assets.self, Encode.self, Decode.self, Autoencoder.self, Classifier.self, Experiment.self, EvalExperiment.self, Train.self, Sample.self, Translate.self, Eval.self, Import.self, Demo.self, Serve.self, Bench.self, Doctor.self, Inspect.self]
+        subcommands: [Assets.self, Encode.self, Decode.self, Autoencoder.self, Classifier.self, Experiment.self, EvalExperiment.self, Train.self, Sample.self, Translate.self, Eval.self, Import.self, Demo.self, Serve.self, Bench.self, Doctor.self, Inspect.self, DistributedCheck.self]
     )
 
     /// Usage errors and requested exits go through ArgumentParser (usage

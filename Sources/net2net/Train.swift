@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Net2Net
 import Flow
+import MessagePassing
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,9 +25,13 @@ struct Train: ParsableCommand {
         it. One process at a time writes into an output directory (OUTPUT/.lock). --resume \
         continues a run exactly where its last checkpoint left it.
 
+        --distributed trains data-parallel in an MPI job (Open MPI, loaded at run time): each of         the N processes computes B/N rows of every batch of batch_size B, the gradients are         summed over processes, and the result is the single-process run's up to float rounding.         Rank 0 validates, prints and writes the checkpoints; all ranks resume from them.
+
         Example:
           net2net train --config configs/gaussian.yaml --set steps=2000 \\
                         --condition c.npy --target z.npy --output-dir runs/g
+          mpirun -np 4 net2net train --distributed --threads 1 --config configs/gaussian.yaml \\
+                        --condition c.npy --target z.npy --output-dir runs/g4
         """)
 
     @Option(help: "YAML configuration file.") var config: String?
@@ -36,10 +41,15 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("output-dir"), help: "Where checkpoints go.") var outputDirectory: String?
     @Option(help: "Number of training steps (overrides the config).") var steps: Int?
     @Flag(help: "Continue from the checkpoint in the output directory.") var resume = false
+    @Flag(help: "Data-parallel training over the processes of an MPI job (start with mpirun -np N).") var distributed = false
     @OptionGroup var compute: ComputeOptions
 
     func run() throws {
         try compute.apply()
+        try withCommunicator(distributed: distributed) { try train(communicator: $0) }
+    }
+
+    func train(communicator: Communicator) throws {
         var yaml: String? = nil
         if let config {
             guard FileManager.default.fileExists(atPath: config) else {
@@ -60,10 +70,18 @@ struct Train: ParsableCommand {
             throw Net2NetError.configuration("give --output-dir (or the key output_dir) for the checkpoints")
         }
         let output = fileURL(outputPath)
-        try checkOutputDirectory(output, modelFile: FlowCheckpoint.flowFile, resume: resume)
+        // Rank 0 alone writes (and locks) the output directory.
+        if communicator.isRoot { try checkOutputDirectory(output, modelFile: FlowCheckpoint.flowFile, resume: resume) }
+        try communicator.barrier()
         let data = try PairDataset(conditionFile: fileURL(conditionPath), targetFile: fileURL(targetPath))
-        try reportDataProblems(data)
-        let trainer = try Trainer(configuration: settings, data: data, outputDirectory: output, resume: resume)
+        if communicator.isRoot { try reportDataProblems(data) } else { try data.checkTrainable() }
+        let trainer = try Trainer(configuration: settings, data: data, outputDirectory: output, resume: resume,
+                                  communicator: communicator)
+        guard communicator.isRoot else { return try runFlowTraining(trainer, settings: settings, quiet: true) }
+        if communicator.usesMPI {
+            note("data-parallel over \(communicator.size) processes (\(Communicator.libraryPath)): "
+                 + "\(settings.batchSize / communicator.size) rows of each batch per process")
+        }
         note("training τ: \(data.count) pairs, condition \(data.conditionDimension)-d → target \(data.dimension)-d, "
              + "\(trainer.flow.parameterCount) parameters, batch \(settings.batchSize), lr \(settings.learningRate)"
              + (resume ? ", resuming at step \(trainer.step)" : ""))
@@ -89,7 +107,8 @@ func checkOutputDirectory(_ output: URL, modelFile: String, resume: Bool) throws
 }
 
 /// Runs `trainer`, printing progress and validation, checkpointing on Ctrl-C and SIGTERM.
-func runFlowTraining(_ trainer: Trainer, settings: TrainingConfiguration) throws {
+/// With `quiet` (the ranks of a distributed run other than 0) nothing is printed.
+func runFlowTraining(_ trainer: Trainer, settings: TrainingConfiguration, quiet: Bool = false) throws {
     let interrupt = try runInterruptibly { shouldStop in
         try trainer.run(shouldStop: shouldStop) { event in
             switch event {
@@ -110,8 +129,11 @@ func runFlowTraining(_ trainer: Trainer, settings: TrainingConfiguration) throws
             }
         }
     }
-    if let interrupt { try exitInterrupted(by: interrupt, step: trainer.step, directory: trainer.outputDirectory) }
-    if let best = trainer.best {
+    if let interrupt {
+        if quiet { throw ExitCode(128 + interrupt) }
+        try exitInterrupted(by: interrupt, step: trainer.step, directory: trainer.outputDirectory)
+    }
+    if !quiet, let best = trainer.best {
         let location = trainer.outputDirectory.map { " (\($0.appendingPathComponent(CheckpointDirectory.bestSlot).path); "
             + "eval, sample and translate use it, give \($0.appendingPathComponent(CheckpointDirectory.lastSlot).path) for the last step)" } ?? ""
         note(String(format: "best validation %.4f nats/dim at step %d", best.natsPerDimension, best.step) + location)

@@ -3,6 +3,17 @@ import Formats
 @testable import Net2Net
 import TensorCore
 
+/// The small flow, checkpointing every step of an endless run at a constant
+/// rate (runs that are compared end at a `--steps` of their own, and a decay
+/// schedule is a function of `steps`); no validation split.
+let checkpointEveryStepYAML = smallFlowYAML + """
+    steps: 1000000
+    checkpoint_every: 1
+    log_every: 1000000
+    validation_fraction: 0
+    lr_decay: constant
+    """
+
 /// Kills `net2net train` at seeded random moments and checks that the
 /// checkpoint directory survives every kill: it loads, samples, resumes
 /// exactly, and collects no litter; SIGTERM checkpoints; a second writer is refused.
@@ -15,15 +26,7 @@ final class CheckpointKillTests: XCTestCase {
         let pairs = try writeGaussianPairs(300, into: directory)
         try NPY.write(pairs.condition.rows(0..<2), to: directory.appendingPathComponent("c2.npy"))
         // Small and checkpointing every step, so that most of a run's time is spent writing checkpoints.
-        // A constant rate: the runs compared below end at a `--steps` of their own, and a decay
-        // schedule is a function of `steps`.
-        try (smallFlowYAML + """
-        steps: 1000000
-        checkpoint_every: 1
-        log_every: 1000000
-        validation_fraction: 0
-        lr_decay: constant
-        """).write(to: directory.appendingPathComponent("kill.yaml"), atomically: true, encoding: .utf8)
+        try checkpointEveryStepYAML.write(to: directory.appendingPathComponent("kill.yaml"), atomically: true, encoding: .utf8)
     }
 
     /// Starts `net2net train` into `output`; its stderr goes to `output.log`.

@@ -35,6 +35,11 @@ struct CLI {
             for (key, value) in environment { merged[key] = value }
             process.environment = merged
         }
+        return try capture(process)
+    }
+
+    /// Runs `process` to its end; its status, stdout and stderr.
+    static func capture(_ process: Process) throws -> (status: Int32, stdout: String, stderr: String) {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

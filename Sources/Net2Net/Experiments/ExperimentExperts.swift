@@ -36,6 +36,11 @@ public final class ExperimentExperts {
     var progress: (String) -> Void { loading.progress }
     private var loadedConditionEncoder: (any ConditionEncoder)?
     private var loadedDecoder: (any ImageDecoder)?
+    /// Where `pairs` runs its experts: nil, in this process at once; else on a
+    /// strided shard per process of a job, cached in chunks (`ShardedRows`).
+    /// In one process, a complete cache is read and an incomplete one ignored
+    /// (unless `cachesInOneProcess`).
+    public var extraction: ShardedRows?
 
     public init(kind: ExperimentKind, autoencoder: ConvolutionalVAE, mask: MaskRegion = .lowerHalf,
                 conditionExpert: String? = nil, store: AssetStore = AssetStore(),
@@ -119,13 +124,20 @@ public final class ExperimentExperts {
             throw Net2NetError.unsupported("\(kind.rawValue) samples its pairs (facePairs), it has no image data set")
         }
         progress("encoding \(images.count) images with the autoencoder")
-        let latents = try autoencoder.encode(images.images)
+        let pixels = images.images
+        let latents = try rowwise("autoencoder", input: pixels, count: images.count) {
+            try autoencoder.encode(pixels.gatherRows($0))
+        }
         let labels = EvaluationClassifier.labels(of: images)
         let encoder = try conditionEncoder()
         switch encoder.expertDescription.inputKind {
         case .image:
             progress("encoding \(images.count) \(kind == .inpainting ? "masked images" : "edge maps") with EfficientNet-Lite0")
-            let condition = try imageFeatures(queryImages(images.images))
+            // The queries of all images first: a random mask depends on the image's index.
+            let queries = queryImages(pixels)
+            let condition = try rowwise(kind.conditionExpert, input: queries, count: images.count) {
+                try imageFeatures(queries.gatherRows($0))
+            }
             return ExperimentData(pairs: try PairDataset(condition: condition, target: latents), labels: labels, captions: [])
         case .classLabel:
             return ExperimentData(pairs: try PairDataset(condition: try encoder.encode(.labels(labels)), target: latents),
@@ -145,11 +157,32 @@ public final class ExperimentExperts {
                 return distinct.count - 1
             }
             progress("embedding \(distinct.count) distinct captions (of \(captions.count)) with \(conditionExpert)")
-            let condition = try encoder.encode(.text(distinct)).gatherRows(rowOfCaption)
+            let condition = try rowwise(conditionExpert, input: Data(distinct.joined(separator: "\n").utf8),
+                                        count: distinct.count) { try encoder.encode(.text($0.map { distinct[$0] })) }
+                .gatherRows(rowOfCaption)
             return ExperimentData(pairs: try PairDataset(condition: condition, target: latents.gatherRows(rows)),
                                   labels: rows.map { labels[$0] }, captions: captions)
         case nil:
             throw Net2NetError.unsupported("\(conditionExpert) is not a condition encoder")
         }
+    }
+}
+
+extension ExperimentExperts {
+    /// A row-wise expert applied to `count` rows: at once in this process, or
+    /// through `extraction` (sharded over a job, or read from a complete cache).
+    func rowwise(_ name: String, input: Tensor, count: Int, _ compute: ([Int]) throws -> Tensor) throws -> Tensor {
+        let bytes = input.scalars.withUnsafeBytes { Data($0) }
+        return try rowwise(name, input: bytes, count: count, compute)
+    }
+
+    func rowwise(_ name: String, input: Data, count: Int, _ compute: ([Int]) throws -> Tensor) throws -> Tensor {
+        guard let extraction else { return try compute(Array(0..<count)) }
+        let key = ShardedRows.key(name, input: input)
+        guard extraction.communicator.usesMPI || extraction.cachesInOneProcess
+                || extraction.isComplete(count: count, key: key) else {
+            return try compute(Array(0..<count))
+        }
+        return try extraction.map(count: count, key: key, compute: compute)
     }
 }

@@ -1,6 +1,7 @@
 import Flow
 import Foundation
 import Layers
+import MessagePassing
 import TensorCore
 
 /// A report from the training loop, for progress display.
@@ -24,12 +25,22 @@ public enum TrainingEvent: Sendable {
 /// from a checkpoint sees exactly the batches, parameters and optimiser
 /// state of an uninterrupted one, and reproduces its losses bit for bit
 /// (with the same thread count).
+///
+/// Data-parallel (`communicator` of several processes, started by mpirun):
+/// every process takes its own contiguous share of each global batch of
+/// `batch_size` rows (`DataParallel.swift`), the gradient shares are summed
+/// over processes, and every process applies the same update, so all hold
+/// the same parameters and the losses equal a single process's up to the
+/// order of floating-point additions. Rank 0 alone validates (and shares
+/// the result), reports events and writes checkpoints.
 public final class Trainer {
     public let configuration: TrainingConfiguration
     public let data: PairDataset
     public let flow: ConditionalFlow
     public let optimizer: Adam
     public let outputDirectory: URL?
+    /// The processes sharing each batch (`Communicator.single`: this one alone).
+    public let communicator: Communicator
     /// The next step to take (0-based).
     public private(set) var step = 0
     /// The training loss of every step taken by this trainer.
@@ -45,15 +56,25 @@ public final class Trainer {
     let workspace: FlowTrainingWorkspace
     let batchTarget: FloatBuffer
     let batchCondition: FloatBuffer
+    /// Rows of each global batch this process computes.
+    let localBatch: Int
+    /// The first error of a collective inside the flow's passes (they cannot throw).
+    var collectiveFailure: Error?
 
     /// A new run, or a resumed one when `resume` is true and `outputDirectory` holds a checkpoint.
-    public init(configuration: TrainingConfiguration, data: PairDataset, outputDirectory: URL?, resume: Bool = false) throws {
+    public init(configuration: TrainingConfiguration, data: PairDataset, outputDirectory: URL?, resume: Bool = false,
+                communicator: Communicator = .single) throws {
         let problems = configuration.problems
         guard problems.isEmpty else { throw Net2NetError.configuration(problems.joined(separator: "; ")) }
         try data.checkTrainable()
         self.configuration = configuration
         self.data = data
         self.outputDirectory = outputDirectory
+        self.communicator = communicator
+        guard configuration.batchSize % communicator.size == 0 else {
+            throw Net2NetError.configuration("batch_size \(configuration.batchSize) does not split evenly over \(communicator.size) processes; choose a multiple of \(communicator.size)")
+        }
+        localBatch = configuration.batchSize / communicator.size
         (trainingRows, validationRows) = data.split(validationFraction: configuration.validationFraction, seed: configuration.seed)
         guard trainingRows.count >= configuration.batchSize else {
             throw Net2NetError.configuration("batch_size \(configuration.batchSize) is larger than the \(trainingRows.count) training pairs (after holding out validation_fraction \(configuration.validationFraction) of \(data.count))")
@@ -88,9 +109,9 @@ public final class Trainer {
             optimizer = Adam(parameterCount: flow.parameters.count)
         }
         gradients = FloatBuffer(count: flow.parameters.count)
-        workspace = flow.makeTrainingWorkspace(batch: configuration.batchSize)
-        batchTarget = FloatBuffer(count: configuration.batchSize * data.dimension)
-        batchCondition = FloatBuffer(count: configuration.batchSize * data.conditionDimension)
+        workspace = flow.makeTrainingWorkspace(batch: localBatch)
+        batchTarget = FloatBuffer(count: localBatch * data.dimension)
+        batchCondition = FloatBuffer(count: localBatch * data.conditionDimension)
     }
 
     /// The most parameters a trainer allocates (4 GiB of Float32 each for the
@@ -111,9 +132,13 @@ public final class Trainer {
     /// (`CheckpointLock`); what killed writers left there is removed first.
     public func run(until lastStep: Int? = nil, shouldStop: () -> Bool = { false },
                     onEvent: (TrainingEvent) -> Void = { _ in }) throws {
-        let lock = try outputDirectory.map { try CheckpointLock(directory: $0) }
+        let writer = communicator.isRoot ? outputDirectory : nil
+        let lock = try writer.map { try CheckpointLock(directory: $0) }
         defer { lock?.release() }
-        if let outputDirectory { CheckpointDirectory(outputDirectory).removeStale() }
+        if let writer { CheckpointDirectory(writer).removeStale() }
+        try communicator.barrier()
+        let shard = communicator.usesMPI ? batchShard() : nil
+        let onEvent = communicator.isRoot ? onEvent : { _ in }
         if let best, let patience = configuration.earlyStoppingPatience, patience > 0,
            validationsSince(best.step) >= patience {
             // Resuming a run that stopped early: an uninterrupted run ends here too.
@@ -122,6 +147,7 @@ public final class Trainer {
         }
         let end = min(lastStep ?? configuration.steps, configuration.steps)
         let B = configuration.batchSize, D = data.dimension, Dc = data.conditionDimension
+        let firstRow = communicator.rank * localBatch
         let schedule = configuration.schedule
         var order: [Int] = []
         var orderEpoch = -1
@@ -130,7 +156,7 @@ public final class Trainer {
         while step < end {
             let epoch = step / stepsPerEpoch, position = step % stepsPerEpoch
             if epoch != orderEpoch { order = epochOrder(epoch); orderEpoch = epoch }
-            let rows = order[(position * B)..<((position + 1) * B)]
+            let rows = order[(position * B + firstRow)..<(position * B + firstRow + localBatch)]
             data.target.withUnsafeBufferPointer { t in
                 data.condition.withUnsafeBufferPointer { c in
                     for (i, row) in rows.enumerated() {
@@ -143,11 +169,14 @@ public final class Trainer {
             // layer by layer while each gradient is in cache (the same
             // parameters as a separate update). Clipping needs the whole
             // gradient's norm first, so it updates afterwards.
+            // A sharded gradient is summed over processes first, so it updates afterwards too.
             let clipping = configuration.gradientClip > 0
-            let fusedUpdate = clipping ? nil : optimizer.beginStep(parameters: flow.parameters, gradients: gradients,
+            let fusedUpdate = clipping || shard != nil ? nil : optimizer.beginStep(parameters: flow.parameters, gradients: gradients,
                                                                    learningRate: schedule.rate(at: step))
             let result = flow.lossAndGradient(x: batchTarget.pointer, condition: batchCondition.pointer,
-                                              gradients: gradients, workspace: workspace, applying: fusedUpdate)
+                                              gradients: gradients, workspace: workspace, applying: fusedUpdate,
+                                              shard: shard)
+            if shard != nil { try sumGradientsOverProcesses() }
             guard result.loss.isFinite else {
                 throw Net2NetError.training(nanMessage("the loss became \(result.loss)", step: step))
             }
@@ -178,10 +207,10 @@ public final class Trainer {
             }
             var stopEarly = false
             if !validationRows.isEmpty && (step % configuration.validationInterval == 0 || step == end) {
-                let nats = validationNatsPerDimension()
+                let nats = try sharedFromRoot(communicator.isRoot ? validationNatsPerDimension() : 0)
                 onEvent(.validation(step: step, natsPerDimension: nats, count: validationRows.count))
                 if selection.offer(nats, at: step) {
-                    if let outputDirectory { try saveBest(to: outputDirectory, natsPerDimension: nats) }
+                    if let writer { try saveBest(to: writer, natsPerDimension: nats) }
                     onEvent(.best(step: step, natsPerDimension: nats))
                 } else if let best, let patience = configuration.earlyStoppingPatience, patience > 0,
                           validationsSince(best.step) >= patience {
@@ -189,10 +218,10 @@ public final class Trainer {
                     onEvent(.earlyStop(step: step, bestStep: best.step, natsPerDimension: best.natsPerDimension))
                 }
             }
-            let stopping = shouldStop() || stopEarly
-            if let outputDirectory, step % configuration.checkpointEvery == 0 || step == end || stopping {
-                try saveCheckpoint(to: outputDirectory)
-                onEvent(.checkpoint(step: step, directory: outputDirectory))
+            let stopping = try anyProcess(shouldStop()) || stopEarly
+            if let writer, step % configuration.checkpointEvery == 0 || step == end || stopping {
+                try saveCheckpoint(to: writer)
+                onEvent(.checkpoint(step: step, directory: writer))
             }
             if stopping { return }
         }

@@ -37,6 +37,11 @@ struct Bench: ParsableCommand {
         --suite text-to-image: the demo's path end to end with the models loaded (prompt → \
         tokens → MiniLM → τ → decoder → PNG grid) for 1 and 64 prompts, with the time of each stage.
 
+        --suite distributed: data-parallel training steps (sharded forward and backward, gradient \
+        allreduce, AMSGrad) of the reference flow at global batch 16 and the small one at 128, on \
+        the processes of an MPI job (run it under mpirun; alone it is one process): step time, \
+        time in allreduce, bytes per step and the allreduce's bus bandwidth.
+
         Examples:
           net2net bench --threads 2 --baseline bench/flow_baseline.py
           net2net bench --cases train-small-b128 --json
@@ -45,9 +50,10 @@ struct Bench: ParsableCommand {
           net2net bench --suite gan --baseline bench/dcgan_baseline.py
           net2net bench --suite efficientnet --threads 2 --baseline bench/efficientnet_baseline.py
           net2net bench --suite vae --threads 2 --baseline bench/vae_baseline.py
+          mpirun -np 2 net2net bench --suite distributed --threads 1
         """)
 
-    @Option(help: "flow, text, mpnet, gan, efficientnet, vae or text-to-image.") var suite: String = "flow"
+    @Option(help: "flow, text, mpnet, gan, efficientnet, vae, text-to-image or distributed.") var suite: String = "flow"
 
     @Option(help: "Comma-separated case names (default: all).") var cases: String?
     @Option(help: "Path of the PyTorch baseline script to run alongside.") var baseline: String?
@@ -61,7 +67,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         try compute.apply()
-        if !json {
+        if !json && suite != "distributed" {  // (distributed: rank 0 alone prints)
             for line in MachineDescription.current().lines { print(line) }
         }
         switch suite {
@@ -72,7 +78,8 @@ struct Bench: ParsableCommand {
         case "efficientnet": try runEfficientNet()
         case "vae": try runAutoencoder()
         case "text-to-image": try runTextToImage()
-        default: throw ValidationError("unknown suite '\(suite)'; suites: flow, text, mpnet, gan, efficientnet, vae, text-to-image")
+        case "distributed": try runDistributed()
+        default: throw ValidationError("unknown suite '\(suite)'; suites: flow, text, mpnet, gan, efficientnet, vae, text-to-image, distributed")
         }
     }
 
@@ -178,14 +185,8 @@ struct Bench: ParsableCommand {
 
     func runFlow() throws {
         let threads = ComputeThreads.blasThreads
-        var selected = FlowBenchmark.cases
-        if let cases {
-            let names = cases.split(separator: ",").map(String.init)
-            for name in names where !FlowBenchmark.cases.contains(where: { $0.name == name }) {
-                throw ValidationError("unknown case '\(name)'; cases: \(FlowBenchmark.cases.map(\.name).joined(separator: ", "))")
-            }
-            selected = FlowBenchmark.cases.filter { names.contains($0.name) }
-        }
+        let names = try selectedCases(FlowBenchmark.cases.map(\.name))
+        let selected = FlowBenchmark.cases.filter { names.contains($0.name) }
         note("measuring the sgemm peak (2048³, \(threads) threads)…")
         let peak = FlowBenchmark.sgemmPeak()
         note(String(format: "sgemm peak: %.1f GFLOP/s", peak))

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Flow
+import Foundation
+import MessagePassing
+import Net2Net
+import TensorCore
+
+extension Bench {
+    /// `--suite distributed`: data-parallel steps on this MPI job's processes
+    /// (one process when not started by mpirun); rank 0 prints.
+    func runDistributed() throws {
+        let all: [(String, FlowConfiguration, Int)] = [
+            ("reference-b16", FlowBenchmark.reference, 16),
+            ("small-b128", FlowBenchmark.small, 128),
+        ]
+        let selected = try selectedCases(all.map(\.0))
+        try withCommunicator(distributed: Communicator.isLaunchedByMPI) { communicator in
+            if communicator.isRoot && !json {
+                for line in MachineDescription.current().lines { print(line) }
+                print("processes: \(communicator.size)\(communicator.usesMPI ? " (\(Communicator.libraryPath))" : ", no MPI")")
+                print("case            procs  batch  step (s)  allreduce in step (s)  allreduce alone (s)  gradient MB  ring MB/step  bus GB/s  samples/s")
+            }
+            var results: [DataParallelBenchmark.Result] = []
+            for (name, configuration, batch) in all where selected.contains(name) {
+                let result = try DataParallelBenchmark.run(
+                    name: name, configuration: configuration, globalBatch: batch, communicator: communicator,
+                    steps: max(1, minIterations)) { if communicator.isRoot { note($0) } }
+                results.append(result)
+                if communicator.isRoot && !json {
+                    print(name.padding(toLength: 15, withPad: " ", startingAt: 0) + String(format: " %5d  %5d  %8.3f  %21.3f  %19.3f  %11.1f  %12.1f  %8.2f  %9.1f",
+                                 result.processes, result.globalBatch, result.secondsPerStep,
+                                 result.allreduceSecondsPerStep, result.allreduceAloneSeconds,
+                                 Double(result.gradientBytes) / 1e6, result.ringBytesPerStep / 1e6,
+                                 result.busBandwidthGBps, result.samplesPerSecond))
+                }
+            }
+            if communicator.isRoot && json {
+                let rows = try JSONSerialization.jsonObject(with: JSONEncoder().encode(results))
+                try printBenchJSON(["suite": "distributed", "results": rows])
+            }
+        }
+    }
+
+    /// The names `--cases` selects among `names` (all by default); an unknown one is an error.
+    func selectedCases(_ names: [String]) throws -> Set<String> {
+        guard let cases else { return Set(names) }
+        let chosen = cases.split(separator: ",").map(String.init)
+        if let unknown = chosen.first(where: { !names.contains($0) }) {
+            throw ValidationError("unknown case '\(unknown)'; cases: \(names.joined(separator: ", "))")
+        }
+        return Set(chosen)
+    }
+}
