@@ -42,6 +42,13 @@ public final class HEDEdgeDetector: @unchecked Sendable {
     let sideWeights: [[Float]], sideBiases: [Float]
     let fuseWeight: [Float], fuseBias: Float
 
+    /// Pixels per pass (images of one size are batched up to this many pixels,
+    /// at least one image): larger passes make larger GEMMs.
+    public var pixelsPerPass = 1 << 15
+    let lock = NSLock()
+    /// The im2col workspace, kept between calls and grown as needed (guarded by `lock`).
+    var workspace = FloatBuffer(count: 0)
+
     /// Loads the `hed` asset, fetching it first if needed.
     public convenience init(store: AssetStore, progress: (String) -> Void = { _ in }) throws {
         let directory = try store.directory(for: "hed", progress: progress)
@@ -111,90 +118,5 @@ public final class HEDEdgeDetector: @unchecked Sendable {
             for c in 0..<3 { x[3 * p + c] = Float(pixels[source + 2 - c]) - bgrMean[c] }
         }
         return x
-    }
-
-    /// Edge probabilities `[N, 1, H, W]` in [0, 1] of RGB images `[N, H, W, 3]` (bytes).
-    public func edges(pixels: [UInt8], count N: Int, height H: Int, width W: Int) throws -> Tensor {
-        try edgeMaps(pixels: pixels, count: N, height: H, width: W).probabilities
-    }
-
-    /// The fused edge probabilities `[N, 1, H, W]` and the five side outputs'
-    /// logits `[N, 5, H, W]` (after resizing, before the fusion) of RGB bytes `[N, H, W, 3]`.
-    public func edgeMaps(pixels: [UInt8], count N: Int, height H: Int,
-                         width W: Int) throws -> (probabilities: Tensor, sides: Tensor) {
-        guard N >= 0, H > 0, W > 0, pixels.count == N * H * W * 3 else {
-            throw ExpertError.badInput("HED takes RGB images [N, H, W, 3] with H, W ≥ 1; got \(pixels.count) bytes "
-                + "for \(N)×\(H)×\(W)×3")
-        }
-        let plane = H * W
-        var probabilities = [Float](repeating: 0, count: N * plane), sides = [Float](repeating: 0, count: N * 5 * plane)
-        for n in 0..<N {
-            let x = HEDEdgeDetector.modelInput(pixels[(n * plane * 3)..<((n + 1) * plane * 3)])
-            let side = sideOutputs(x, height: H, width: W)
-            sides.replaceSubrange((n * 5 * plane)..<((n + 1) * 5 * plane), with: side)
-            for p in 0..<plane {
-                var fused = fuseBias
-                for k in 0..<5 { fused += fuseWeight[k] * side[k * plane + p] }
-                probabilities[n * plane + p] = fused
-            }
-        }
-        probabilities.withUnsafeMutableBufferPointer { Vector.sigmoid($0.baseAddress!, $0.baseAddress!, count: $0.count) }
-        return (Tensor(shape: [N, 1, H, W], scalars: probabilities), Tensor(shape: [N, 5, H, W], scalars: sides))
-    }
-
-    /// The five side outputs `[5, H, W]` (logits at the input's size) of one model input `[H, W, 3]`.
-    func sideOutputs(_ input: [Float], height: Int, width: Int) -> [Float] {
-        var x = input, h = height, w = width
-        var sides: [Float] = []
-        for (b, block) in convolutions.enumerated() {
-            if b > 0 { (x, h, w) = HEDEdgeDetector.maxPool(x, height: h, width: w, channels: block[0].layer.inputChannels) }
-            for convolution in block { x = apply(convolution, x, height: h, width: w) }
-            let channels = block.last!.layer.outputChannels
-            // dsn_k: one 1×1 filter, side[p] = Σ_c x[p, c]·w[c] + b.
-            var side = [Float](repeating: sideBiases[b], count: h * w)
-            x.withUnsafeBufferPointer { xs in
-                sideWeights[b].withUnsafeBufferPointer { ws in
-                    for p in 0..<(h * w) { side[p] += Vector.dot(xs.baseAddress! + p * channels, ws.baseAddress!, count: channels) }
-                }
-            }
-            sides += b == 0 ? side
-                : ImageInput.resizeBilinear(side, channels: 1, height: h, width: w, toHeight: height, toWidth: width)
-        }
-        return sides
-    }
-
-    /// `relu(conv3×3(x) + b)` on one channels-last image `[h, w, Cin]` → `[h, w, Cout]`.
-    func apply(_ convolution: Convolution, _ x: [Float], height h: Int, width w: Int) -> [Float] {
-        let layer = convolution.layer
-        let K = layer.inputChannels * 9
-        // im2col rows for up to 1024 output pixels per thread: a bounded workspace at any image size.
-        let workspace = FloatBuffer(count: K * Parallel.threadCount * max(w, 1024))
-        var y = [Float](repeating: 0, count: h * w * layer.outputChannels)
-        x.withUnsafeBufferPointer { xs in
-            convolution.weight.withUnsafeBufferPointer { ws in
-                convolution.bias.withUnsafeBufferPointer { bs in
-                    y.withUnsafeMutableBufferPointer { ys in
-                        layer.forwardChannelsLast(xs.baseAddress!, batch: 1, height: h, width: w, weight: ws.baseAddress!,
-                                                  bias: bs.baseAddress!, epilogue: ConvolutionEpilogue(activation: .relu),
-                                                  workspace: workspace, into: ys.baseAddress!)
-                    }
-                }
-            }
-        }
-        return y
-    }
-
-    /// TensorFlow's 2×2, stride-2 "same" max-pooling of `[h, w, C]` → `[⌈h/2⌉, ⌈w/2⌉, C]`:
-    /// `y[i, j, c] = max x[2i + a, 2j + b, c]` over the a, b ∈ {0, 1} inside the image.
-    static func maxPool(_ x: [Float], height h: Int, width w: Int, channels C: Int) -> ([Float], Int, Int) {
-        let ho = (h + 1) / 2, wo = (w + 1) / 2
-        var y = [Float](repeating: -.infinity, count: ho * wo * C)
-        for r in 0..<h {
-            for q in 0..<w {
-                let source = (r * w + q) * C, target = ((r / 2) * wo + q / 2) * C
-                for c in 0..<C { y[target + c] = max(y[target + c], x[source + c]) }
-            }
-        }
-        return (y, ho, wo)
     }
 }

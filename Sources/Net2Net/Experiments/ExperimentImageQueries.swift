@@ -6,12 +6,16 @@ import TensorCore
 /// the query domains (edge maps, masked images, DCGAN faces), their features,
 /// and GAN translation's sampled pairs.
 extension ExperimentExperts {
-    /// The query domain of gray images `[N, 1, H, W]`: Sobel edge maps for
-    /// edges-to-image, the images with `mask` hidden for inpainting, the
-    /// images themselves otherwise.
-    public func queryImages(_ images: Tensor) -> Tensor {
+    /// The query domain of gray images `[N, 1, H, W]`: edge maps for
+    /// edges-to-image (Sobel, or HED's as images in [-1, 1], per `edges`), the
+    /// images with `mask` hidden for inpainting, the images themselves otherwise.
+    public func queryImages(_ images: Tensor) throws -> Tensor {
         switch kind {
-        case .edgesToImage: return ImageOperators.sobelEdges(images)
+        case .edgesToImage:
+            switch edges {
+            case .sobel: return ImageOperators.sobelEdges(images)
+            case .hed: return try edgeDetector().edgeImages(images)
+            }
         case .inpainting: return ImageOperators.masked(images, region: mask)
         default: return images
         }
@@ -41,7 +45,7 @@ extension ExperimentExperts {
     }
 
     /// z_Φ `[1, 1280]` of a PNG query file for this experiment: edges-to-image
-    /// takes the Sobel edges of the image resized to 28×28 and made gray (mean
+    /// takes the edges (`edges`) of the image resized to 28×28 and made gray (mean
     /// of R, G, B); inpainting masks that gray 28×28 image; GAN translation
     /// uses the image as is (resized to 224×224).
     public func condition(imageFile path: String) throws -> Tensor {

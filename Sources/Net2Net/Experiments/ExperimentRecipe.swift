@@ -44,6 +44,7 @@ public enum ExperimentKind: String, Codable, CaseIterable, Sendable {
 ///     train_images: 20000          # a seeded subset of the 64 500 training images (0: all)
 ///     captions_per_image: 1        # text-to-image: captions drawn per image
 ///     mask: lower-half             # inpainting: lower-half, upper-half or random-box
+///     edges: sobel                 # edges-to-image: sobel or hed (the learned edge detector)
 ///     pairs: 8000                  # gan-translation: pairs sampled from z ~ N(0, I)
 public struct ExperimentRecipe: Sendable, Equatable {
     public var kind: ExperimentKind = .labelToImage
@@ -53,10 +54,12 @@ public struct ExperimentRecipe: Sendable, Equatable {
     public var mask = "lower-half"
     /// GAN translation: the number of sampled pairs.
     public var pairs = 8000
+    /// Edges-to-image: how the query's edge map is made.
+    public var edges = EdgeOperator.sobel
     /// The flow and its training loop.
     public var flow = TrainingConfiguration()
 
-    public static let recipeKeys = ["experiment", "train_images", "captions_per_image", "mask", "pairs"]
+    public static let recipeKeys = ["experiment", "train_images", "captions_per_image", "mask", "pairs", "edges"]
 
     /// Inpainting's mask; random boxes are drawn from the flow seed.
     public var maskRegion: MaskRegion { MaskRegion.named(mask, seed: flow.seed)! }
@@ -89,6 +92,12 @@ public struct ExperimentRecipe: Sendable, Equatable {
             }
             recipe.mask = "\(value)"
         }
+        if let value = values.removeValue(forKey: "edges") {
+            guard let edges = EdgeOperator(rawValue: "\(value)") else {
+                throw Net2NetError.configuration("\(source): 'edges' must be one of \(EdgeOperator.allCases.map(\.rawValue).joined(separator: ", ")), got \(value)")
+            }
+            recipe.edges = edges
+        }
         do {
             recipe.flow = try TrainingConfiguration.from(values, source: source)
         } catch Net2NetError.configuration(let message) where message.contains("unknown key") {
@@ -111,6 +120,7 @@ public struct ExperimentRecipe: Sendable, Equatable {
                     "train_images": String(trainImages), "captions_per_image": String(captionsPerImage)]
         if kind == .inpainting { keys["mask"] = mask }
         if kind == .ganTranslation { keys["pairs"] = String(pairs) }
+        if kind == .edgesToImage { keys["edges"] = edges.rawValue }
         return keys
     }
 }
