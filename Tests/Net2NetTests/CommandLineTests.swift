@@ -66,6 +66,17 @@ func writeGaussianPairs(_ rows: Int, into directory: URL) throws -> (condition: 
     return (pairs.condition, pairs.target)
 }
 
+/// Asserts a clean failure: non-zero exit, `error: …` on stderr naming every word, no trap.
+func assertCommandFails(_ result: (status: Int32, stdout: String, stderr: String), mentioning words: [String],
+                        file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertNotEqual(result.status, 0, "expected failure; stderr: \(result.stderr)", file: file, line: line)
+    XCTAssertTrue(result.stderr.hasPrefix("error: "), "stderr: \(result.stderr)", file: file, line: line)
+    for word in words {
+        XCTAssertTrue(result.stderr.contains(word), "'\(word)' not in: \(result.stderr)", file: file, line: line)
+    }
+    XCTAssertFalse(result.stderr.contains("Fatal error"), file: file, line: line)
+}
+
 final class CommandLineTests: XCTestCase {
     var directory: URL!
 
@@ -87,12 +98,7 @@ final class CommandLineTests: XCTestCase {
 
     func assertFails(_ result: (status: Int32, stdout: String, stderr: String), mentioning words: [String],
                      file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertNotEqual(result.status, 0, "expected failure; stderr: \(result.stderr)", file: file, line: line)
-        XCTAssertTrue(result.stderr.hasPrefix("error: "), "stderr: \(result.stderr)", file: file, line: line)
-        for word in words {
-            XCTAssertTrue(result.stderr.contains(word), "'\(word)' not in: \(result.stderr)", file: file, line: line)
-        }
-        XCTAssertFalse(result.stderr.contains("Fatal error"), file: file, line: line)
+        assertCommandFails(result, mentioning: words, file: file, line: line)
     }
 
     func testTrainSampleTranslateEvalEndToEnd() throws {

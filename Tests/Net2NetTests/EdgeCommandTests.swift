@@ -13,15 +13,6 @@ final class EdgeCommandTests: XCTestCase {
 
     func fixture(_ name: String) -> String { Self.fixtures.appendingPathComponent(name).path }
 
-    func assertFails(_ result: (status: Int32, stdout: String, stderr: String), mentioning words: [String],
-                     file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertNotEqual(result.status, 0, file: file, line: line)
-        XCTAssertTrue(result.stderr.hasPrefix("error: "), "stderr: \(result.stderr)", file: file, line: line)
-        for word in words {
-            XCTAssertTrue(result.stderr.contains(word), "'\(word)' not in: \(result.stderr)", file: file, line: line)
-        }
-    }
-
     func testEncodeEdges() throws {
         try CLI.requireExecutable()
         let d = temporaryDirectory(name)
@@ -43,14 +34,14 @@ final class EdgeCommandTests: XCTestCase {
         let png = try PNGImage.read(d.appendingPathComponent("e.png"))
         XCTAssertEqual([png.width, png.height], [3 * 20 + 4 * 2, 20 + 2 * 2])
 
-        assertFails(try CLI.run(["encode", "--expert", "hed", "--input", fixture("hed_images.npy"),
+        assertCommandFails(try CLI.run(["encode", "--expert", "hed", "--input", fixture("hed_images.npy"),
                                  "--input", fixture("hed_odd_image.npy"), "--output", "e.npy"], in: d),
                     mentioning: ["hed_odd_image.npy[0]", "45×37 differs from the first image's 64×64"])
-        assertFails(try CLI.run(["encode", "--expert", "hed", "--input", fixture("hed_images.npy"), "--output", "e.txt"], in: d),
+        assertCommandFails(try CLI.run(["encode", "--expert", "hed", "--input", fixture("hed_images.npy"), "--output", "e.txt"], in: d),
                     mentioning: ["e.txt", ".npy or .png"])
-        assertFails(try CLI.run(["encode", "--expert", "hed", "--input", fixture("hed_edges.npy"), "--output", "e.npy"], in: d),
+        assertCommandFails(try CLI.run(["encode", "--expert", "hed", "--input", fixture("hed_edges.npy"), "--output", "e.npy"], in: d),
                     mentioning: ["hed_edges.npy", "uint8 array [N, H, W, 3]"])
-        assertFails(try CLI.run(["encode", "--expert", "hed", "--input", "missing.png", "--output", "e.npy"], in: d),
+        assertCommandFails(try CLI.run(["encode", "--expert", "hed", "--input", "missing.png", "--output", "e.npy"], in: d),
                     mentioning: ["missing.png", "no such file"])
     }
 
@@ -62,7 +53,7 @@ final class EdgeCommandTests: XCTestCase {
         let listed = try CLI.run(["inspect", formats.appendingPathComponent("weights.h5").path], in: d, threads: false)
         XCTAssertEqual(listed.status, 0, listed.stderr)
         XCTAssertTrue(listed.stdout.contains("block1/layers/conv2d/vars/0\tfloat32\t[3, 3, 2, 4]\t72"), listed.stdout)
-        assertFails(try CLI.run(["inspect", formats.appendingPathComponent("chunked.h5").path], in: d, threads: false),
+        assertCommandFails(try CLI.run(["inspect", formats.appendingPathComponent("chunked.h5").path], in: d, threads: false),
                     mentioning: ["chunked.h5", "chunked storage"])
     }
 }
