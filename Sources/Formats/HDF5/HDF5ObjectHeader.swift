@@ -60,8 +60,11 @@ struct HDF5ObjectHeader {
                     guard !message.isShared else { throw file.unsupported("a shared continuation message (\(what))") }
                     let start = try file.definedAddress(body.lowerBound, "continuation in \(what)")
                     let count = try file.length(body.lowerBound + file.offsetSize, "continuation in \(what)")
-                    guard visited.insert(start).inserted, blocks.count <= declared else {
+                    guard visited.insert(start).inserted else {
                         throw file.malformed("\(what) continues into a block it already read")
+                    }
+                    guard blocks.count <= declared else {
+                        throw file.malformed("\(what) has more continuation blocks than its \(declared) messages")
                     }
                     blocks.append(try file.range(start, count, "continuation block of \(what)"))
                 }
