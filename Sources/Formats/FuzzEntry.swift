@@ -7,7 +7,7 @@ import Foundation
 /// out-of-bounds access. Not for applications: use the format types.
 @_spi(Fuzzing) public enum FuzzEntry {
     /// The formats `run` knows, by target name.
-    public static let targets = ["npy", "safetensors", "pickle", "zip", "pytorch", "png", "idx", "csv", "gzip"]
+    public static let targets = ["npy", "safetensors", "pickle", "zip", "pytorch", "png", "idx", "csv", "gzip", "hdf5"]
 
     /// Decodes `bytes` as `target` (one of `targets`); unknown names are a
     /// programmer error.
@@ -46,6 +46,9 @@ import Foundation
             _ = try LabeledPixelsCSV.parse(bytes, path: path, featureCount: 4, labelColumn: .last, classCount: 10)
         case "gzip":
             _ = try Gzip.decompress(bytes, path: path, limits: limits)
+        case "hdf5":
+            let index = try HDF5Index.parse(bytes, path: path, limits: limits)
+            for dataset in index.datasets.values { _ = checksum(UnsafeRawBufferPointer(rebasing: bytes[dataset.data])) }
         default:
             preconditionFailure("unknown fuzz target '\(target)'; known: \(targets.joined(separator: ", "))")
         }

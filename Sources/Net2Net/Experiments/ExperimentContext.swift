@@ -24,14 +24,15 @@ public struct ExperimentContext {
             autoencoder = nil
             train = ImageDataset(images: Tensor(zeros: [0, 1, 28, 28]), classLabels: [], domains: [])
             test = train
-            experts = ExperimentExperts(imageQueries: recipe.kind, mask: recipe.maskRegion, store: store, progress: progress)
+            experts = ExperimentExperts(imageQueries: recipe.kind, mask: recipe.maskRegion, edges: recipe.edges, store: store,
+                                        progress: progress)
             return
         }
         let model = try ConvolutionalVAE.load(url ?? ShippedModels.autoencoder).model
         autoencoder = model
         train = try ImageDataset.fashionAndDigits(.train, store: store, progress: progress)
         test = try ImageDataset.fashionAndDigits(.test, store: store, progress: progress)
-        experts = ExperimentExperts(kind: recipe.kind, autoencoder: model, mask: recipe.maskRegion,
+        experts = ExperimentExperts(kind: recipe.kind, autoencoder: model, mask: recipe.maskRegion, edges: recipe.edges,
                                     conditionExpert: recipe.conditionExpert, store: store, progress: progress)
     }
 

@@ -32,10 +32,13 @@ public final class ExperimentExperts {
     }
     /// Inpainting: the region hidden from Φ.
     public let mask: MaskRegion
+    /// Edges-to-image: how the query's edge map is made.
+    public let edges: EdgeOperator
     let loading: ExpertLoading
     var progress: (String) -> Void { loading.progress }
     private var loadedConditionEncoder: (any ConditionEncoder)?
     private var loadedDecoder: (any ImageDecoder)?
+    private var loadedEdgeDetector: HEDEdgeDetector?
     /// Where `pairs` runs its experts: nil, in this process at once; else on a
     /// strided shard per process of a job, cached in chunks (`ShardedRows`).
     /// In one process, a complete cache is read and an incomplete one ignored
@@ -43,26 +46,36 @@ public final class ExperimentExperts {
     public var extraction: ShardedRows?
 
     public init(kind: ExperimentKind, autoencoder: ConvolutionalVAE, mask: MaskRegion = .lowerHalf,
-                conditionExpert: String? = nil, store: AssetStore = AssetStore(),
+                edges: EdgeOperator = .sobel, conditionExpert: String? = nil, store: AssetStore = AssetStore(),
                 progress: @escaping (String) -> Void = { _ in }) {
         self.kind = kind
         self.conditionExpert = conditionExpert ?? kind.conditionExpert
         loadedAutoencoder = autoencoder
         self.mask = mask
+        self.edges = edges
         loading = ExpertLoading(store: store, progress: progress)
     }
 
     /// The experts of an experiment with image queries, without an autoencoder:
     /// GAN translation's (EfficientNet-Lite0 and the DCGAN; `mask` makes the
     /// evaluation's masked queries), or the query side of edges-to-image and inpainting.
-    public init(imageQueries kind: ExperimentKind, mask: MaskRegion = .lowerHalf, store: AssetStore = AssetStore(),
-                progress: @escaping (String) -> Void = { _ in }) {
+    public init(imageQueries kind: ExperimentKind, mask: MaskRegion = .lowerHalf, edges: EdgeOperator = .sobel,
+                store: AssetStore = AssetStore(), progress: @escaping (String) -> Void = { _ in }) {
         precondition(kind.queriesAreImages, "\(kind.rawValue) has no image queries")
         self.kind = kind
         conditionExpert = kind.conditionExpert
         loadedAutoencoder = nil
         self.mask = mask
+        self.edges = edges
         loading = ExpertLoading(store: store, progress: progress)
+    }
+
+    /// The HED edge detector (loaded once, on first use).
+    public func edgeDetector() throws -> HEDEdgeDetector {
+        if let loadedEdgeDetector { return loadedEdgeDetector }
+        let loaded = try ExpertRegistry.edgeDetector(loading: loading)
+        loadedEdgeDetector = loaded
+        return loaded
     }
 
     /// Φ, the query expert `conditionExpert` (loaded once, on first use).
@@ -132,7 +145,7 @@ public final class ExperimentExperts {
         let encoder = try conditionEncoder()
         switch encoder.expertDescription.inputKind {
         case .image:
-            progress("encoding \(images.count) \(kind == .inpainting ? "masked images" : "edge maps") with EfficientNet-Lite0")
+            progress("encoding \(images.count) \(kind == .inpainting ? "masked images" : "\(edges.rawValue) edge maps") with EfficientNet-Lite0")
             // The queries of all images first: a random mask depends on the image's index.
             let queries = queryImages(pixels)
             let condition = try rowwise(kind.conditionExpert, input: queries, count: images.count) {

@@ -38,7 +38,7 @@ public enum ExperimentGrids {
     /// image, its query (edge map or masked image), then `columns` samples.
     public static func queryGrid(flow: ConditionalFlow, experts: ExperimentExperts, images: ImageDataset, columns: Int,
                                  seed: UInt64, to url: URL) throws {
-        let queries = experts.queryImages(images.images)
+        let queries = try experts.queryImages(images.images)
         let samples = try experts.translator(flow: flow).images(.images(queries), count: columns, seed: seed)
         let P = 28 * 28
         var scalars: [Float] = []

@@ -7,12 +7,16 @@ import TensorCore
 /// the query domains (edge maps, masked images, DCGAN faces), their features,
 /// and GAN translation's sampled pairs.
 extension ExperimentExperts {
-    /// The query domain of gray images `[N, 1, H, W]`: Sobel edge maps for
-    /// edges-to-image, the images with `mask` hidden for inpainting, the
-    /// images themselves otherwise.
-    public func queryImages(_ images: Tensor) -> Tensor {
+    /// The query domain of gray images `[N, 1, H, W]`: edge maps for
+    /// edges-to-image (Sobel, or HED's as images in [-1, 1], per `edges`), the
+    /// images with `mask` hidden for inpainting, the images themselves otherwise.
+    public func queryImages(_ images: Tensor) throws -> Tensor {
         switch kind {
-        case .edgesToImage: return ImageOperators.sobelEdges(images)
+        case .edgesToImage:
+            switch edges {
+            case .sobel: return ImageOperators.sobelEdges(images)
+            case .hed: return try edgeDetector().edgeImages(images)
+            }
         case .inpainting: return ImageOperators.masked(images, region: mask)
         default: return images
         }
@@ -70,8 +74,8 @@ extension ExperimentExperts {
     }
 
     /// z_Φ `[1, 1280]` of a decoded image for this experiment, and the query
-    /// Φ saw: edges-to-image takes the Sobel edges of the image resized to
-    /// 28×28 and made gray (mean of R, G, B); inpainting masks that gray
+    /// Φ saw: edges-to-image takes the edges (`edges`: Sobel or HED) of the
+    /// image resized to 28×28 and made gray (mean of R, G, B); inpainting masks that gray
     /// 28×28 image; both give the query `[1, 1, 28, 28]`. With `isQuery` the
     /// image is already in the query domain (a drawn edge map, an image
     /// masked by hand) and only made gray and resized. GAN translation uses
@@ -82,7 +86,7 @@ extension ExperimentExperts {
             var batch = ImageInput.Batch(side: 28)
             ImageInput.append(image, name: name, to: &batch)
             let gray = ImageInput.gray(batch)
-            let query = isQuery ? gray : queryImages(gray)
+            let query = isQuery ? gray : try queryImages(gray)
             return (try imageFeatures(query), query)
         case .ganTranslation:
             var batch = ImageInput.Batch(side: EfficientNetLite.imageSize)

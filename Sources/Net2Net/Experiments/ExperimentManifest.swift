@@ -19,9 +19,11 @@ public struct ExperimentManifest: Codable, Sendable, Equatable {
     /// Inpainting: the masked region's name (`MaskRegion.names`) and the seed of random boxes.
     public var mask: String?
     public var maskSeed: UInt64?
+    /// Edges-to-image: the edge operator's name (`EdgeOperator`; Sobel when absent).
+    public var edges: String?
 
     public init(experiment: ExperimentKind, latentDimension: Int, attributes: ImageAttributes?,
-                mask: String? = nil, maskSeed: UInt64? = nil, conditionExpert: String? = nil) {
+                mask: String? = nil, maskSeed: UInt64? = nil, edges: String? = nil, conditionExpert: String? = nil) {
         self.experiment = experiment
         self.conditionExpert = conditionExpert ?? experiment.conditionExpert
         targetExpert = experiment.targetExpert
@@ -29,6 +31,7 @@ public struct ExperimentManifest: Codable, Sendable, Equatable {
         self.attributes = attributes
         self.mask = mask
         self.maskSeed = maskSeed
+        self.edges = edges
     }
 
     /// The manifest of a checkpoint trained with `recipe`.
@@ -36,7 +39,7 @@ public struct ExperimentManifest: Codable, Sendable, Equatable {
         let inpainting = recipe.kind == .inpainting
         self.init(experiment: recipe.kind, latentDimension: latentDimension, attributes: attributes,
                   mask: inpainting ? recipe.mask : nil, maskSeed: inpainting ? recipe.flow.seed : nil,
-                  conditionExpert: recipe.conditionExpert)
+                  edges: recipe.kind == .edgesToImage ? recipe.edges.rawValue : nil, conditionExpert: recipe.conditionExpert)
     }
 
     /// Inpainting's masked region (lower half when the manifest names none).
@@ -44,9 +47,19 @@ public struct ExperimentManifest: Codable, Sendable, Equatable {
         MaskRegion.named(mask ?? "lower-half", seed: maskSeed ?? 0) ?? .lowerHalf
     }
 
+    /// Edges-to-image's edge operator; an unknown name is an error naming `checkpoint`.
+    public func edgeOperator(checkpoint: String) throws -> EdgeOperator {
+        guard let edges else { return .sobel }
+        guard let known = EdgeOperator(rawValue: edges) else {
+            throw Net2NetError.checkpoint(path: checkpoint,
+                                          problem: "unknown edge operator '\(edges)'; known: \(EdgeOperator.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return known
+    }
+
     enum CodingKeys: String, CodingKey {
         case experiment, conditionExpert = "condition_expert", targetExpert = "target_expert"
-        case latentDimension = "latent_dim", attributes, mask, maskSeed = "mask_seed"
+        case latentDimension = "latent_dim", attributes, mask, maskSeed = "mask_seed", edges
     }
 
     public func save(to directory: URL) throws {

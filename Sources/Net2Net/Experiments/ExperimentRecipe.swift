@@ -45,6 +45,7 @@ public enum ExperimentKind: String, Codable, CaseIterable, Sendable {
 ///     captions_per_image: 1        # text-to-image: captions drawn per image
 ///     text_expert: minilm          # text-to-image: Φ, minilm (384-d) or mpnet (768-d)
 ///     mask: lower-half             # inpainting: lower-half, upper-half or random-box
+///     edges: sobel                 # edges-to-image: sobel or hed (the learned edge detector)
 ///     pairs: 8000                  # gan-translation: pairs sampled from z ~ N(0, I)
 public struct ExperimentRecipe: Sendable, Equatable {
     public var kind: ExperimentKind = .labelToImage
@@ -56,10 +57,12 @@ public struct ExperimentRecipe: Sendable, Equatable {
     public var pairs = 8000
     /// Text → image: the text expert Φ (an `ExpertRegistry` name reading text).
     public var textExpert = ExpertName.minilm
+    /// Edges-to-image: how the query's edge map is made.
+    public var edges = EdgeOperator.sobel
     /// The flow and its training loop.
     public var flow = TrainingConfiguration()
 
-    public static let recipeKeys = ["experiment", "train_images", "captions_per_image", "mask", "pairs", "text_expert"]
+    public static let recipeKeys = ["experiment", "train_images", "captions_per_image", "mask", "pairs", "edges", "text_expert"]
 
     /// Φ's name: the recipe's text expert for text → image, else the kind's.
     public var conditionExpert: String { kind == .textToImage ? textExpert : kind.conditionExpert }
@@ -102,6 +105,12 @@ public struct ExperimentRecipe: Sendable, Equatable {
             }
             recipe.textExpert = "\(value)"
         }
+        if let value = values.removeValue(forKey: "edges") {
+            guard let edges = EdgeOperator(rawValue: "\(value)") else {
+                throw Net2NetError.configuration("\(source): 'edges' must be one of \(EdgeOperator.allCases.map(\.rawValue).joined(separator: ", ")), got \(value)")
+            }
+            recipe.edges = edges
+        }
         do {
             recipe.flow = try TrainingConfiguration.from(values, source: source)
         } catch Net2NetError.configuration(let message) where message.contains("unknown key") {
@@ -124,6 +133,7 @@ public struct ExperimentRecipe: Sendable, Equatable {
                     "train_images": String(trainImages), "captions_per_image": String(captionsPerImage)]
         if kind == .inpainting { keys["mask"] = mask }
         if kind == .ganTranslation { keys["pairs"] = String(pairs) }
+        if kind == .edgesToImage { keys["edges"] = edges.rawValue }
         return keys
     }
 }
