@@ -182,6 +182,12 @@ struct EvalExperiment: ParsableCommand {
         if settings.kind == .inpainting, (manifest.mask ?? "lower-half") != settings.mask {
             throw Net2NetError.checkpoint(path: directory.path, problem: "was trained with mask \(manifest.mask ?? "lower-half"), the recipe says \(settings.mask)")
         }
+        if manifest.conditionExpert != settings.conditionExpert {
+            throw Net2NetError.checkpoint(path: directory.path, problem: "was trained with the \(manifest.conditionExpert) expert, the recipe says \(settings.conditionExpert) (text_expert)")
+        }
+        if settings.kind == .edgesToImage, (manifest.edges ?? EdgeOperator.sobel.rawValue) != settings.edges.rawValue {
+            throw Net2NetError.checkpoint(path: directory.path, problem: "was trained on \(manifest.edges ?? EdgeOperator.sobel.rawValue) edges, the recipe says \(settings.edges.rawValue)")
+        }
         guard !regressor || [.labelToImage, .textToImage].contains(settings.kind) else {
             throw ValidationError("--regressor is for label-to-image and text-to-image")
         }

@@ -147,7 +147,7 @@ public final class ExperimentExperts {
         case .image:
             progress("encoding \(images.count) \(kind == .inpainting ? "masked images" : "\(edges.rawValue) edge maps") with EfficientNet-Lite0")
             // The queries of all images first: a random mask depends on the image's index.
-            let queries = queryImages(pixels)
+            let queries = try queryImages(pixels)
             let condition = try rowwise(kind.conditionExpert, input: queries, count: images.count) {
                 try imageFeatures(queries.gatherRows($0))
             }
