@@ -132,4 +132,20 @@ final class ExperimentTests: XCTestCase {
         XCTAssertEqual(try ExperimentRecipe.load(yaml: "experiment: label-to-image\ntext_expert: mpnet").conditionExpert,
                        ExpertName.label, "text_expert only concerns text → image")
     }
+
+    /// eval-experiment refuses, with the reason, a checkpoint whose manifest
+    /// names another text expert than the recipe (it would feed τ conditions
+    /// of the wrong width).
+    func testEvalExperimentRefusesAnotherTextExpert() throws {
+        try CLI.requireExecutable()
+        let directory = temporaryDirectory(name)
+        let run = directory.appendingPathComponent("run")
+        let recipe = try ExperimentRecipe.load(yaml: "experiment: text-to-image\ntext_expert: mpnet")
+        try ExperimentManifest(recipe: recipe, latentDimension: 64, attributes: nil).save(to: run)
+        let configs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("configs")
+        let result = try CLI.run(["eval-experiment", configs.appendingPathComponent("text-to-image.yaml").path,
+                                  "--checkpoint", "run"], in: directory)
+        assertFails(result, mentioning: ["was trained with the mpnet expert, the recipe says minilm"])
+    }
 }
