@@ -198,58 +198,60 @@ struct EvalExperiment: ParsableCommand {
                                                  cacheDirectory: CheckpointDirectory.runDirectory(for: directory)
                                                      .appendingPathComponent("pairs-cache"),
                                                  progress: { note($0) })
-        var report: ExperimentReport
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        func publish<Report: Encodable>(_ report: Report) throws -> Bool {
+            let data = try encoder.encode(report)
+            try AtomicFile.write(data, to: directory.appendingPathComponent("evaluation.json"))
+            if json { print(String(decoding: data, as: UTF8.self)) }
+            return !json
+        }
         if settings.kind == .ganTranslation {
             let evaluation = ExperimentEvaluation(flow: flow, experts: context.experts, classifier: EvaluationClassifier(),
                                                   progress: { note($0) })
-            report = try evaluation.runFaceTranslation(queries: testImages > 0 ? testImages : 500, heldOutPairs: heldOutPairs,
-                                                       samplesPerQuery: samples, seed: seed)
-        } else {
-            let classes = try EvaluationClassifier.load(classifier.map(fileURL) ?? ShippedModels.classifier).model
-            let evaluation = ExperimentEvaluation(flow: flow, experts: context.experts, classifier: classes, progress: { note($0) })
-            let test = context.testImages(count: testImages, seed: seed)
-            var regressorPairs: PairDataset? = nil
-            if regressor {
-                note("building the recipe's training pairs for the MLP regressor")
-                regressorPairs = try context.experts.pairs(context.trainingImages, attributes: manifest.attributes,
-                                                           captionsPerImage: settings.captionsPerImage, seed: settings.flow.seed).pairs
+            let report = try evaluation.runFaceTranslation(queries: testImages > 0 ? testImages : 500, heldOutPairs: heldOutPairs,
+                                                           samplesPerQuery: samples, seed: seed)
+            guard try publish(report) else { return }
+            print("experiment \(report.experiment) (\(directory.path))")
+            print(String(format: "held-out NLL           %.4f nats/dim (%d pairs); prior N(0, I) %.4f; gain %.4f",
+                         report.heldOutNatsPerDim, report.heldOutPairs, report.priorNatsPerDim, report.gainOverPriorNatsPerDim))
+            print(String(format: "τ face nearer in Φ     %.3f of the face queries (than a random DCGAN face)", report.faceQueriesNearerThanRandom))
+            print(String(format: "FID, EfficientNet      %.2f (random DCGAN faces: %.2f)", report.fidEfficientNet, report.randomFacesFIDEfficientNet))
+            print(String(format: "diversity              %.3f (%d samples per query; random DCGAN faces: %.3f)",
+                         report.diversity, report.samplesPerQuery, report.randomFacesDiversity))
+            for q in report.faceQueries {
+                print(q.query.padding(toLength: 7, withPad: " ", startingAt: 0)
+                      + String(format: "queries (%d): cos(Φ(query), Φ(τ face)) %.3f (random face %.3f); cos(Φ(source face), Φ(τ face)) %.3f (random face %.3f)",
+                               q.count, q.similarity, q.randomSimilarity, q.faceSimilarity, q.randomFaceSimilarity))
             }
-            report = try evaluation.run(test: test, train: context.train, attributes: manifest.attributes,
-                                        samplesPerCondition: samples, regressorTrainingPairs: regressorPairs, seed: seed)
-        }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data = try encoder.encode(report)
-        try AtomicFile.write(data, to: directory.appendingPathComponent("evaluation.json"))
-        if json {
-            print(String(decoding: data, as: UTF8.self))
             return
         }
+        let classes = try EvaluationClassifier.load(classifier.map(fileURL) ?? ShippedModels.classifier).model
+        let evaluation = ExperimentEvaluation(flow: flow, experts: context.experts, classifier: classes, progress: { note($0) })
+        let test = context.testImages(count: testImages, seed: seed)
+        var regressorPairs: PairDataset? = nil
+        if regressor {
+            note("building the recipe's training pairs for the MLP regressor")
+            regressorPairs = try context.experts.pairs(context.trainingImages, attributes: manifest.attributes,
+                                                       captionsPerImage: settings.captionsPerImage, seed: settings.flow.seed).pairs
+        }
+        let report = try evaluation.run(test: test, train: context.train, attributes: manifest.attributes,
+                                        samplesPerCondition: samples, regressorTrainingPairs: regressorPairs, seed: seed)
+        guard try publish(report) else { return }
         print("experiment \(report.experiment) (\(directory.path))")
         print(String(format: "held-out NLL           %.4f nats/dim (%d pairs)", report.heldOutNatsPerDim, report.heldOutPairs))
         switch settings.kind {
-        case .ganTranslation:
-            print(String(format: "τ face nearer in Φ     %.3f of the face queries (than a random DCGAN face)", report.conditionalAccuracy))
-            print(String(format: "FID, EfficientNet      %.2f (random DCGAN faces: %.2f)", report.fid, report.realHalvesFID))
-            print(String(format: "diversity              %.3f (%d samples per query; random DCGAN faces: %.3f)",
-                         report.diversity, report.samplesPerCondition, report.realDiversity))
         case .edgesToImage, .inpainting:
             print(String(format: "conditional accuracy   %.3f (one sample per test image, its class against the source's)", report.conditionalAccuracy))
             print(String(format: "FID-F                  %.2f (real test halves: %.2f)", report.fid, report.realHalvesFID))
             print(String(format: "diversity              %.3f (%d samples per test image; real images of a class: %.3f)",
                          report.diversity, report.samplesPerCondition, report.realDiversity))
-        case .labelToImage, .textToImage:
+        default:
             print(String(format: "conditional accuracy   %.3f (%d samples per class)", report.conditionalAccuracy, report.samplesPerCondition))
             print(String(format: "FID-F                  %.2f (real test halves: %.2f)", report.fid, report.realHalvesFID))
             print(String(format: "diversity              %.3f (real images of a class: %.3f)", report.diversity, report.realDiversity))
         }
         if let p = report.promptAccuracy { print(String(format: "held-out prompts       %.3f accuracy", p)) }
-        if let prior = report.priorNatsPerDim { print(String(format: "prior N(0, I) NLL      %.4f nats/dim", prior)) }
-        for q in report.faceQueries ?? [] {
-            print(q.query.padding(toLength: 7, withPad: " ", startingAt: 0)
-                  + String(format: "queries (%d): cos(Φ(query), Φ(τ face)) %.3f (random face %.3f); cos(Φ(source face), Φ(τ face)) %.3f (random face %.3f)",
-                           q.count, q.similarity, q.randomSimilarity, q.faceSimilarity, q.randomFaceSimilarity))
-        }
         if let r = report.regressor {
             print(String(format: "MLP regressor          FID-F %.2f, diversity %.3f, conditional accuracy %.3f (τ: FID-F %.2f, diversity %.3f)",
                          r.fid, r.diversity, r.conditionalAccuracy, report.fid, report.diversity))

@@ -90,7 +90,6 @@ final class ImageQueryExperimentTests: XCTestCase {
         }
         XCTAssertTrue((0...1).contains(report.conditionalAccuracy))
         XCTAssertGreaterThan(report.diversity, 0)
-        XCTAssertNil(report.faceQueries)
         XCTAssertNoThrow(try JSONEncoder().encode(report))
 
         let grid = directory.appendingPathComponent("samples.png")
@@ -126,14 +125,20 @@ final class ImageQueryExperimentTests: XCTestCase {
         XCTAssertEqual(try evaluation.samples(pairs.condition.rows(0..<1), count: 2, seed: 0).shape, [2, 3, 64, 64])
         let report = try evaluation.runFaceTranslation(queries: 4, heldOutPairs: 6, samplesPerQuery: 2, seed: 1)
         XCTAssertEqual(report.heldOutPairs, 6)
-        XCTAssertEqual(report.faceQueries?.map(\.query), ["face", "edges", "masked"])
-        var values = [report.heldOutNatsPerDim, report.conditionalAccuracy, report.fid, report.realHalvesFID,
-                      report.diversity, report.realDiversity, try XCTUnwrap(report.priorNatsPerDim)]
-        for q in report.faceQueries ?? [] { values += [q.similarity, q.randomSimilarity, q.faceSimilarity, q.randomFaceSimilarity] }
+        XCTAssertEqual(report.faceQueries.map(\.query), ["face", "edges", "masked"])
+        var values = [report.heldOutNatsPerDim, report.faceQueriesNearerThanRandom, report.fidEfficientNet,
+                      report.randomFacesFIDEfficientNet, report.diversity, report.randomFacesDiversity, report.priorNatsPerDim]
+        for q in report.faceQueries { values += [q.similarity, q.randomSimilarity, q.faceSimilarity, q.randomFaceSimilarity] }
+        XCTAssertEqual(report.gainOverPriorNatsPerDim, report.priorNatsPerDim - report.heldOutNatsPerDim, accuracy: 1e-12)
+        // Its own keys: none of the class-based experiments' keys appears with another meaning.
+        let keys = Set((try JSONSerialization.jsonObject(with: try JSONEncoder().encode(report)) as? [String: Any] ?? [:]).keys)
+        XCTAssertTrue(keys.isDisjoint(with: ["conditional_accuracy", "fid_f", "real_halves_fid_f", "real_diversity",
+                                             "samples_per_condition"]), "\(keys)")
+        XCTAssertTrue(keys.isSuperset(of: ["held_out_nats_per_dim", "prior_nats_per_dim", "face_queries_nearer_than_random"]))
         for value in values { XCTAssertTrue(value.isFinite, "\(report)") }
         XCTAssertGreaterThan(report.diversity, 0)
         // The face query is its own source face.
-        let face = try XCTUnwrap(report.faceQueries?.first)
+        let face = try XCTUnwrap(report.faceQueries.first)
         XCTAssertEqual(face.similarity, face.faceSimilarity, accuracy: 1e-9)
         XCTAssertNoThrow(try JSONEncoder().encode(report))
         // Image queries only: no classes, no data set.

@@ -12,14 +12,8 @@ import TensorCore
 /// puts in the source image's class, and diversity is measured on
 /// `samples_per_condition` samples for one test image of each class.
 ///
-/// GAN translation has no data set and no classes; its fields are measured on
-/// DCGAN faces (see `ExperimentEvaluation.runFaceTranslation`): held-out pairs
-/// are freshly sampled; conditional accuracy is the fraction of query faces
-/// whose τ sample is nearer the query in EfficientNet features (cosine) than a
-/// random DCGAN face; `fid_f` is the Fréchet distance on EfficientNet features
-/// between the τ samples and the query faces, `real_halves_fid_f` the same for
-/// random DCGAN faces (the floor); diversity is the mean pairwise RMS pixel
-/// distance of the faces sampled for one query, beside random faces'.
+/// GAN translation has no data set and no classes: it has its own report,
+/// `FaceTranslationReport`.
 public struct ExperimentReport: Codable, Sendable {
     public var experiment: String
     /// Held-out negative log-likelihood of z_Θ given z_Φ, nats per dimension, and the pair count.
@@ -42,18 +36,12 @@ public struct ExperimentReport: Codable, Sendable {
     public var swap: SwapReport?
     /// The deterministic MLP regressor z_Φ → z_Θ on the same pairs (when asked for).
     public var regressor: RegressorReport?
-    /// GAN translation: the NLL of the held-out z under the prior N(0, I), nats per
-    /// dimension (what τ must beat by using the condition).
-    public var priorNatsPerDim: Double?
-    /// GAN translation: Φ-similarity of τ's faces to each kind of query.
-    public var faceQueries: [FaceQueryReport]?
 
     enum CodingKeys: String, CodingKey {
         case experiment, heldOutNatsPerDim = "held_out_nats_per_dim", heldOutPairs = "held_out_pairs"
         case conditionalAccuracy = "conditional_accuracy", samplesPerCondition = "samples_per_condition"
         case fid = "fid_f", realHalvesFID = "real_halves_fid_f", diversity, realDiversity = "real_diversity"
         case promptAccuracy = "prompt_accuracy", swap, regressor
-        case priorNatsPerDim = "prior_nats_per_dim", faceQueries = "face_queries"
     }
 }
 
@@ -62,7 +50,7 @@ public struct ExperimentReport: Codable, Sendable {
 /// cosine similarities of EfficientNet features, over `count` queries with
 /// one τ sample each. q = query, f = the face it was made from,
 /// y = DCGAN(τ(v | Φ(q))), r = a random DCGAN face (the baseline).
-public struct FaceQueryReport: Codable, Sendable {
+public struct FaceQueryReport: Codable, Sendable, Equatable {
     /// "face", "edges" or "masked".
     public var query: String
     public var count: Int

@@ -40,9 +40,9 @@ extension ExperimentEvaluation {
     /// its Sobel edge map, the face with `experts.mask` hidden) with one τ sample
     /// each, scored by EfficientNet cosine similarity against a random DCGAN face
     /// per query; `samplesPerQuery` faces for each of the first ≤10 face queries
-    /// for diversity. See `ExperimentReport` for how the shared fields read here.
+    /// for diversity.
     public func runFaceTranslation(queries Q: Int, heldOutPairs P: Int, samplesPerQuery K: Int,
-                                   seed: UInt64) throws -> ExperimentReport {
+                                   seed: UInt64) throws -> FaceTranslationReport {
         precondition(Q >= 2 && P >= 1 && K >= 2, "need at least 2 queries, 1 held-out pair and 2 samples per query")
         progress("held-out pairs: \(P) fresh samples z ~ N(0, I)")
         let fresh = try experts.facePairs(count: P, seed: seed &+ SeedStreams.heldOutFacePairs).pairs
@@ -82,15 +82,13 @@ extension ExperimentEvaluation {
         let perQuery = try experts.decode(try Translation.sample(flow: flow, condition: faceFeatures.rows(0..<groups),
                                                                         count: K, seed: seed &+ 41))
         let randomGroups = try experts.decode(generator.normalTensor([groups * K, FaceGenerator.latentDimension]))
-        var report = ExperimentReport(experiment: experts.kind.rawValue, heldOutNatsPerDim: nll.natsPerDimension,
-                                      heldOutPairs: nll.count, conditionalAccuracy: wins, samplesPerCondition: K, fid: fid,
-                                      realHalvesFID: floor,
-                                      diversity: ExperimentEvaluation.meanPairwiseDistance(perQuery, groups: groups, groupSize: K),
-                                      realDiversity: ExperimentEvaluation.meanPairwiseDistance(randomGroups, groups: groups, groupSize: K),
-                                      promptAccuracy: nil, swap: nil, regressor: nil)
-        report.priorNatsPerDim = prior
-        report.faceQueries = reports
-        return report
+        return FaceTranslationReport(
+            experiment: experts.kind.rawValue, heldOutNatsPerDim: nll.natsPerDimension, heldOutPairs: nll.count,
+            priorNatsPerDim: prior, gainOverPriorNatsPerDim: prior - nll.natsPerDimension,
+            faceQueriesNearerThanRandom: wins, fidEfficientNet: fid, randomFacesFIDEfficientNet: floor,
+            diversity: ExperimentEvaluation.meanPairwiseDistance(perQuery, groups: groups, groupSize: K),
+            randomFacesDiversity: ExperimentEvaluation.meanPairwiseDistance(randomGroups, groups: groups, groupSize: K),
+            samplesPerQuery: K, faceQueries: reports)
     }
 
     /// cos(aᵢ, bᵢ) for each row pair of `a`, `b` `[N, D]`.
