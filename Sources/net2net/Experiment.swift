@@ -30,6 +30,11 @@ struct ExperimentTrain: ParsableCommand {
         go to the output directory (default runs/<recipe name>). Keys: experiment, train_images, \
         captions_per_image, mask, pairs, edges and every key of `net2net train`.
 
+        text-to-biggan samples its pairs too: a caption naming an ImageNet class (of `classes`) \
+        embedded by `text_expert`, and z_Θ = [z, e] of BigGAN (noise at `truncation`, the class's \
+        embedding). It needs BigGAN's weights, which are not fetched: the recipe's `weights:` key \
+        or --weights DIR (pytorch_model.bin and config.json of pytorch-pretrained-biggan).
+
         --distributed (under mpirun -np N): each process runs the frozen experts on a strided \
         share of the images, in chunks of 2048 that rank 0 gathers in their original order into \
         OUTPUT/pairs-cache/ (a killed run resumes at the first missing chunk; a later run, also \
@@ -38,6 +43,7 @@ struct ExperimentTrain: ParsableCommand {
 
         Example:
           net2net experiment train configs/text-to-image.yaml
+          net2net experiment train configs/text-to-biggan.yaml --weights biggan-deep-128/
           mpirun -np 4 net2net experiment train configs/edges-to-image.yaml --distributed --threads 1
         """)
 
@@ -45,6 +51,8 @@ struct ExperimentTrain: ParsableCommand {
     @Option(name: .customLong("set"), help: "Override a key: --set key=value (repeatable).") var overrides: [String] = []
     @Option(name: .customLong("output-dir"), help: "Where the checkpoint goes (default runs/<recipe name>).") var outputDirectory: String?
     @Option(help: "An autoencoder checkpoint other than the shipped one.") var autoencoder: String?
+    @Option(help: "text-to-biggan: BigGAN's model directory (pytorch_model.bin and config.json); overrides the recipe's `weights`.")
+    var weights: String?
     @Flag(help: "Continue from the checkpoint in the output directory.") var resume = false
     @Flag(help: "Shard the experts' work and train data-parallel over the processes of an MPI job (mpirun -np N).")
     var distributed = false
@@ -57,7 +65,9 @@ struct ExperimentTrain: ParsableCommand {
 
     func train(communicator: Communicator) throws {
         let root = communicator.isRoot
-        let settings = try ExperimentRecipe.load(file: recipe, overrides: overrides)
+        var settings = try ExperimentRecipe.load(file: recipe, overrides: overrides)
+        settings.biggan.weights = weights ?? settings.biggan.weights
+        if settings.kind == .textToBigGAN { _ = try settings.biggan.requireWeights(source: recipe) }
         let outputPath = outputDirectory ?? ExperimentContext.defaultDirectory(recipe)
         let output = fileURL(outputPath)
         if root { try checkOutputDirectory(output, modelFile: FlowCheckpoint.flowFile, resume: resume) }
@@ -159,7 +169,8 @@ struct EvalExperiment: ParsableCommand {
     @Option(help: "A classifier checkpoint other than the shipped one.") var classifier: String?
     @Option(help: "Samples per class condition.") var samples: Int = 100
     @Option(help: "Evaluate on a seeded subset of this many test images (0: all 10 500); gan-translation: the number of query faces (0: 500).") var testImages: Int = 0
-    @Option(help: "gan-translation: freshly sampled pairs for the held-out NLL.") var heldOutPairs: Int = 2000
+    @Option(help: "gan-translation and text-to-biggan: freshly sampled pairs for the held-out NLL.") var heldOutPairs: Int = 2000
+    @Option(help: "text-to-biggan: BigGAN's model directory; overrides the recipe's `weights`.") var weights: String?
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Flag(help: "Also fit the deterministic MLP regressor z_Φ → z_Θ on the recipe's pairs and score it.") var regressor = false
     @Flag(help: "Print one JSON object on stdout.") var json = false
@@ -171,7 +182,9 @@ struct EvalExperiment: ParsableCommand {
         try SizeLimit.check(count: samples, valuesPerItem: EvaluationClassifier.classCount * ConvolutionalVAE.pixelCount, parameter: "--samples")
         guard heldOutPairs >= 1 else { throw ValidationError("--held-out-pairs must be at least 1") }
         guard testImages != 1 else { throw ValidationError("--test-images must be 0 or at least 2") }
-        let settings = try ExperimentRecipe.load(file: recipe)
+        var settings = try ExperimentRecipe.load(file: recipe)
+        settings.biggan.weights = weights ?? settings.biggan.weights
+        if settings.kind == .textToBigGAN { _ = try settings.biggan.requireWeights(source: recipe) }
         let directory = fileURL(checkpoint ?? ExperimentContext.defaultDirectory(recipe))
         guard let manifest = try ExperimentManifest.load(CheckpointDirectory.runDirectory(for: directory)) else {
             throw Net2NetError.checkpoint(path: directory.path, problem: "no \(ExperimentManifest.file); train it with `net2net experiment train \(recipe)`")
@@ -198,6 +211,17 @@ struct EvalExperiment: ParsableCommand {
                                                  cacheDirectory: CheckpointDirectory.runDirectory(for: directory)
                                                      .appendingPathComponent("pairs-cache"),
                                                  progress: { note($0) })
+        if settings.kind == .textToBigGAN {
+            let evaluation = ExperimentEvaluation(flow: flow, experts: context.experts, classifier: EvaluationClassifier(),
+                                                  progress: { note($0) })
+            let report = try evaluation.runBigGANTranslation(heldOutPairs: heldOutPairs, samplesPerCondition: samples, seed: seed)
+            return try publish(report, directory: directory) {
+                print(String(format: "held-out NLL           %.4f nats/dim (%d pairs; prior N(0, I): %.4f)",
+                             report.heldOutNatsPerDim, report.heldOutPairs, report.priorNatsPerDim))
+                print(String(format: "class accuracy         %.3f (class part of τ's samples nearest the prompt's class; chance %.3f, %d classes, %d samples each)",
+                             report.classAccuracy, report.chanceAccuracy, report.classes, report.samplesPerCondition))
+            }
+        }
         var report: ExperimentReport
         if settings.kind == .ganTranslation {
             let evaluation = ExperimentEvaluation(flow: flow, experts: context.experts, classifier: EvaluationClassifier(),
@@ -217,6 +241,11 @@ struct EvalExperiment: ParsableCommand {
             report = try evaluation.run(test: test, train: context.train, attributes: manifest.attributes,
                                         samplesPerCondition: samples, regressorTrainingPairs: regressorPairs, seed: seed)
         }
+        try publish(report, directory: directory) { printReport(report, kind: settings.kind, directory: directory) }
+    }
+
+    /// Writes `report` to CHECKPOINT/evaluation.json and prints it: as JSON with --json, else by `text`.
+    func publish<Report: Encodable>(_ report: Report, directory: URL, text: () -> Void) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data = try encoder.encode(report)
@@ -225,9 +254,13 @@ struct EvalExperiment: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
             return
         }
+        text()
+    }
+
+    func printReport(_ report: ExperimentReport, kind: ExperimentKind, directory: URL) {
         print("experiment \(report.experiment) (\(directory.path))")
         print(String(format: "held-out NLL           %.4f nats/dim (%d pairs)", report.heldOutNatsPerDim, report.heldOutPairs))
-        switch settings.kind {
+        switch kind {
         case .ganTranslation:
             print(String(format: "τ face nearer in Φ     %.3f of the face queries (than a random DCGAN face)", report.conditionalAccuracy))
             print(String(format: "FID, EfficientNet      %.2f (random DCGAN faces: %.2f)", report.fid, report.realHalvesFID))
@@ -238,6 +271,8 @@ struct EvalExperiment: ParsableCommand {
             print(String(format: "FID-F                  %.2f (real test halves: %.2f)", report.fid, report.realHalvesFID))
             print(String(format: "diversity              %.3f (%d samples per test image; real images of a class: %.3f)",
                          report.diversity, report.samplesPerCondition, report.realDiversity))
+        case .textToBigGAN:
+            break  // its own report (BigGANTranslationReport)
         case .labelToImage, .textToImage:
             print(String(format: "conditional accuracy   %.3f (%d samples per class)", report.conditionalAccuracy, report.samplesPerCondition))
             print(String(format: "FID-F                  %.2f (real test halves: %.2f)", report.fid, report.realHalvesFID))
