@@ -28,6 +28,7 @@ struct Sample: ParsableCommand {
           net2net sample --checkpoint runs/g --condition c.npy --count 8 --output samples.npy
           net2net sample --checkpoint models/text-to-image --text "a pair of trainers" --count 16 --output shoes.png
           net2net sample --checkpoint runs/edges-to-image --image sketch.png --count 8 --output shoes.png
+          net2net sample --checkpoint runs/text-to-biggan --text "a photo of a goldfish" --count 4 --output fish.png
         """)
 
     @Option(help: "Checkpoint directory (or its flow.safetensors).") var checkpoint: String
