@@ -73,6 +73,9 @@ struct EvalExperiment: ParsableCommand {
         if settings.kind == .edgesToImage, (manifest.edges ?? EdgeOperator.sobel.rawValue) != settings.edges.rawValue {
             throw Net2NetError.checkpoint(path: directory.path, problem: "was trained on \(manifest.edges ?? EdgeOperator.sobel.rawValue) edges, the recipe says \(settings.edges.rawValue)")
         }
+        if settings.kind == .textToBigGAN, manifest.classes != settings.biggan.classes || manifest.truncation != settings.biggan.truncation {
+            throw Net2NetError.checkpoint(path: directory.path, problem: "was trained on classes \(manifest.classes.map { "\($0)" } ?? "all") at truncation \(manifest.truncation ?? 0), the recipe says \(settings.biggan.classes.map { "\($0)" } ?? "all") at \(settings.biggan.truncation)")
+        }
         guard !regressor || [.labelToImage, .textToImage].contains(settings.kind) else {
             throw ValidationError("--regressor is for label-to-image and text-to-image")
         }

@@ -137,5 +137,11 @@ final class TextToBigGANTests: XCTestCase {
         // Two well-separated classes: τ picks the named one (1.0 measured here) far above chance.
         XCTAssertGreaterThan(report.classAccuracy, 0.9, "\(report)")
         XCTAssertLessThan(report.heldOutNatsPerDim, report.priorNatsPerDim, "\(report)")
+        // A recipe naming other classes does not evaluate this τ.
+        let recipe = try String(contentsOf: directory.appendingPathComponent("recipe.yaml"), encoding: .utf8)
+        try recipe.replacingOccurrences(of: "classes: [1, 9]", with: "classes: [1, 2]")
+            .write(to: directory.appendingPathComponent("other.yaml"), atomically: true, encoding: .utf8)
+        assertFails(try CLI.run(["eval-experiment", "other.yaml", "--checkpoint", "runs/recipe"], in: directory),
+                    mentioning: ["runs/recipe", "classes [1, 9]", "[1, 2]"])
     }
 }

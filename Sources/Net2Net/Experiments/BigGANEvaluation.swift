@@ -57,14 +57,17 @@ extension ExperimentEvaluation {
         }
         let samples = try Translation.sample(flow: flow, condition: try experts.embedCaptions(captions), count: K, seed: seed &+ 43)
         let embeddings = try model.classEmbeddings(try model.oneHot(ids))
-        let Z = model.latentDimension
+        let Z = model.latentDimension, C = ids.count, M = samples.shape[0]
+        // argmin_k ‖e − c_k‖² = argmin_k ‖c_k‖² − 2 e·c_k; the dots e·c_k [M, C] are one GEMM
+        // of the samples' class parts (columns Z..<2Z of each row, lda 2Z) with the embeddingsᵀ.
+        var dots = [Float](repeating: 0, count: M * C)
+        let classParts = Array(samples.scalars[Z...])
+        gemm(.none, .transposed, m: M, n: C, k: Z, a: classParts, lda: 2 * Z, b: embeddings.scalars, ldb: Z, beta: 0, c: &dots, ldc: C)
+        let squaredNorms = (0..<C).map { k in embeddings.scalars[(k * Z)..<((k + 1) * Z)].reduce(Float(0)) { $0 + $1 * $1 } }
         var correct = 0
-        for row in 0..<samples.shape[0] {
-            let e = samples.scalars[(row * 2 * Z + Z)..<((row + 1) * 2 * Z)]
-            let distances = (0..<ids.count).map { k in
-                zip(e, embeddings.scalars[(k * Z)..<((k + 1) * Z)]).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
-            }
-            if distances.indices.min(by: { distances[$0] < distances[$1] }) == row / K { correct += 1 }
+        for row in 0..<M {
+            let score = (0..<C).map { squaredNorms[$0] - 2 * dots[row * C + $0] }
+            if score.indices.min(by: { score[$0] < score[$1] }) == row / K { correct += 1 }
         }
         return BigGANTranslationReport(experiment: experts.kind.rawValue, heldOutNatsPerDim: nll.natsPerDimension,
                                        heldOutPairs: nll.count, priorNatsPerDim: Evaluation.priorNatsPerDimension(fresh.target),
