@@ -56,7 +56,7 @@ public enum ExperimentKind: String, Codable, CaseIterable, Sendable {
 ///     experiment: text-to-image    # label-to-image, edges-to-image, inpainting, gan-translation
 ///     train_images: 20000          # a seeded subset of the 64 500 training images (0: all)
 ///     captions_per_image: 1        # text-to-image: captions drawn per image
-///     text_expert: minilm          # text-to-image: Φ, minilm (384-d) or mpnet (768-d)
+///     text_expert: minilm          # text-to-image, text-to-biggan: Φ, minilm (384-d) or mpnet (768-d)
 ///     mask: lower-half             # inpainting: lower-half, upper-half or random-box
 ///     edges: sobel                 # edges-to-image: sobel or hed (the learned edge detector)
 ///     pairs: 8000                  # gan-translation, text-to-biggan: pairs sampled
