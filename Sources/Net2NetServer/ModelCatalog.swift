@@ -92,6 +92,8 @@ public final class ModelCatalog: @unchecked Sendable {
             label = AttributeSwap(translator: translator, autoencoder: experts.autoencoder, classifier: classifier)
         case .edgesToImage, .inpainting, .ganTranslation:
             imageQueries[experts.kind] = ImageQueryModel(experts: experts, translator: translator)
+        case .textToBigGAN:
+            throw ServerError.badRequest("the server does not serve text-to-biggan (its BigGAN weights are the user's)")
         }
         updateLoaded()
     }

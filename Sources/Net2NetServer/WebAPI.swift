@@ -142,6 +142,10 @@ struct WebAPI: Sendable {
     /// Logs about 50 points and validates 10 times per run, for the page's plot.
     func train(_ request: TrainRequest) throws -> TrainResponse {
         let kind = try experiment(request.experiment)
+        guard kind != .textToBigGAN else {
+            throw ServerError.badRequest("experiment: text-to-biggan needs BigGAN weights the server does not have; train it with "
+                                         + "`net2net experiment train configs/text-to-biggan.yaml --weights DIR`")
+        }
         let steps = request.steps ?? 300
         guard (1...5000).contains(steps) else { throw ServerError.badRequest("steps: must be 1–5000, got \(steps)") }
         let images = request.trainImages ?? (kind == .ganTranslation ? 2000 : 3000)

@@ -11,7 +11,7 @@ struct Sample: ParsableCommand {
         discussion: """
         Conditions come from --condition (a .npy [N, Dc] of z_Φ), or for an experiment's \
         checkpoint (one with experiment.json, written by `net2net experiment train`) from \
-        --text "…" (text-to-image: the prompt is embedded with MiniLM), --label NAME \
+        --text "…" (text-to-image and text-to-biggan: the prompt is embedded with the checkpoint's text expert), --label NAME \
         (label-to-image: "sneaker", "digit 7", "17"…) or --image FILE.png (EfficientNet-Lite0 \
         features: edges-to-image takes the Sobel edges of the image made gray (mean of R, G, B) \
         and resized to 28×28, inpainting hides the checkpoint's mask in that gray 28×28 image, \
@@ -21,12 +21,14 @@ struct Sample: ParsableCommand {
         A plain flow checkpoint writes the latents [N·K, D] (.npy). An experiment's checkpoint \
         decodes them with the autoencoder: images [N·K, 1, 28, 28] float32 in [-1, 1] (.npy) or \
         a PNG grid with one row per condition (.png); gan-translation decodes with the DCGAN: \
-        faces [N·K, 3, 64, 64]. --latents writes z_Θ instead.
+        faces [N·K, 3, 64, 64]; text-to-biggan with BigGAN (the model directory its experiment.json \
+        names, or --weights) at the recipe's truncation: [N·K, 3, S, S]. --latents writes z_Θ instead.
 
         Examples:
           net2net sample --checkpoint runs/g --condition c.npy --count 8 --output samples.npy
           net2net sample --checkpoint models/text-to-image --text "a pair of trainers" --count 16 --output shoes.png
           net2net sample --checkpoint runs/edges-to-image --image sketch.png --count 8 --output shoes.png
+          net2net sample --checkpoint runs/text-to-biggan --text "a photo of a goldfish" --count 4 --output fish.png
         """)
 
     @Option(help: "Checkpoint directory (or its flow.safetensors).") var checkpoint: String
@@ -40,6 +42,7 @@ struct Sample: ParsableCommand {
     @Option(help: "Scale of the Gaussian noise v.") var temperature: Float = 1
     @Option(help: "The noise v itself, float32 .npy [N·K, D] (row r goes with condition r / K), instead of --seed and --temperature: the same v gives the same samples as another implementation of the same τ.") var noise: String?
     @Option(help: "An autoencoder checkpoint other than the shipped one.") var autoencoder: String?
+    @Option(help: "text-to-biggan: BigGAN's model directory, instead of the one its experiment.json names.") var weights: String?
     @Flag(help: "Write the latents z_Θ even for an experiment's checkpoint.") var latents = false
     @OptionGroup var compute: ComputeOptions
 
@@ -54,7 +57,7 @@ struct Sample: ParsableCommand {
             throw Net2NetError.unsupported(manifest != nil && !latents ? "\(output): the output must be .npy or .png"
                                                                        : "\(output): latents are written as .npy (PNG needs an experiment's checkpoint)")
         }
-        let loading = ExpertLoading(progress: { note($0) }, autoencoderCheckpoint: autoencoder.map(fileURL))
+        let loading = ExpertLoading(progress: { note($0) }, autoencoderCheckpoint: autoencoder.map(fileURL), weights: weights.map(fileURL))
         // Φ: the query, or z_Φ given as a file.
         var c: Tensor? = nil
         var query: ExpertInput? = nil
@@ -88,7 +91,7 @@ struct Sample: ParsableCommand {
         // Λ: an experiment's checkpoint decodes with its target expert.
         var decoder: (any ImageDecoder)? = nil
         if let manifest, !latents {
-            let loaded = try ExpertRegistry.imageDecoder(named: manifest.targetExpert, loading: loading)
+            let loaded = try manifest.imageDecoder(loading: loading)
             guard loaded.latentDimension == manifest.latentDimension, loaded.latentDimension == flow.configuration.dimension else {
                 throw Net2NetError.checkpoint(path: checkpoint, problem: "τ maps to a \(flow.configuration.dimension)-d latent but the \(manifest.targetExpert)'s is \(loaded.latentDimension)-d")
             }

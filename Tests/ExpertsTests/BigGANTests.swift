@@ -35,6 +35,32 @@ final class BigGANTests: XCTestCase {
         XCTAssertEqual(Array(both.scalars[(3 * 128 * 128)...]), second.scalars)
     }
 
+    /// Decoding the condition vector [z, embeddings · class] given directly is
+    /// decoding (z, class): the path text → BigGAN's Λ takes.
+    func testConditionVectorsDecodeAsTheirClasses() throws {
+        let model = try BigGAN(weights: directory)
+        let z = try NPY.readFloat32(directory.appendingPathComponent("biggan_z.npy"))
+        let classes = try NPY.readFloat32(directory.appendingPathComponent("biggan_classes.npy"))
+        let e = try model.classEmbeddings(classes)
+        XCTAssertEqual(e.shape, [2, 16])
+        var rows: [Float] = []
+        for n in 0..<2 {
+            rows += z.scalars[(n * 16)..<((n + 1) * 16)]
+            rows += e.scalars[(n * 16)..<((n + 1) * 16)]
+        }
+        let conditions = Tensor(shape: [2, 32], scalars: rows)
+        let direct = try model.generate(conditions: conditions, truncation: 0.5)
+        let byClass = try model.generate(z, classes: classes, truncation: 0.5)
+        XCTAssertLessThanOrEqual(maxDifference(direct, byClass), 1e-6)
+        let decoder = try BigGANLatentDecoder(model: model, truncation: 0.5, description: ExpertDescription(
+            name: "biggan", role: .imageDecoder, dimension: nil, assets: [], summary: "BigGAN"))
+        XCTAssertEqual(decoder.latentDimension, 32)
+        XCTAssertEqual(decoder.expertDescription.imageShape, [3, 128, 128])
+        XCTAssertEqual(try decoder.decode(conditions).scalars, direct.scalars)
+        XCTAssertThrowsError(try model.generate(conditions: z, truncation: 0.5))
+        XCTAssertThrowsError(try BigGANLatentDecoder(model: model, truncation: 0, description: decoder.expertDescription))
+    }
+
     func testBadWeightsAndInputsAreRefused() throws {
         let model = try BigGAN(weights: directory)
         func message(_ body: () throws -> Void) -> String {

@@ -6,8 +6,8 @@ import TensorCore
 
 /// Everything an experiment's commands need besides τ: its recipe, the
 /// shipped (or given) autoencoder, the 28×28 training and test images, and its
-/// experts. GAN translation has no image data set and no autoencoder: its
-/// pairs are sampled.
+/// experts. The GAN translations have no image data set and no autoencoder:
+/// their pairs are sampled.
 public struct ExperimentContext {
     public let recipe: ExperimentRecipe
     public let autoencoder: ConvolutionalVAE?
@@ -24,8 +24,15 @@ public struct ExperimentContext {
             autoencoder = nil
             train = ImageDataset(images: Tensor(zeros: [0, 1, 28, 28]), classLabels: [], domains: [])
             test = train
-            experts = ExperimentExperts(imageQueries: recipe.kind, mask: recipe.maskRegion, edges: recipe.edges, store: store,
-                                        progress: progress)
+            if recipe.kind == .textToBigGAN {
+                experts = ExperimentExperts(textToBigGAN: recipe.biggan, weights: try recipe.biggan.requireWeights(source: "recipe"),
+                                            textExpert: recipe.textExpert, store: store, progress: progress)
+                // The generator first: missing or bad weights fail before any other work.
+                _ = try experts.bigganClasses()
+            } else {
+                experts = ExperimentExperts(imageQueries: recipe.kind, mask: recipe.maskRegion, edges: recipe.edges, store: store,
+                                            progress: progress)
+            }
             return
         }
         let model = try ConvolutionalVAE.load(url ?? ShippedModels.autoencoder).model
@@ -60,6 +67,9 @@ public struct ExperimentContext {
     /// on the training images: built from the images with the frozen experts,
     /// or for GAN translation sampled (z ~ N(0, I), the DCGAN's face, its features).
     public func trainingPairs() throws -> (pairs: PairDataset, attributes: ImageAttributes?) {
+        if recipe.kind == .textToBigGAN {
+            return (try experts.bigganPairs(count: recipe.pairs, seed: recipe.flow.seed).pairs, nil)
+        }
         guard recipe.kind.usesImageData else {
             experts.progress("sampling \(recipe.pairs) pairs: z ~ N(0, I), the DCGAN's face, its EfficientNet features")
             return (try experts.facePairs(count: recipe.pairs, seed: recipe.flow.seed).pairs, nil)
@@ -82,6 +92,11 @@ public struct ExperimentContext {
             try ExperimentGrids.queryGrid(flow: flow, experts: experts, images: oneTestImagePerClass, columns: 8, seed: 0, to: url)
         case .ganTranslation:
             try ExperimentGrids.faceGrid(flow: flow, experts: experts, faces: 2, columns: 6, seed: SeedStreams.faceGrid, to: url)
+        case .textToBigGAN:
+            // One row per class (the first 8 of the recipe's), "a photo of a <its first name>".
+            let (ids, names) = try experts.bigganClasses()
+            let prompts = ids.prefix(8).map { BigGANPairs.caption("a photo of a {}", name: BigGANPairs.names(names[$0])[0]) }
+            try ExperimentGrids.promptGrid(flow: flow, experts: experts, prompts: prompts, columns: 4, seed: 0, to: url)
         }
     }
 

@@ -122,6 +122,8 @@ public final class ExperimentEvaluation {
             return try runImageQueries(test: test, samplesPerCondition: samplesPerCondition, seed: seed)
         case .ganTranslation:
             throw Net2NetError.unsupported("gan-translation has no image data set: use runFaceTranslation")
+        case .textToBigGAN:
+            throw Net2NetError.unsupported("text-to-biggan has no image data set: use runBigGANTranslation")
         case .labelToImage, .textToImage:
             break
         }
@@ -160,7 +162,7 @@ public final class ExperimentEvaluation {
         case .labelToImage:
             progress("class swap")
             report.swap = try swap(test: test, train: train, seed: seed &+ 29)
-        case .edgesToImage, .inpainting, .ganTranslation:
+        case .edgesToImage, .inpainting, .ganTranslation, .textToBigGAN:
             break
         }
         return report

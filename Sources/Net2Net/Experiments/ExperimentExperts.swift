@@ -34,6 +34,8 @@ public final class ExperimentExperts {
     public let mask: MaskRegion
     /// Edges-to-image: how the query's edge map is made.
     public let edges: EdgeOperator
+    /// Text → BigGAN: the generator's truncation, classes and class noise.
+    public let bigganRecipe: BigGANRecipe
     let loading: ExpertLoading
     var progress: (String) -> Void { loading.progress }
     private var loadedConditionEncoder: (any ConditionEncoder)?
@@ -53,7 +55,21 @@ public final class ExperimentExperts {
         loadedAutoencoder = autoencoder
         self.mask = mask
         self.edges = edges
+        bigganRecipe = BigGANRecipe()
         loading = ExpertLoading(store: store, progress: progress)
+    }
+
+    /// The experts of text → BigGAN: the recipe's text expert and the BigGAN
+    /// of `weights` (nil: `weightsRequired` on first use of the generator).
+    public init(textToBigGAN recipe: BigGANRecipe, weights: URL?, textExpert: String = ExpertName.minilm,
+                store: AssetStore = AssetStore(), progress: @escaping (String) -> Void = { _ in }) {
+        kind = .textToBigGAN
+        conditionExpert = textExpert
+        loadedAutoencoder = nil
+        mask = .lowerHalf
+        edges = .sobel
+        bigganRecipe = recipe
+        loading = ExpertLoading(store: store, progress: progress, weights: weights)
     }
 
     /// The experts of an experiment with image queries, without an autoencoder:
@@ -67,6 +83,7 @@ public final class ExperimentExperts {
         loadedAutoencoder = nil
         self.mask = mask
         self.edges = edges
+        bigganRecipe = BigGANRecipe()
         loading = ExpertLoading(store: store, progress: progress)
     }
 
@@ -94,6 +111,8 @@ public final class ExperimentExperts {
         if let loadedAutoencoder {
             let description = try ExpertRegistry.description(named: kind.targetExpert, roles: [.imageEncoder])
             loaded = AutoencoderImageEncoder(model: loadedAutoencoder, description: description)
+        } else if kind == .textToBigGAN {
+            loaded = try ExperimentExperts.bigganLatentDecoder(loading: loading, truncation: bigganRecipe.truncation)
         } else {
             loaded = try ExpertRegistry.imageDecoder(named: kind.targetExpert, loading: loading)
         }
@@ -160,19 +179,7 @@ public final class ExperimentExperts {
             let perImage = CaptionGenerator().captions(for: images, attributes: attributes, seed: seed, perImage: captionsPerImage)
             let captions = perImage.flatMap { $0 }
             let rows = perImage.indices.flatMap { i in Array(repeating: i, count: captionsPerImage) }
-            // Captions repeat (templates × synonyms × adjectives): each distinct one is embedded once.
-            var firstRow: [String: Int] = [:]
-            var distinct: [String] = []
-            let rowOfCaption = captions.map { caption in
-                if let row = firstRow[caption] { return row }
-                firstRow[caption] = distinct.count
-                distinct.append(caption)
-                return distinct.count - 1
-            }
-            progress("embedding \(distinct.count) distinct captions (of \(captions.count)) with \(conditionExpert)")
-            let condition = try rowwise(conditionExpert, input: Data(distinct.joined(separator: "\n").utf8),
-                                        count: distinct.count) { try encoder.encode(.text($0.map { distinct[$0] })) }
-                .gatherRows(rowOfCaption)
+            let condition = try embedCaptions(captions)
             return ExperimentData(pairs: try PairDataset(condition: condition, target: latents.gatherRows(rows)),
                                   labels: rows.map { labels[$0] }, captions: captions)
         case nil:
@@ -182,6 +189,24 @@ public final class ExperimentExperts {
 }
 
 extension ExperimentExperts {
+    /// z_Φ `[N, Dc]` of captions with the text expert. Captions repeat
+    /// (templates × synonyms × adjectives or names): each distinct one is embedded once.
+    func embedCaptions(_ captions: [String]) throws -> Tensor {
+        let encoder = try conditionEncoder()
+        var firstRow: [String: Int] = [:]
+        var distinct: [String] = []
+        let rowOfCaption = captions.map { caption in
+            if let row = firstRow[caption] { return row }
+            firstRow[caption] = distinct.count
+            distinct.append(caption)
+            return distinct.count - 1
+        }
+        progress("embedding \(distinct.count) distinct captions (of \(captions.count)) with \(conditionExpert)")
+        return try rowwise(conditionExpert, input: Data(distinct.joined(separator: "\n").utf8),
+                           count: distinct.count) { try encoder.encode(.text($0.map { distinct[$0] })) }
+            .gatherRows(rowOfCaption)
+    }
+
     /// A row-wise expert applied to `count` rows: at once in this process, or
     /// through `extraction` (sharded over a job, or read from a complete cache).
     func rowwise(_ name: String, input: Tensor, count: Int, _ compute: ([Int]) throws -> Tensor) throws -> Tensor {

@@ -99,7 +99,7 @@ extension ExperimentExperts {
             }
             let query = Tensor(shape: [1, 3, 64, 64], scalars: planes)
             return (try conditionEncoder().encode(.pixels(batch)), query)
-        case .labelToImage, .textToImage:
+        case .labelToImage, .textToImage, .textToBigGAN:
             throw Net2NetError.unsupported("image queries need an edges-to-image, inpainting or gan-translation experiment, this one is \(kind.rawValue)")
         }
     }

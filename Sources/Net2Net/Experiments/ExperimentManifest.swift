@@ -21,6 +21,12 @@ public struct ExperimentManifest: Codable, Sendable, Equatable {
     public var maskSeed: UInt64?
     /// Edges-to-image: the edge operator's name (`EdgeOperator`; Sobel when absent).
     public var edges: String?
+    /// Text → BigGAN: the generator's model directory as trained with (absolute;
+    /// `sample --weights` overrides it), the truncation Λ decodes at, and the
+    /// ImageNet classes the captions named.
+    public var weights: String?
+    public var truncation: Double?
+    public var classes: [Int]?
 
     public init(experiment: ExperimentKind, latentDimension: Int, attributes: ImageAttributes?,
                 mask: String? = nil, maskSeed: UInt64? = nil, edges: String? = nil, conditionExpert: String? = nil) {
@@ -40,6 +46,11 @@ public struct ExperimentManifest: Codable, Sendable, Equatable {
         self.init(experiment: recipe.kind, latentDimension: latentDimension, attributes: attributes,
                   mask: inpainting ? recipe.mask : nil, maskSeed: inpainting ? recipe.flow.seed : nil,
                   edges: recipe.kind == .edgesToImage ? recipe.edges.rawValue : nil, conditionExpert: recipe.conditionExpert)
+        if recipe.kind == .textToBigGAN {
+            weights = recipe.biggan.weights.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            truncation = recipe.biggan.truncation
+            classes = recipe.biggan.classes
+        }
     }
 
     /// Inpainting's masked region (lower half when the manifest names none).
@@ -57,9 +68,19 @@ public struct ExperimentManifest: Codable, Sendable, Equatable {
         return known
     }
 
+    /// Λ of this experiment: its target expert, or for text → BigGAN the BigGAN
+    /// of `loading.weights` (nil: the manifest's `weights`) decoding [z, e] at the
+    /// manifest's truncation; no weights at all is `ExpertError.weightsRequired`.
+    public func imageDecoder(loading: ExpertLoading) throws -> any ImageDecoder {
+        guard experiment == .textToBigGAN else { return try ExpertRegistry.imageDecoder(named: targetExpert, loading: loading) }
+        var loading = loading
+        loading.weights = loading.weights ?? weights.map { URL(fileURLWithPath: $0) }
+        return try ExperimentExperts.bigganLatentDecoder(loading: loading, truncation: truncation ?? BigGANRecipe().truncation)
+    }
+
     enum CodingKeys: String, CodingKey {
         case experiment, conditionExpert = "condition_expert", targetExpert = "target_expert"
-        case latentDimension = "latent_dim", attributes, mask, maskSeed = "mask_seed", edges
+        case latentDimension = "latent_dim", attributes, mask, maskSeed = "mask_seed", edges, weights, truncation, classes
     }
 
     public func save(to directory: URL) throws {

@@ -47,9 +47,7 @@ extension ExperimentEvaluation {
         progress("held-out pairs: \(P) fresh samples z ~ N(0, I)")
         let fresh = try experts.facePairs(count: P, seed: seed &+ SeedStreams.heldOutFacePairs).pairs
         let nll = Evaluation.natsPerDimension(flow: flow, target: fresh.target, condition: fresh.condition)
-        let D = fresh.dimension
-        let prior = fresh.target.scalars.reduce(0.0) { $0 + 0.5 * Double($1) * Double($1) } / Double(P * D)
-            + 0.5 * log(2 * Double.pi)
+        let prior = Evaluation.priorNatsPerDimension(fresh.target)
 
         progress("\(Q) query faces and \(Q) random faces")
         var generator = SeededGenerator(seed: seed &+ 31)

@@ -15,26 +15,39 @@ public enum ExperimentKind: String, Codable, CaseIterable, Sendable {
     /// Φ = EfficientNet-Lite0 features of a DCGAN face, z_Θ = the DCGAN latent
     /// that made it (Θ = identity, pairs sampled from z ~ N(0, I)), paper §4.1.2.
     case ganTranslation = "gan-translation"
+    /// Φ = sentence embedding of a caption naming an ImageNet class, z_Θ =
+    /// BigGAN's condition vector [z, e_y] (truncated noise and the class's
+    /// embedding; pairs sampled, no data set), Λ = BigGAN, paper §4.1.1 / Tab. 1, 2.
+    case textToBigGAN = "text-to-biggan"
 
     /// The condition expert's name (`ExpertRegistry`), as stored in checkpoints.
     public var conditionExpert: String {
         switch self {
         case .labelToImage: return ExpertName.label
-        case .textToImage: return ExpertName.minilm
+        case .textToImage, .textToBigGAN: return ExpertName.minilm
         case .edgesToImage, .inpainting, .ganTranslation: return ExpertName.efficientNetLite0
         }
     }
 
-    /// The target expert's name: our autoencoder, or for `ganTranslation` the DCGAN.
-    public var targetExpert: String { self == .ganTranslation ? ExpertName.dcganFaces : ExpertName.autoencoder }
+    /// The target expert's name: our autoencoder, or the generator whose latent z_Θ is.
+    public var targetExpert: String {
+        switch self {
+        case .ganTranslation: return ExpertName.dcganFaces
+        case .textToBigGAN: return ExpertName.biggan
+        case .labelToImage, .textToImage, .edgesToImage, .inpainting: return ExpertName.autoencoder
+        }
+    }
 
     /// Whether the queries are images (the condition expert reads images).
     public var queriesAreImages: Bool {
         (try? ExpertRegistry.description(named: conditionExpert, roles: [.conditionEncoder]))?.inputKind == .image
     }
 
-    /// Whether the pairs come from the 28×28 data sets (all but `ganTranslation`).
-    public var usesImageData: Bool { self != .ganTranslation }
+    /// Whether the pairs come from the 28×28 data sets (all but the GAN translations, which sample them).
+    public var usesImageData: Bool { self != .ganTranslation && self != .textToBigGAN }
+
+    /// Whether Φ is the recipe's `text_expert`.
+    public var readsText: Bool { self == .textToImage || self == .textToBigGAN }
 }
 
 /// A YAML recipe for one experiment: the recipe keys below plus every flow
@@ -43,10 +56,14 @@ public enum ExperimentKind: String, Codable, CaseIterable, Sendable {
 ///     experiment: text-to-image    # label-to-image, edges-to-image, inpainting, gan-translation
 ///     train_images: 20000          # a seeded subset of the 64 500 training images (0: all)
 ///     captions_per_image: 1        # text-to-image: captions drawn per image
-///     text_expert: minilm          # text-to-image: Φ, minilm (384-d) or mpnet (768-d)
+///     text_expert: minilm          # text-to-image, text-to-biggan: Φ, minilm (384-d) or mpnet (768-d)
 ///     mask: lower-half             # inpainting: lower-half, upper-half or random-box
 ///     edges: sobel                 # edges-to-image: sobel or hed (the learned edge detector)
-///     pairs: 8000                  # gan-translation: pairs sampled from z ~ N(0, I)
+///     pairs: 8000                  # gan-translation, text-to-biggan: pairs sampled
+///     weights: biggan-deep-128/    # text-to-biggan: BigGAN's model directory (user-supplied)
+///     truncation: 0.4              # text-to-biggan: of the noise and BigGAN's statistics
+///     classes: [1, 207, 963]       # text-to-biggan: ImageNet class ids, or all
+///     class_noise: 0.02            # text-to-biggan: dequantisation of e, × its RMS
 public struct ExperimentRecipe: Sendable, Equatable {
     public var kind: ExperimentKind = .labelToImage
     public var trainImages = 0
@@ -59,13 +76,16 @@ public struct ExperimentRecipe: Sendable, Equatable {
     public var textExpert = ExpertName.minilm
     /// Edges-to-image: how the query's edge map is made.
     public var edges = EdgeOperator.sobel
+    /// Text → BigGAN: the generator and how its pairs are drawn (`BigGANRecipe`).
+    public var biggan = BigGANRecipe()
     /// The flow and its training loop.
     public var flow = TrainingConfiguration()
 
     public static let recipeKeys = ["experiment", "train_images", "captions_per_image", "mask", "pairs", "edges", "text_expert"]
+        + BigGANRecipe.keys
 
-    /// Φ's name: the recipe's text expert for text → image, else the kind's.
-    public var conditionExpert: String { kind == .textToImage ? textExpert : kind.conditionExpert }
+    /// Φ's name: the recipe's text expert for the text experiments, else the kind's.
+    public var conditionExpert: String { kind.readsText ? textExpert : kind.conditionExpert }
 
     /// Inpainting's mask; random boxes are drawn from the flow seed.
     public var maskRegion: MaskRegion { MaskRegion.named(mask, seed: flow.seed)! }
@@ -111,6 +131,7 @@ public struct ExperimentRecipe: Sendable, Equatable {
             }
             recipe.edges = edges
         }
+        recipe.biggan = try BigGANRecipe.take(from: &values, source: source)
         do {
             recipe.flow = try TrainingConfiguration.from(values, source: source)
         } catch Net2NetError.configuration(let message) where message.contains("unknown key") {
@@ -132,7 +153,8 @@ public struct ExperimentRecipe: Sendable, Equatable {
         var keys = ["experiment": kind.rawValue, "condition_expert": conditionExpert, "target_expert": kind.targetExpert,
                     "train_images": String(trainImages), "captions_per_image": String(captionsPerImage)]
         if kind == .inpainting { keys["mask"] = mask }
-        if kind == .ganTranslation { keys["pairs"] = String(pairs) }
+        if kind == .ganTranslation || kind == .textToBigGAN { keys["pairs"] = String(pairs) }
+        if kind == .textToBigGAN { keys["truncation"] = String(biggan.truncation) }
         if kind == .edgesToImage { keys["edges"] = edges.rawValue }
         return keys
     }

@@ -14,6 +14,8 @@ public enum SeedStreams {
     public static let faceGrid: UInt64 = 0xF0CE
     /// GAN translation's freshly sampled held-out pairs: seed + 0xE7A1 ("eval").
     public static let heldOutFacePairs: UInt64 = 0xE7A1
+    /// Text → BigGAN's freshly sampled held-out pairs: seed + 0xB16A ("biga").
+    public static let heldOutBigGANPairs: UInt64 = 0xB16A
     /// The training / validation split of a pair data set: seed ⊕ 0x5EED_5B11 ("seed split").
     public static let validationSplit: UInt64 = 0x5EED_5B11
     /// The autoencoder's per-step noise (reparameterisation): seed ⊕ (0xA5A5_0000_0000 + step).

@@ -52,7 +52,11 @@ public final class BigGAN: @unchecked Sendable {
     public convenience init(weights url: URL) throws {
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
-        let weights = exists && isDirectory.boolValue ? url.appendingPathComponent("pytorch_model.bin") : url
+        guard exists else {
+            throw ExpertError.badAsset(path: url.path, problem: "no such file or directory (expected BigGAN's model directory: "
+                                       + "pytorch_model.bin and config.json, or that pytorch_model.bin)")
+        }
+        let weights = isDirectory.boolValue ? url.appendingPathComponent("pytorch_model.bin") : url
         try self.init(checkpoint: weights, configuration: weights.deletingLastPathComponent().appendingPathComponent("config.json"))
     }
 
@@ -94,12 +98,47 @@ public final class BigGAN: @unchecked Sendable {
         }
         guard truncation > 0 && truncation <= 1 else { throw ExpertError.badInput("the truncation must be in (0, 1], got \(truncation)") }
         guard z.isFinite && classes.isFinite else { throw ExpertError.badInput("z or the classes contain NaN or infinite values") }
-        let N = z.shape[0], S = imageSize, plane = S * S
+        return render(count: z.shape[0]) { n, columns in
+            forward(z: Array(z.scalars[(n * Z)..<((n + 1) * Z)]), classes: Array(classes.scalars[(n * K)..<((n + 1) * K)]),
+                    truncation: truncation, columns: columns)
+        }
+    }
+
+    /// Class embeddings e = embeddings · class `[N, z_dim]` of class vectors `[N, classes]`.
+    public func classEmbeddings(_ classes: Tensor) throws -> Tensor {
+        let Z = latentDimension, K = classCount
+        guard classes.rank == 2, classes.shape[1] == K else {
+            throw ExpertError.badInput("BigGAN takes class vectors of shape [N, \(K)], got \(classes.shape)")
+        }
+        let N = classes.shape[0]
+        var e = [Float](repeating: 0, count: N * Z)
+        // e[n, j] = Σ_k classes[n, k] · embedding[j, k]: classes [N, K] times embeddingᵀ [K, Z].
+        if N > 0 { gemm(.none, .transposed, m: N, n: Z, k: K, a: classes.scalars, lda: K, b: embedding, ldb: K, beta: 0, c: &e, ldc: Z) }
+        return Tensor(shape: [N, Z], scalars: e)
+    }
+
+    /// Images `[N, 3, S, S]` in [-1, 1] of the generator's condition vectors
+    /// [z, e] `[N, 2·z_dim]` given directly (e need not be a class's embedding:
+    /// mixtures and points between classes decode too), at `truncation` ∈ (0, 1].
+    public func generate(conditions: Tensor, truncation: Double) throws -> Tensor {
+        let D = 2 * latentDimension
+        guard conditions.rank == 2, conditions.shape[1] == D else {
+            throw ExpertError.badInput("BigGAN takes condition vectors [z, e] of shape [N, \(D)], got \(conditions.shape)")
+        }
+        guard truncation > 0 && truncation <= 1 else { throw ExpertError.badInput("the truncation must be in (0, 1], got \(truncation)") }
+        guard conditions.isFinite else { throw ExpertError.badInput("the condition vectors contain NaN or infinite values") }
+        return render(count: conditions.shape[0]) { n, columns in
+            forward(condition: Array(conditions.scalars[(n * D)..<((n + 1) * D)]), truncation: truncation, columns: columns)
+        }
+    }
+
+    /// `count` images `[N, 3, S, S]`, image n from its channels-last `[S, S, 3]` pixels.
+    func render(count N: Int, _ image: (Int, FloatBuffer) -> [Float]) -> Tensor {
+        let S = imageSize, plane = S * S
         var images = [Float](repeating: 0, count: N * 3 * plane)
         let columns = FloatBuffer(count: columnsCount())
         for n in 0..<N {
-            let rgb = forward(z: Array(z.scalars[(n * Z)..<((n + 1) * Z)]), classes: Array(classes.scalars[(n * K)..<((n + 1) * K)]),
-                              truncation: truncation, columns: columns)
+            let rgb = image(n, columns)
             for p in 0..<plane {
                 for c in 0..<3 { images[(n * 3 + c) * plane + p] = rgb[p * 3 + c] }
             }
@@ -119,14 +158,19 @@ public final class BigGAN: @unchecked Sendable {
 
     /// One image, channels-last `[S, S, 3]`.
     func forward(z: [Float], classes: [Float], truncation: Double, columns: FloatBuffer) -> [Float] {
-        let Z = latentDimension, K = classCount, ch = configuration.channelWidth
+        let Z = latentDimension, K = classCount
         var condition = z + [Float](repeating: 0, count: Z)
         for j in 0..<Z {
             var e: Float = 0
             for k in 0..<K { e += embedding[j * K + k] * classes[k] }
             condition[Z + j] = e
         }
-        let D = 2 * Z
+        return forward(condition: condition, truncation: truncation, columns: columns)
+    }
+
+    /// One image, channels-last `[S, S, 3]`, of the condition vector [z, e] `[2·z_dim]`.
+    func forward(condition: [Float], truncation: Double, columns: FloatBuffer) -> [Float] {
+        let ch = configuration.channelWidth, D = 2 * latentDimension
         // gen_z's output is already [4, 4, 16·ch] channels-last.
         var h = generatorBias
         gemm(.none, .none, m: 16 * 16 * ch, n: 1, k: D, a: generatorWeight, lda: D, b: condition, ldb: 1, beta: 1, c: &h, ldc: 1)
