@@ -48,7 +48,9 @@ const char *n2n_mpi_load_error(void);
 const char *n2n_mpi_library_path(void);
 
 /// MPI_Init_thread (funneled) once, then MPI_ERRORS_RETURN on the world
-/// communicator. Calling it again after success returns 0.
+/// communicator. Calling it again after success returns 0. Before MPI_Init
+/// it sets OMPI_MCA_coll_libnbc_iallreduce_algorithm=3 (reduce-scatter +
+/// allgather for MPI_Iallreduce) unless the environment already sets it.
 int n2n_mpi_initialize(void);
 /// MPI_Finalize, once, if initialised and not yet finalised.
 int n2n_mpi_finalize(void);
