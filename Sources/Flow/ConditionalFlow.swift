@@ -63,6 +63,7 @@ public final class ConditionalFlow {
         bufferLayout = parts.bufferLayout
         parameters = FloatBuffer(count: layout.count)
         rangesOutsideCouplings = ConditionalFlow.rangesOutside(blocks, count: layout.count)
+        backwardGradientRanges = ConditionalFlow.backwardRanges(blocks, layout: layout)
         buffers = FloatBuffer(count: bufferLayout.count)
         isActNormInitialized = false
     }
@@ -133,6 +134,34 @@ public final class ConditionalFlow {
         }
         if position < count { outside.append(position..<count) }
         return outside
+    }
+
+    /// The parameter ranges whose gradients a training pass's backward
+    /// finishes, in the order it finishes them: block n−1 (its ActNorm and
+    /// coupling), …, block 0, then everything before block 0 (the embedder,
+    /// whose gradient gathers every coupling's). Contiguous and descending,
+    /// they cover the buffer, so the finished part is always a suffix of it.
+    let backwardGradientRanges: [Range<Int>]
+
+    private static func backwardRanges(_ blocks: [FlowBlock], layout: ParameterLayout) -> [Range<Int>] {
+        let spans = blocks.map { block in
+            let parts = [block.actNorm.locOffset..<(block.actNorm.locOffset + block.actNorm.dimension),
+                         block.actNorm.logScaleOffset..<(block.actNorm.logScaleOffset + block.actNorm.dimension)]
+                + block.coupling.halves.flatMap { $0.allLinear.map(\.parameterRange) }
+            return parts.map(\.lowerBound).min()!..<parts.map(\.upperBound).max()!
+        }
+        precondition(zip(spans, spans.dropFirst()).allSatisfy { $0.upperBound <= $1.lowerBound },
+                     "blocks' parameters must be laid out in block order")
+        precondition(layout.entries.allSatisfy { $0.name.hasPrefix("blocks.") || $0.offset < (spans.first?.lowerBound ?? layout.count) },
+                     "parameters outside the blocks must come before them")
+        var ranges: [Range<Int>] = []
+        var end = layout.count
+        for span in spans.reversed() {
+            ranges.append(span.lowerBound..<end)
+            end = span.lowerBound
+        }
+        ranges.append(0..<end)
+        return ranges
     }
 
     /// Parameter ranges whose gradients are accumulated (`+=`) rather than

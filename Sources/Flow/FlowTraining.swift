@@ -90,12 +90,21 @@ extension ConditionalFlow {
     /// share of the whole batch's gradient (its rows' terms over the global
     /// batch size), so that the sum over processes is the gradient of the
     /// whole batch. No fused update then: the shares must be summed first.
+    ///
+    /// `gradientsFinished` is called during backward each time a range of
+    /// `gradients` is final (no later part of the pass touches it), so that
+    /// its sum over processes can start while backward goes on: once per
+    /// block, last to first, then once for the embedder's range. The ranges
+    /// are contiguous and descending and cover the whole buffer (some may be
+    /// empty). Not with `update`, which keeps the couplings' gradients out
+    /// of `gradients`.
     @discardableResult
     public func lossAndGradient(x: UnsafePointer<Float>, condition: UnsafePointer<Float>?,
                                 gradients: FloatBuffer, workspace w: FlowTrainingWorkspace,
                                 updateStatistics: Bool = true, applying update: Adam.Step? = nil,
-                                shard: BatchShard? = nil) -> FlowLoss {
+                                shard: BatchShard? = nil, gradientsFinished: ((Range<Int>) -> Void)? = nil) -> FlowLoss {
         precondition(update == nil || shard == nil, "a sharded batch's gradient must be summed before an update")
+        precondition(update == nil || gradientsFinished == nil, "a fused update does not keep the couplings' gradients")
         let B = w.batch, D = configuration.dimension, E = configuration.effectiveEmbeddingDimension
         let globalBatch = shard?.globalBatch ?? B
         let p = parameters.pointer
@@ -176,6 +185,7 @@ extension ConditionalFlow {
             block.actNorm.backward(dy: current, dLogDet: w.dLogDet.pointer, into: other, batch: B, embedding: nil,
                                    parameters: p, gradients: g, dEmbedding: nil, workspace: w.actNorms[i])
             swap(&current, &other)
+            gradientsFinished?(backwardGradientRanges[blocks.count - 1 - i])
         }
         w.inputGradient.pointer.update(from: current, count: B * D)
         if let embedder, let condition {
@@ -183,6 +193,7 @@ extension ConditionalFlow {
                               gradients: g, dCondition: w.conditionGradient.pointer, workspace: w.embedder!,
                               shard: shard)
         }
+        gradientsFinished?(backwardGradientRanges[blocks.count])
         if let update { for range in rangesOutsideCouplings { update.apply(range) } }  // embedder, ActNorm
         return FlowLoss(loss: Float(loss), natsPerDimension: Float(natsPerDimension(loss: loss)))
     }

@@ -16,9 +16,9 @@ public final class Communicator: @unchecked Sendable {
     /// Whether MPI carries the operations (false for `single`).
     public let usesMPI: Bool
     /// Seconds spent inside collectives since creation (for timing reports).
-    public private(set) var communicationSeconds = 0.0
+    public internal(set) var communicationSeconds = 0.0
     /// Bytes this process handed to allreduce since creation.
-    public private(set) var reducedBytes = 0
+    public internal(set) var reducedBytes = 0
 
     /// The most elements one MPI call reduces or broadcasts: larger buffers
     /// go in buckets of this size (MPI counts are 32-bit; 2^24 floats are 64 MiB).
@@ -67,7 +67,7 @@ public final class Communicator: @unchecked Sendable {
     }
 
     /// Runs one collective, timing it.
-    private func timed(_ operation: String, _ body: () -> Int32) throws {
+    func timed(_ operation: String, _ body: () -> Int32) throws {
         let start = DispatchTime.now().uptimeNanoseconds
         let code = body()
         communicationSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -102,7 +102,7 @@ public final class Communicator: @unchecked Sendable {
             throw CommunicatorError.invalidArgument("a mean needs floating-point values: use allreduceMean")
         }
         guard usesMPI, let base = buffer.baseAddress else { return }
-        let mpiOperation = operation == .sum ? N2N_MPI_SUM : N2N_MPI_MAX
+        let mpiOperation = Communicator.mpiOperation(operation)
         var offset = 0
         while offset < buffer.count {
             let n = min(bucketElements, buffer.count - offset)
@@ -114,6 +114,11 @@ public final class Communicator: @unchecked Sendable {
 
     public func allreduce<T: MessageScalar>(_ values: inout [T], _ operation: Reduction = .sum) throws {
         try values.withUnsafeMutableBufferPointer { try allreduce($0, operation) }
+    }
+
+    /// MPI's operation for a sum or maximum (`mean` is a sum, then a scale).
+    static func mpiOperation(_ operation: Reduction) -> n2n_mpi_operation {
+        operation == .maximum ? N2N_MPI_MAX : N2N_MPI_SUM
     }
 
     /// In place: the element-wise mean over all processes (sum, then · 1/size).

@@ -31,6 +31,11 @@ typedef enum {
     N2N_MPI_MAX = 1,
 } n2n_mpi_operation;
 
+/// A nonblocking operation in flight: Open MPI's MPI_Request, a pointer
+/// (`struct ompi_request_t *`). MPI sets it to MPI_REQUEST_NULL when the
+/// operation completes; waiting on or testing a null request succeeds at once.
+typedef void *n2n_mpi_request;
+
 /// Returned when the library could not be loaded (see n2n_mpi_load_error).
 #define N2N_MPI_NOT_LOADED (-1)
 
@@ -43,7 +48,9 @@ const char *n2n_mpi_load_error(void);
 const char *n2n_mpi_library_path(void);
 
 /// MPI_Init_thread (funneled) once, then MPI_ERRORS_RETURN on the world
-/// communicator. Calling it again after success returns 0.
+/// communicator. Calling it again after success returns 0. Before MPI_Init
+/// it sets OMPI_MCA_coll_libnbc_iallreduce_algorithm=3 (reduce-scatter +
+/// allgather for MPI_Iallreduce) unless the environment already sets it.
 int n2n_mpi_initialize(void);
 /// MPI_Finalize, once, if initialised and not yet finalised.
 int n2n_mpi_finalize(void);
@@ -59,6 +66,18 @@ int n2n_mpi_barrier(void);
 int n2n_mpi_broadcast(void *buffer, int count, n2n_mpi_type type, int root);
 /// In place: every process ends with the element-wise reduction over all processes.
 int n2n_mpi_allreduce(void *buffer, int count, n2n_mpi_type type, n2n_mpi_operation operation);
+/// MPI_Iallreduce in place: starts the reduction and returns at once. `buffer`
+/// must not be read or written until the request completes (wait or test).
+int n2n_mpi_iallreduce(void *buffer, int count, n2n_mpi_type type, n2n_mpi_operation operation,
+                       n2n_mpi_request *request);
+/// MPI_Wait (status ignored): returns when the request has completed.
+int n2n_mpi_wait(n2n_mpi_request *request);
+/// MPI_Waitall (statuses ignored) over `count` requests.
+int n2n_mpi_waitall(int count, n2n_mpi_request *requests);
+/// MPI_Testall (statuses ignored): *completed = 1 when every request has
+/// completed (and they are then null), else 0. Each call also lets Open MPI
+/// advance operations in flight, which it does only inside MPI calls.
+int n2n_mpi_testall(int count, n2n_mpi_request *requests, int *completed);
 /// Process i's `count` values land at receive + i·count on the root (receive
 /// is ignored elsewhere).
 int n2n_mpi_gather(const void *send, int count, void *receive, n2n_mpi_type type, int root);

@@ -24,6 +24,17 @@ public enum CommunicatorCheck {
         public var gathered: [Int]
         /// The error of a broadcast from a root that is not a rank ("none" if none was raised).
         public var error: String
+        /// Nonblocking: the same 2500 sums started with MPI_Iallreduce (one
+        /// request per bucket) together with maxima of (rank, −rank), a
+        /// barrier while they are in flight, MPI_Testall until done: the
+        /// largest error of the sums, the first three, and the maxima.
+        public var nonblockingSumError: Float
+        public var nonblockingSumFirst: [Float]
+        public var nonblockingMaxima: [Double]
+        /// Whether `wait` on a completed request returns at once, and the
+        /// error of starting a nonblocking mean (which needs a scale after the sum).
+        public var waitOnCompleted: Bool
+        public var nonblockingError: String
     }
 
     public static func run(_ communicator: Communicator) throws -> Report? {
@@ -50,9 +61,39 @@ public enum CommunicatorCheck {
         } catch let error as CommunicatorError {
             errorText = error.localizedDescription
         }
+        let nonblocking = try nonblockingReductions(communicator)
         guard communicator.isRoot else { return nil }
         return Report(size: n, ranks: (ranks ?? []).map(Int.init), broadcasts: broadcasts ?? [], sumError: sumError,
                       sumFirst: Array(sums.prefix(3)), sumTotals: totals ?? [], bucketElements: communicator.bucketElements,
-                      means: means, maxima: maxima, gathered: (gathered ?? []).map(Int.init), error: errorText)
+                      means: means, maxima: maxima, gathered: (gathered ?? []).map(Int.init), error: errorText,
+                      nonblockingSumError: nonblocking.sumError, nonblockingSumFirst: nonblocking.sumFirst,
+                      nonblockingMaxima: nonblocking.maxima, waitOnCompleted: nonblocking.waitOnCompleted,
+                      nonblockingError: nonblocking.error)
+    }
+
+    private static func nonblockingReductions(_ communicator: Communicator) throws
+        -> (sumError: Float, sumFirst: [Float], maxima: [Double], waitOnCompleted: Bool, error: String) {
+        let n = communicator.size, rank = communicator.rank
+        let sums = UnsafeMutableBufferPointer<Float>.allocate(capacity: 2500)
+        let maxima = UnsafeMutableBufferPointer<Double>.allocate(capacity: 2)
+        defer { sums.deallocate(); maxima.deallocate() }
+        for i in sums.indices { sums[i] = Float((rank + 1) * (i + 1)) }
+        maxima[0] = Double(rank); maxima[1] = -Double(rank)
+        var requests = [try communicator.startAllreduce(sums), try communicator.startAllreduce(maxima, .maximum)]
+        try communicator.barrier()
+        while !(try communicator.testAll(&requests)) {}
+        var completed = requests[0]
+        try communicator.wait(&completed)
+        let expected = Float(n * (n + 1) / 2)
+        let sumError = sums.indices.map { abs(sums[$0] - expected * Float($0 + 1)) }.max() ?? 0
+        var errorText = "none"
+        do {
+            var request = try communicator.startAllreduce(sums, .mean)
+            try communicator.wait(&request)
+        } catch let error as CommunicatorError {
+            errorText = error.localizedDescription
+        }
+        return (sumError, Array(sums.prefix(3)), Array(maxima), completed.isComplete && requests.allSatisfy(\.isComplete),
+                errorText)
     }
 }

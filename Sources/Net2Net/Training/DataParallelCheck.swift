@@ -90,12 +90,17 @@ public enum DataParallelCheck {
         /// Whether every process ends with bit-identical parameters, BatchNorm buffers and moments.
         public var replicasIdentical: Bool
         public var stateDigest: UInt64
+        /// The gradient ranges the last step reduced as one allreduce each, in order (none without MPI).
+        public var gradientBuckets: [Range<Int>]
     }
 
     /// `steps` steps of a small flow on seeded conditional-Gaussian pairs,
     /// global batch `batchSize`, no output directory; the same call without
-    /// MPI (`Communicator.single`) is the single-process reference.
-    public static func training(communicator: Communicator, steps: Int, batchSize: Int = 16) throws -> TrainingRun? {
+    /// MPI (`Communicator.single`) is the single-process reference. The
+    /// gradient is summed in buckets of at least `gradientBucketElements`
+    /// during backward, or (0) in one allreduce after it.
+    public static func training(communicator: Communicator, steps: Int, batchSize: Int = 16,
+                                gradientBucketElements: Int = Trainer.defaultGradientBucketElements) throws -> TrainingRun? {
         let pairs = ConditionalGaussian(dimension: 4, conditionDimension: 3, seed: 1).pairs(400, seed: 1)
         let data = try PairDataset(condition: pairs.condition, target: pairs.target)
         var settings = TrainingConfiguration()
@@ -108,10 +113,12 @@ public enum DataParallelCheck {
         settings.validateEvery = max(1, steps / 2)
         settings.baseLearningRate = 1e-4
         let trainer = try Trainer(configuration: settings, data: data, outputDirectory: nil, communicator: communicator)
+        trainer.gradientBucketElements = gradientBucketElements
         try trainer.run()
         let identical = try trainer.replicasAreIdentical()
         return communicator.isRoot ? TrainingRun(losses: trainer.losses, replicasIdentical: identical,
-                                                 stateDigest: trainer.stateDigest()) : nil
+                                                 stateDigest: trainer.stateDigest(),
+                                                 gradientBuckets: trainer.lastGradientBuckets) : nil
     }
 
     /// Sharded extraction against one process.

@@ -60,6 +60,12 @@ public final class Trainer {
     let localBatch: Int
     /// The first error of a collective inside the flow's passes (they cannot throw).
     var collectiveFailure: Error?
+    /// Data-parallel: the least gradient elements summed as one nonblocking
+    /// allreduce during backward (`OverlappedGradientSum`); 0 sums the whole
+    /// gradient in one allreduce after backward instead.
+    var gradientBucketElements = Trainer.defaultGradientBucketElements
+    /// The ranges of the gradient the last step reduced as one allreduce each, in order.
+    private(set) var lastGradientBuckets: [Range<Int>] = []
 
     /// A new run, or a resumed one when `resume` is true and `outputDirectory` holds a checkpoint.
     public init(configuration: TrainingConfiguration, data: PairDataset, outputDirectory: URL?, resume: Bool = false,
@@ -138,6 +144,9 @@ public final class Trainer {
         if let writer { CheckpointDirectory(writer).removeStale() }
         try communicator.barrier()
         let shard = communicator.usesMPI ? batchShard() : nil
+        let overlap = shard != nil && gradientBucketElements > 0
+            ? OverlappedGradientSum(communicator: communicator, gradients: gradients, bucketElements: gradientBucketElements)
+            : nil
         let onEvent = communicator.isRoot ? onEvent : { _ in }
         if let best, let patience = configuration.earlyStoppingPatience, patience > 0,
            validationsSince(best.step) >= patience {
@@ -175,8 +184,11 @@ public final class Trainer {
                                                                    learningRate: schedule.rate(at: step))
             let result = flow.lossAndGradient(x: batchTarget.pointer, condition: batchCondition.pointer,
                                               gradients: gradients, workspace: workspace, applying: fusedUpdate,
-                                              shard: shard)
-            if shard != nil { try sumGradientsOverProcesses() }
+                                              shard: shard, gradientsFinished: overlap.map { $0.finished })
+            if shard != nil {
+                try sumGradientsOverProcesses(overlap)
+                lastGradientBuckets = overlap?.buckets ?? [0..<gradients.count]
+            }
             guard result.loss.isFinite else {
                 throw Net2NetError.training(nanMessage("the loss became \(result.loss)", step: step))
             }

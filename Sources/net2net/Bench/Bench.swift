@@ -40,7 +40,8 @@ struct Bench: ParsableCommand {
         --suite distributed: data-parallel training steps (sharded forward and backward, gradient \
         allreduce, AMSGrad) of the reference flow at global batch 16 and the small one at 128, on \
         the processes of an MPI job (run it under mpirun; alone it is one process): step time, \
-        time in allreduce, bytes per step and the allreduce's bus bandwidth.
+        time in allreduce after backward, bytes per step and the allreduce's bus bandwidth, for \
+        each --gradient-buckets size (alternated step by step).
 
         Examples:
           net2net bench --threads 2 --baseline bench/flow_baseline.py
@@ -62,6 +63,8 @@ struct Bench: ParsableCommand {
     @Option(help: "Minimum timed iterations per case.") var minIterations: Int = 3
     @Option(help: "flow suite: rounds of ours-then-baseline; each side reports its best round (machine noise hits both alike).")
     var rounds: Int = 1
+    @Option(help: "distributed suite: comma-separated gradient bucket sizes in MiB, alternated step by step (0: one allreduce after backward; more: buckets started during backward).")
+    var gradientBuckets: String = "0,4"
     @Flag(help: "Print one JSON object on stdout.") var json = false
     @OptionGroup var compute: ComputeOptions
 

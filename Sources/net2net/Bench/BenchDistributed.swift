@@ -14,21 +14,24 @@ extension Bench {
             ("small-b128", FlowBenchmark.small, 128),
         ]
         let selected = try selectedCases(all.map(\.0))
+        let bucketSizes = try gradientBucketElements()
         try withCommunicator(distributed: Communicator.isLaunchedByMPI) { communicator in
             if communicator.isRoot && !json {
                 for line in MachineDescription.current().lines { print(line) }
                 print("processes: \(communicator.size)\(communicator.usesMPI ? " (\(Communicator.libraryPath))" : ", no MPI")")
-                print("case            procs  batch  step (s)  allreduce in step (s)  allreduce alone (s)  gradient MB  ring MB/step  bus GB/s  samples/s")
+                print("case            procs  batch  bucket MiB  calls  step (s)  allreduce after backward (s)  allreduce alone (s)  gradient MB  ring MB/step  bus GB/s  samples/s")
             }
             var results: [DataParallelBenchmark.Result] = []
             for (name, configuration, batch) in all where selected.contains(name) {
-                let result = try DataParallelBenchmark.run(
+                let variants = try DataParallelBenchmark.run(
                     name: name, configuration: configuration, globalBatch: batch, communicator: communicator,
-                    steps: max(1, minIterations)) { if communicator.isRoot { note($0) } }
-                results.append(result)
-                if communicator.isRoot && !json {
-                    print(name.padding(toLength: 15, withPad: " ", startingAt: 0) + String(format: " %5d  %5d  %8.3f  %21.3f  %19.3f  %11.1f  %12.1f  %8.2f  %9.1f",
-                                 result.processes, result.globalBatch, result.secondsPerStep,
+                    gradientBucketElements: bucketSizes, steps: max(1, minIterations)) { if communicator.isRoot { note($0) } }
+                results += variants
+                guard communicator.isRoot && !json else { continue }
+                for result in variants {
+                    print(name.padding(toLength: 15, withPad: " ", startingAt: 0) + String(format: " %5d  %5d  %10.2f  %5d  %8.3f  %28.3f  %19.3f  %11.1f  %12.1f  %8.2f  %9.1f",
+                                 result.processes, result.globalBatch, Double(result.gradientBucketBytes) / 1048576,
+                                 result.bucketsPerStep, result.secondsPerStep,
                                  result.allreduceSecondsPerStep, result.allreduceAloneSeconds,
                                  Double(result.gradientBytes) / 1e6, result.ringBytesPerStep / 1e6,
                                  result.busBandwidthGBps, result.samplesPerSecond))
@@ -39,6 +42,15 @@ extension Bench {
                 try printBenchJSON(["suite": "distributed", "results": rows])
             }
         }
+    }
+
+    /// `--gradient-buckets` (MiB) as float32 element counts.
+    func gradientBucketElements() throws -> [Int] {
+        let sizes = gradientBuckets.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard !sizes.isEmpty, sizes.allSatisfy({ $0 != nil && $0! >= 0 && $0! <= 8192 }) else {
+            throw ValidationError("--gradient-buckets: comma-separated sizes in MiB from 0 to 8192, got '\(gradientBuckets)'")
+        }
+        return sizes.map { Int(($0! * 1048576 / 4).rounded(.up)) }
     }
 
     /// The names `--cases` selects among `names` (all by default); an unknown one is an error.
