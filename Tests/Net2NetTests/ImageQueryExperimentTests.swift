@@ -160,7 +160,7 @@ final class ImageQueryExperimentTests: XCTestCase {
             XCTAssertEqual(recipe.metadata["condition_expert"], "efficientnet-lite0")
             XCTAssertEqual(recipe.metadata["target_expert"], kind == .ganTranslation ? "dcgan-faces" : "autoencoder")
         }
-        XCTAssertEqual(try ExperimentRecipe.load(file: ShippedModels.recipe("gan-translation.yaml").path).pairs, 8000)
+        XCTAssertEqual(try ExperimentRecipe.load(file: ShippedModels.recipe("gan-translation.yaml").path).pairs, 40000)
         let boxes = try ExperimentRecipe.load(yaml: "experiment: inpainting\nmask: random-box\nseed: 9")
         XCTAssertEqual(boxes.maskRegion, .randomBox(seed: 9))
         func message(_ yaml: String) -> String {
