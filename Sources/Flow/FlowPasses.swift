@@ -88,15 +88,15 @@ extension ConditionalFlow {
     /// returns `[N·K, D]`, condition-major. `temperature` scales v.
     public func sample(condition: Tensor?, count: Int, temperature: Float = 1,
                        using generator: inout SeededGenerator) -> Tensor {
-        let rows: Int
-        var repeated: Tensor? = nil
-        if let condition {
-            rows = condition.shape[0] * count
-            repeated = condition.gatherRows((0..<condition.shape[0]).flatMap { Array(repeating: $0, count: count) })
-        } else {
-            rows = count
-        }
+        let rows = (condition?.shape[0] ?? 1) * count
         let v = generator.normalTensor([rows, configuration.dimension], standardDeviation: temperature)
+        return sample(condition: condition, count: count, noise: v)
+    }
+
+    /// x = τ(v | c) for given noise v `[N·K, D]`: row r goes with condition
+    /// row r / K (K = `count`), condition-major as `sample` draws it.
+    public func sample(condition: Tensor?, count: Int, noise v: Tensor) -> Tensor {
+        let repeated = condition.map { c in c.gatherRows((0..<c.shape[0]).flatMap { Array(repeating: $0, count: count) }) }
         return inverse(v, condition: repeated).output
     }
 

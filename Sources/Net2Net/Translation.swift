@@ -15,41 +15,37 @@ public enum Translation {
     /// K samples z_Θ ~ p(z_Θ | c) per condition row: `[N·K, D]`, condition-major.
     public static func sample(flow: ConditionalFlow, condition: Tensor?, count: Int, temperature: Float = 1,
                               seed: UInt64) throws -> Tensor {
-        guard count >= 1 else { throw Net2NetError.configuration("count must be at least 1") }
         guard temperature >= 0, temperature.isFinite else {
             throw Net2NetError.configuration("temperature must be a finite number ≥ 0")
         }
-        var rows = 1
-        if flow.configuration.isConditional {
-            guard let condition else { throw Net2NetError.configuration("this flow is conditional: give a condition") }
-            try checkCondition(condition, flow: flow, name: "condition")
-            rows = condition.shape[0]
-        }
+        let rows = try conditionRows(flow: flow, condition: condition, count: count)
         try SizeLimit.check(count: count, valuesPerItem: rows * valuesPerSample(flow), parameter: "count")
         var generator = SeededGenerator(seed: seed)
         return flow.sample(condition: flow.configuration.isConditional ? condition : nil, count: count,
                            temperature: temperature, using: &generator)
     }
 
+    /// The condition rows N that K = `count` samples each are drawn for
+    /// (1 for an unconditional flow), after checking `count` and the condition.
+    private static func conditionRows(flow: ConditionalFlow, condition: Tensor?, count: Int) throws -> Int {
+        guard count >= 1 else { throw Net2NetError.configuration("count must be at least 1") }
+        guard flow.configuration.isConditional else { return 1 }
+        guard let condition else { throw Net2NetError.configuration("this flow is conditional: give a condition") }
+        try checkCondition(condition, flow: flow, name: "condition")
+        return condition.shape[0]
+    }
+
     /// τ(v | c) for given noise v `[N·K, D]`: row r of v goes with condition
     /// row r / K, as in `sample` (K = `count`). The same v gives the same
     /// samples here and in any other implementation of the same τ.
     public static func sample(flow: ConditionalFlow, condition: Tensor?, count: Int, noise: Tensor) throws -> Tensor {
-        guard count >= 1 else { throw Net2NetError.configuration("count must be at least 1") }
-        var rows = 1
-        if flow.configuration.isConditional {
-            guard let condition else { throw Net2NetError.configuration("this flow is conditional: give a condition") }
-            try checkCondition(condition, flow: flow, name: "condition")
-            rows = condition.shape[0]
-        }
+        let rows = try conditionRows(flow: flow, condition: condition, count: count)
         let D = flow.configuration.dimension
         guard noise.rank == 2, noise.shape[1] == D, noise.shape[0] == rows * count else {
             throw Net2NetError.parameter(name: "noise", problem: "must be [\(rows * count), \(D)] (\(rows) condition rows × count \(count)), got \(noise.shape)")
         }
         guard noise.isFinite else { throw Net2NetError.parameter(name: "noise", problem: "holds NaN or infinity") }
-        let repeated = flow.configuration.isConditional
-            ? condition!.gatherRows((0..<rows).flatMap { Array(repeating: $0, count: count) }) : nil
-        return flow.inverse(noise, condition: repeated).output
+        return flow.sample(condition: flow.configuration.isConditional ? condition : nil, count: count, noise: noise)
     }
 
     /// Re-expresses `target` under another condition, keeping its residual:
