@@ -30,8 +30,13 @@ public struct ExperimentReport: Codable, Sendable {
     /// the same for real test images of one class.
     public var diversity: Double
     public var realDiversity: Double
-    /// Text: accuracy on held-out free-text prompts no template produces.
+    /// Text: per-sample accuracy on held-out free-text prompts no template produces
+    /// (`heldOutPrompts.accuracy`).
     public var promptAccuracy: Double?
+    /// Text: the held-out prompts (`HeldOutPrompt.all`) and the paraphrases
+    /// (`HeldOutPrompt.paraphrases`), per class and with the confusion pairs.
+    public var heldOutPrompts: PromptReport?
+    public var paraphrases: PromptReport?
     /// Label: class swap v = τ⁻¹(z | a), z* = τ(v | b) against latent arithmetic z + μ_b − μ_a.
     public var swap: SwapReport?
     /// The deterministic MLP regressor z_Φ → z_Θ on the same pairs (when asked for).
@@ -41,7 +46,7 @@ public struct ExperimentReport: Codable, Sendable {
         case experiment, heldOutNatsPerDim = "held_out_nats_per_dim", heldOutPairs = "held_out_pairs"
         case conditionalAccuracy = "conditional_accuracy", samplesPerCondition = "samples_per_condition"
         case fid = "fid_f", realHalvesFID = "real_halves_fid_f", diversity, realDiversity = "real_diversity"
-        case promptAccuracy = "prompt_accuracy", swap, regressor
+        case promptAccuracy = "prompt_accuracy", heldOutPrompts = "held_out_prompts", paraphrases, swap, regressor
     }
 }
 
@@ -96,6 +101,8 @@ public final class ExperimentEvaluation {
     public let experts: ExperimentExperts
     public let classifier: EvaluationClassifier
     let progress: (String) -> Void
+    /// The temperature of every sample the evaluation draws: v ~ N(0, T²I).
+    public var temperature: Float = 1
 
     public init(flow: ConditionalFlow, experts: ExperimentExperts, classifier: EvaluationClassifier,
                 progress: @escaping (String) -> Void = { _ in }) {
@@ -107,7 +114,7 @@ public final class ExperimentEvaluation {
 
     /// Decoded samples `[N·K, 1, 28, 28]` (GAN translation: faces `[N·K, 3, 64, 64]`)
     /// for conditions `[N, Dc]`, condition-major.
-    public func samples(_ condition: Tensor, count: Int, seed: UInt64, temperature: Float = 1) throws -> Tensor {
+    public func samples(_ condition: Tensor, count: Int, seed: UInt64) throws -> Tensor {
         let z = try Translation.sample(flow: flow, condition: condition, count: count, temperature: temperature, seed: seed)
         return try experts.decode(z)
     }
@@ -149,7 +156,8 @@ public final class ExperimentEvaluation {
         var report = ExperimentReport(experiment: experts.kind.rawValue, heldOutNatsPerDim: nll.natsPerDimension,
                                       heldOutPairs: nll.count, conditionalAccuracy: Double(correct) / Double(predicted.count),
                                       samplesPerCondition: samplesPerCondition, fid: fid, realHalvesFID: floor,
-                                      diversity: diversity, realDiversity: realDiversity, promptAccuracy: nil, swap: nil,
+                                      diversity: diversity, realDiversity: realDiversity, promptAccuracy: nil,
+                                      heldOutPrompts: nil, paraphrases: nil, swap: nil,
                                       regressor: nil)
         if let regressorTrainingPairs {
             report.regressor = try regressor(trainingPairs: regressorTrainingPairs, testConditions: data.pairs.condition,
@@ -157,8 +165,12 @@ public final class ExperimentEvaluation {
         }
         switch experts.kind {
         case .textToImage:
-            progress("held-out prompts")
-            report.promptAccuracy = try promptAccuracy(samplesPerPrompt: 20, seed: seed &+ 23)
+            progress("held-out prompts and paraphrases")
+            let heldOut = try prompts(HeldOutPrompt.all, set: "held_out", samplesPerPrompt: 20, seed: seed &+ 23)
+            report.heldOutPrompts = heldOut
+            report.promptAccuracy = heldOut.accuracy
+            report.paraphrases = try prompts(HeldOutPrompt.paraphrases, set: "paraphrases", samplesPerPrompt: 20,
+                                             seed: seed &+ 31)
         case .labelToImage:
             progress("class swap")
             report.swap = try swap(test: test, train: train, seed: seed &+ 29)
@@ -205,14 +217,11 @@ public final class ExperimentEvaluation {
                                conditionalAccuracy: Double(correct) / Double(predicted.count))
     }
 
-    /// Accuracy of samples for the held-out prompts (their expected class).
-    public func promptAccuracy(samplesPerPrompt: Int, seed: UInt64) throws -> Double {
-        let prompts = HeldOutPrompt.all
+    /// `samplesPerPrompt` samples for each of `prompts`, judged against their expected class.
+    public func prompts(_ prompts: [HeldOutPrompt], set: String, samplesPerPrompt: Int, seed: UInt64) throws -> PromptReport {
         let condition = try experts.embed(prompts.map(\.text))
         let predicted = try classifier.predict(try samples(condition, count: samplesPerPrompt, seed: seed))
-        var correct = 0
-        for (i, p) in predicted.enumerated() where p == prompts[i / samplesPerPrompt].label { correct += 1 }
-        return Double(correct) / Double(predicted.count)
+        return PromptReport(set: set, prompts: prompts, predicted: predicted, samplesPerPrompt: samplesPerPrompt)
     }
 
     /// The swap target of each 20-class label. Fashion classes go to a related

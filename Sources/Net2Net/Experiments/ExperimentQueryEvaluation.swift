@@ -32,7 +32,8 @@ extension ExperimentEvaluation {
                                 samplesPerCondition: K, fid: fid,
                                 realHalvesFID: FrechetDistance.halves(testFeatures, seed: seed &+ 19),
                                 diversity: diversity, realDiversity: ExperimentEvaluation.realDiversity(test, groupSize: K),
-                                promptAccuracy: nil, swap: nil, regressor: nil)
+                                promptAccuracy: nil, heldOutPrompts: nil, paraphrases: nil, swap: nil,
+                                regressor: nil)
     }
 
     /// GAN translation: `heldOutPairs` freshly sampled pairs for the NLL; `queries`

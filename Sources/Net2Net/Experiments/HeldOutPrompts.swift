@@ -80,4 +80,109 @@ public struct HeldOutPrompt: Sendable, Equatable {
         HeldOutPrompt("handwritten numeral nine", label: 19),
         HeldOutPrompt("nine, as a person writes it", label: 19),
     ]
+
+    /// A second held-out set: paraphrases written from the class names alone,
+    /// without seeing the caption generator or the first set (five per fashion
+    /// class, three per digit; a few carry typos, as users' prompts do).
+    public static let paraphrases: [HeldOutPrompt] = [
+        // 0 T-shirt/top
+        HeldOutPrompt("plain white tee with short sleeves", label: 0),
+        HeldOutPrompt("a crew neck t shirt, short sleeved, the kind you wear under a hoodie", label: 0),
+        HeldOutPrompt("striped cotton tshirt", label: 0),
+        HeldOutPrompt("a black tank top with no sleeves", label: 0),
+        HeldOutPrompt("casual short-sleeve tee with a graphic print on the front", label: 0),
+        // 1 trouser
+        HeldOutPrompt("pair of blue jeans", label: 1),
+        HeldOutPrompt("grey wool slacks for the office", label: 1),
+        HeldOutPrompt("long trousers with two straight legs and a waistband", label: 1),
+        HeldOutPrompt("khaki chinos, full length", label: 1),
+        HeldOutPrompt("comfy jogging bottoms", label: 1),
+        // 2 pullover
+        HeldOutPrompt("a warm knitted jumper", label: 2),
+        HeldOutPrompt("chunky cable-knit sweater you pull on over your head", label: 2),
+        HeldOutPrompt("grey knit jumpr with long sleeves", label: 2),
+        HeldOutPrompt("cozy wool sweater for winter, no buttons or zip", label: 2),
+        HeldOutPrompt("a thick crewneck pullover knitted from wool", label: 2),
+        // 3 dress
+        HeldOutPrompt("knee-length sundress with thin shoulder straps", label: 3),
+        HeldOutPrompt("an elegant evening gown that goes all the way down to the floor", label: 3),
+        HeldOutPrompt("little black dress for a party", label: 3),
+        HeldOutPrompt("floral sleeveless dress that flares out at the hem", label: 3),
+        // 4 coat
+        HeldOutPrompt("long winter overcoat with buttons down the front", label: 4),
+        HeldOutPrompt("a belted trench coat", label: 4),
+        HeldOutPrompt("heavy wool coat that reaches the knees", label: 4),
+        HeldOutPrompt("padded parka with a zip and long sleeves", label: 4),
+        HeldOutPrompt("thick warm coat for snowy weather", label: 4),
+        // 5 sandal
+        HeldOutPrompt("open-toe summer sandals with straps", label: 5),
+        HeldOutPrompt("flip flops for the beach", label: 5),
+        HeldOutPrompt("a strappy high-heeled sandal", label: 5),
+        HeldOutPrompt("leather sandal with a buckle strap across the foot", label: 5),
+        HeldOutPrompt("sandles to wear at the pool", label: 5),
+        // 6 shirt
+        HeldOutPrompt("a button-down collared shirt with long sleeves", label: 6),
+        HeldOutPrompt("formal office shirt with a collar and buttoned cuffs", label: 6),
+        HeldOutPrompt("plaid flannel shirt that buttons up the front", label: 6),
+        HeldOutPrompt("short-sleeved hawaiian shirt with a collar and buttons", label: 6),
+        HeldOutPrompt("a smart blouse with a collar and button front", label: 6),
+        // 7 sneaker
+        HeldOutPrompt("pair of running shoes", label: 7),
+        HeldOutPrompt("white trainers", label: 7),
+        HeldOutPrompt("low-top canvas sneakers with laces", label: 7),
+        HeldOutPrompt("an athletic shoe for jogging, low cut with a rubber sole", label: 7),
+        HeldOutPrompt("sneakr for the gym", label: 7),
+        // 8 bag
+        HeldOutPrompt("leather handbag with a top handle", label: 8),
+        HeldOutPrompt("a canvas tote bag", label: 8),
+        HeldOutPrompt("shoulder bag with a long strap", label: 8),
+        HeldOutPrompt("a woman's purse with a clasp and handle", label: 8),
+        HeldOutPrompt("shopping bag with two handles", label: 8),
+        // 9 ankle boot
+        HeldOutPrompt("short boots that stop just above the ankle", label: 9),
+        HeldOutPrompt("chelsea boots with elastic side panels", label: 9),
+        HeldOutPrompt("heeled ankle booties", label: 9),
+        HeldOutPrompt("a leather boot that covers the ankle, with a low heel and a zip on the side", label: 9),
+        HeldOutPrompt("suede ankle boot for autumn", label: 9),
+        // 10 digit 0
+        HeldOutPrompt("the number 0 scribbled by hand", label: 10),
+        HeldOutPrompt("a handwritten zero", label: 10),
+        HeldOutPrompt("nought written in pen, a digit not a letter", label: 10),
+        // 11 digit 1
+        HeldOutPrompt("a handwritten one", label: 11),
+        HeldOutPrompt("the numeral 1 written with a pen", label: 11),
+        HeldOutPrompt("number one drawn by hand", label: 11),
+        // 12 digit 2
+        HeldOutPrompt("handwritten number two", label: 12),
+        HeldOutPrompt("a scribbled 2", label: 12),
+        HeldOutPrompt("the digit 2 written by a child on paper", label: 12),
+        // 13 digit 3
+        HeldOutPrompt("a handwritten three", label: 13),
+        HeldOutPrompt("the numeral 3 drawn in pencil", label: 13),
+        HeldOutPrompt("number three in messy handwriting", label: 13),
+        // 14 digit 4
+        HeldOutPrompt("handwritten number four", label: 14),
+        HeldOutPrompt("a hand drawn 4", label: 14),
+        HeldOutPrompt("the digit four, written quickly by hand", label: 14),
+        // 15 digit 5
+        HeldOutPrompt("a handwritten five", label: 15),
+        HeldOutPrompt("the numeral 5 scrawled in ink", label: 15),
+        HeldOutPrompt("number 5 written by hand on a form", label: 15),
+        // 16 digit 6
+        HeldOutPrompt("handwritten number six", label: 16),
+        HeldOutPrompt("a scribbled 6", label: 16),
+        HeldOutPrompt("the digit six written in pen", label: 16),
+        // 17 digit 7
+        HeldOutPrompt("a handwritten seven", label: 17),
+        HeldOutPrompt("the numeral 7 drawn by hand", label: 17),
+        HeldOutPrompt("number seven in someone's handwriting", label: 17),
+        // 18 digit 8
+        HeldOutPrompt("handwritten number eight", label: 18),
+        HeldOutPrompt("a hand-drawn 8", label: 18),
+        HeldOutPrompt("the digit eight written in pencil", label: 18),
+        // 19 digit 9
+        HeldOutPrompt("a handwritten nine", label: 19),
+        HeldOutPrompt("the numeral 9 scribbled in pen", label: 19),
+        HeldOutPrompt("number nine written by hand", label: 19),
+    ]
 }
