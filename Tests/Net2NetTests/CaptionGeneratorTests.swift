@@ -144,7 +144,7 @@ final class CaptionGeneratorTests: XCTestCase {
         var space = Set<String>()
         for label in 0..<20 { space.formUnion(generator.allCaptions(class: label).map(normalized)) }
         XCTAssertGreaterThan(space.count, 100_000)
-        let vocabulary = generator.vocabulary()
+        let vocabulary = generator.allWords()
         // The vocabulary really is the generator's: the enumerated captions use exactly these words.
         XCTAssertEqual(Set(space.flatMap { $0.split(separator: " ").map(String.init) }), vocabulary)
         for prompt in HeldOutPrompt.all {
@@ -152,5 +152,103 @@ final class CaptionGeneratorTests: XCTestCase {
             let novel = CaptionGenerator.words(of: prompt.text).filter { !vocabulary.contains($0) }
             XCTAssertFalse(novel.isEmpty, "'\(prompt.text)' uses only the generator's words")
         }
+    }
+}
+
+/// The WordNet vocabulary, and the caption parser that keeps held-out prompts out of it.
+final class WordNetCaptionTests: XCTestCase {
+    let wordnet = CaptionGenerator(vocabulary: .wordnet)
+    let templates = CaptionGenerator()
+    let everyProperty: [ImageAdjective] = [.light, .narrow, .plain, .small]
+
+    /// The parser accepts every caption either vocabulary draws, and nothing
+    /// with a word added, removed or replaced.
+    func testParserAcceptsDrawnCaptionsAndRejectsAlteredOnes() {
+        for generator in [wordnet, templates] {
+            var g = SeededGenerator(seed: 11)
+            for i in 0..<4000 {
+                let caption = generator.caption(class: i % 20, adjectives: everyProperty, using: &g)
+                XCTAssertTrue(generator.produces(caption), "\(generator.vocabulary): '\(caption)'")
+                XCTAssertTrue(generator.produces(caption.uppercased() + "."), "case and punctuation: '\(caption)'")
+                let words = caption.split(separator: " ")
+                XCTAssertFalse(generator.produces(caption + " today"), "'\(caption) today'")
+                XCTAssertFalse(generator.produces("zebra " + caption), "'zebra \(caption)'")
+                if words.count > 2 {
+                    var swapped = words
+                    swapped[words.count - 1] = "teapot"
+                    XCTAssertFalse(generator.produces(swapped.joined(separator: " ")), "'\(swapped)'")
+                }
+            }
+        }
+    }
+
+    /// For the templates vocabulary the parser agrees with the enumerated caption space.
+    func testParserAgreesWithTheEnumeratedSpace() {
+        var g = SeededGenerator(seed: 12)
+        for label in [0, 5, 9, 13] {
+            let space = Array(templates.allCaptions(class: label))
+            for _ in 0..<1500 { XCTAssertTrue(templates.produces(space[Int(g.next() % UInt64(space.count))])) }
+        }
+        // The templates vocabulary does not produce WordNet's extra names; the WordNet one does.
+        XCTAssertFalse(templates.produces("a sundress"))
+        XCTAssertTrue(wordnet.produces("a sundress"))
+        XCTAssertTrue(wordnet.produces("a photo of a pale shoe consisting of a sole fastened by straps to the foot"))
+        XCTAssertTrue(wordnet.produces("show me the numeral seven"))
+        XCTAssertFalse(wordnet.produces("show me the numeral eleven"))
+    }
+
+    func testWordNetCaptionsNameEveryEntryAndAreSeeded() {
+        var g = SeededGenerator(seed: 3)
+        for label in 0..<20 {
+            let captions = (0..<6000).map { _ in wordnet.caption(class: label, adjectives: everyProperty, using: &g) }
+            for noun in CaptionGenerator.nouns(class: label, vocabulary: .wordnet) {
+                XCTAssertTrue(captions.contains { $0.hasSuffix(noun.head) || $0.contains(noun.head + ",") || $0.contains(noun.head + " ") },
+                              "class \(label) never says '\(noun.head)'")
+            }
+            let glosses = CaptionGenerator.glosses(class: label)
+            XCTAssertEqual(glosses.isEmpty, label >= 10)
+            let withGloss = captions.filter { caption in glosses.contains { caption.contains(CaptionGenerator.glossNounHead($0)) } }.count
+            if !glosses.isEmpty {
+                // A quarter of the captions describe by a gloss.
+                XCTAssertEqual(Double(withGloss) / Double(captions.count), 0.25, accuracy: 0.03, "class \(label)")
+            }
+            for template in CaptionGenerator.moreTemplates {
+                let parts = template.components(separatedBy: "{}")
+                XCTAssertTrue(captions.contains { $0.hasPrefix(parts[0]) && $0.hasSuffix(parts[1]) }, "class \(label) never uses '\(template)'")
+            }
+        }
+        func draw(_ seed: UInt64) -> [String] {
+            var g = SeededGenerator(seed: seed)
+            return (0..<100).map { wordnet.caption(class: $0 % 20, adjectives: everyProperty, using: &g) }
+        }
+        XCTAssertEqual(draw(5), draw(5))
+        XCTAssertNotEqual(draw(5), draw(6))
+    }
+
+    /// No name means two classes (a caption of one class must not name another).
+    func testNamesBelongToOneClass() {
+        var owner: [String: Int] = [:]
+        for label in 0..<20 {
+            for noun in CaptionGenerator.nouns(class: label, vocabulary: .wordnet) {
+                let name = CaptionGenerator.words(of: noun.head).joined(separator: " ")
+                if let other = owner[name] { XCTFail("'\(name)' names class \(other) and \(label)") }
+                owner[name] = label
+            }
+            XCTAssertGreaterThanOrEqual(CaptionGenerator.nouns(class: label, vocabulary: .wordnet).count, 5, "class \(label)")
+        }
+    }
+
+    /// Both held-out sets lie outside both vocabularies' captions, and the
+    /// paraphrases cover every class and repeat no prompt of the first set.
+    func testHeldOutPromptsAndParaphrasesAreNoCaption() {
+        for prompt in HeldOutPrompt.all + HeldOutPrompt.paraphrases {
+            XCTAssertFalse(wordnet.produces(prompt.text), "'\(prompt.text)' is a WordNet training caption")
+            XCTAssertFalse(templates.produces(prompt.text), "'\(prompt.text)' is a training caption")
+        }
+        let paraphrases = HeldOutPrompt.paraphrases
+        XCTAssertGreaterThanOrEqual(paraphrases.count, 50)
+        XCTAssertEqual(Set(paraphrases.map(\.text)).count, paraphrases.count)
+        XCTAssertTrue(Set(paraphrases.map(\.text)).isDisjoint(with: HeldOutPrompt.all.map(\.text)))
+        for label in 0..<20 { XCTAssertGreaterThanOrEqual(paraphrases.filter { $0.label == label }.count, 3, "class \(label)") }
     }
 }

@@ -17,7 +17,22 @@ import TensorCore
 /// (0, 1 or 2, at most as many as it has), which ones and in which order, a
 /// synonym for each, the noun synonym and the template. The same generator
 /// state gives the same caption on every platform.
+///
+/// With the `wordnet` vocabulary the fashion classes are also named by the
+/// lemmas of their WordNet 3.0 synsets and look-alike hyponyms
+/// (`CaptionLexicon`: "flip-flop", "sundress", "anorak", "rucksack"…), a
+/// quarter of the captions describe the item by a WordNet gloss instead of
+/// naming it ("a shoe consisting of a sole fastened by straps to the foot"),
+/// digits are named as numerals, figures and handwriting in more ways, and
+/// more templates frame the phrase. The `templates` vocabulary is the
+/// original, smaller one (and the default, so that older recipes and
+/// checkpoints keep their meaning).
 public struct CaptionGenerator: Sendable {
+    /// Which words the captions are made of.
+    public enum Vocabulary: String, CaseIterable, Sendable, Codable {
+        case templates, wordnet
+    }
+
     /// A way to name a class: an article (possibly "", or "a pair of") and a head noun.
     public struct Noun: Sendable, Equatable {
         public var article: String
@@ -66,7 +81,61 @@ public struct CaptionGenerator: Sendable {
     /// At most this many adjectives go into one caption.
     public static let maximumAdjectives = 2
 
-    public init() {}
+    /// More templates of the `wordnet` vocabulary (after `templates`).
+    public static let moreTemplates = [
+        "a product photo of {}", "a drawing of {}", "a sketch of {}", "{} on a plain background",
+        "show me {}", "I would like {}", "a small picture of {}", "a black and white picture of {}",
+        "there is {} in this image", "a low-resolution photo of {}",
+    ]
+
+    /// The digits' extra names in the `wordnet` vocabulary: numeral, number and
+    /// digit with the word or the numeral, and handwriting.
+    static func moreDigitNouns(_ value: Int) -> [Noun] {
+        let word = digitWords[value]
+        var nouns = [Noun("the", "numeral \(word)"), Noun("the", "number \(value)"), Noun("the", "numeral \(value)"),
+                     Noun("the", "digit \(value)"), Noun("a", "\(value)"), Noun("the", "number \(word) in handwriting"),
+                     Noun("a", "\(value) drawn by hand"), Noun("a", "handwritten numeral \(value)")]
+        // WordNet's other names of the numbers that are still in use.
+        let synonyms = [["nought", "cipher"], ["single"], ["deuce"], ["trey"], [], [], [], [], [], []][value]
+        nouns += synonyms.map { Noun("a", "handwritten \($0)") }
+        return nouns
+    }
+
+    /// Names of class `label` in `vocabulary`.
+    public static func nouns(class label: Int, vocabulary: Vocabulary) -> [Noun] {
+        var result = nouns[label]
+        guard vocabulary == .wordnet else { return result }
+        if label >= 10 {
+            result += moreDigitNouns(label - 10)
+        } else {
+            for entry in CaptionLexicon.fashion[label] {
+                for name in entry.names where !result.contains(where: { $0.head == name }) {
+                    result.append(Noun(label == 1 ? "" : "a", name))
+                }
+            }
+        }
+        return result
+    }
+
+    /// WordNet glosses of class `label` (fashion classes; digits have none).
+    public static func glosses(class label: Int) -> [String] {
+        label < 10 ? CaptionLexicon.fashion[label].map(\.gloss) : []
+    }
+
+    /// Templates of `vocabulary`.
+    public static func templates(_ vocabulary: Vocabulary) -> [String] {
+        vocabulary == .wordnet ? templates + moreTemplates : templates
+    }
+
+    public let vocabulary: Vocabulary
+    let classNouns: [[Noun]]
+    let classTemplates: [String]
+
+    public init(vocabulary: Vocabulary = .templates) {
+        self.vocabulary = vocabulary
+        classNouns = (0..<CaptionGenerator.nouns.count).map { CaptionGenerator.nouns(class: $0, vocabulary: vocabulary) }
+        classTemplates = CaptionGenerator.templates(vocabulary)
+    }
 
     /// One caption of class `label` (0–19) with some of `adjectives`, drawn from `generator`.
     public func caption(class label: Int, adjectives: [ImageAdjective],
@@ -79,10 +148,27 @@ public struct CaptionGenerator: Sendable {
             let choices = CaptionGenerator.synonyms(of: adjectives[index])
             return choices[pick(choices.count)]
         }
-        let nouns = CaptionGenerator.nouns[label]
-        let noun = nouns[pick(nouns.count)]
-        let template = CaptionGenerator.templates[pick(CaptionGenerator.templates.count)]
+        let glosses = vocabulary == .wordnet ? CaptionGenerator.glosses(class: label) : []
+        let noun: Noun
+        if !glosses.isEmpty && pick(4) == 0 {
+            noun = CaptionGenerator.glossNoun(glosses[pick(glosses.count)])
+        } else {
+            noun = classNouns[label][pick(classNouns[label].count)]
+        }
+        let template = classTemplates[pick(classTemplates.count)]
         return CaptionGenerator.render(template: template, noun: noun, adjectives: words)
+    }
+
+    /// A gloss without its leading article: the words every caption made from it contains.
+    public static func glossNounHead(_ gloss: String) -> String { glossNoun(gloss).head }
+
+    /// A gloss as a noun phrase: its leading "a"/"an" becomes the article, so
+    /// that adjectives go after it ("a pale shoe consisting of…").
+    static func glossNoun(_ gloss: String) -> Noun {
+        for article in ["a ", "an "] where gloss.hasPrefix(article) {
+            return Noun("a", String(gloss.dropFirst(article.count)))
+        }
+        return Noun("", gloss)
     }
 
     /// The plainest caption of class `label` (0–19): its first noun, no
@@ -127,8 +213,10 @@ public struct CaptionGenerator: Sendable {
             }
         }
         var result = Set<String>()
-        for template in CaptionGenerator.templates {
-            for noun in CaptionGenerator.nouns[label] {
+        let glosses = vocabulary == .wordnet ? CaptionGenerator.glosses(class: label) : []
+        let nouns = classNouns[label] + glosses.map(CaptionGenerator.glossNoun)
+        for template in classTemplates {
+            for noun in nouns {
                 for phrase in phrases {
                     result.insert(CaptionGenerator.render(template: template, noun: noun, adjectives: phrase))
                 }
@@ -137,11 +225,61 @@ public struct CaptionGenerator: Sendable {
         return result
     }
 
+    /// Whether `text` is, up to case and punctuation (compared as `words(of:)`),
+    /// a caption this generator can draw for some class: a parser of the
+    /// space `allCaptions` enumerates, with "a" and "an" taken as the same
+    /// word. Used to keep held-out prompts out of the training captions
+    /// without listing millions of captions.
+    public func produces(_ text: String) -> Bool {
+        let target = CaptionGenerator.words(of: text)
+        for template in classTemplates {
+            let parts = template.components(separatedBy: "{}")
+            let prefix = CaptionGenerator.words(of: parts[0]), suffix = CaptionGenerator.words(of: parts[1])
+            guard target.count >= prefix.count + suffix.count, target.starts(with: prefix),
+                  target.suffix(suffix.count).elementsEqual(suffix) else { continue }
+            let middle = Array(target[prefix.count ..< target.count - suffix.count])
+            for label in classNouns.indices {
+                let glosses = vocabulary == .wordnet ? CaptionGenerator.glosses(class: label) : []
+                for noun in classNouns[label] + glosses.map(CaptionGenerator.glossNoun) {
+                    let head = CaptionGenerator.words(of: noun.head)
+                    guard middle.count >= head.count, middle.suffix(head.count).elementsEqual(head) else { continue }
+                    var rest = middle.dropLast(head.count)
+                    if noun.article == "a" || noun.article == "an" {
+                        guard let first = rest.first, first == "a" || first == "an" else { continue }
+                        rest = rest.dropFirst()
+                    } else {
+                        let article = CaptionGenerator.words(of: noun.article)
+                        guard rest.starts(with: article) else { continue }
+                        rest = rest.dropFirst(article.count)
+                    }
+                    if CaptionGenerator.isAdjectivePhrase(Array(rest), excluding: []) { return true }
+                }
+            }
+        }
+        return false
+    }
+
+    /// Whether `words` are 0–2 adjective synonyms of different properties, in any order.
+    static func isAdjectivePhrase(_ words: [String], excluding used: [ImageProperty]) -> Bool {
+        if words.isEmpty { return true }
+        guard used.count < maximumAdjectives else { return false }
+        for adjective in ImageAdjective.allCases where !used.contains(adjective.property) {
+            for synonym in synonyms(of: adjective) {
+                let w = CaptionGenerator.words(of: synonym)
+                if words.starts(with: w), isAdjectivePhrase(Array(words.dropFirst(w.count)), excluding: used + [adjective.property]) {
+                    return true
+                }
+            }
+        }
+        return false
+    }
+
     /// Every word the generator can use (lower case; see `words(of:)`).
-    public func vocabulary() -> Set<String> {
+    public func allWords() -> Set<String> {
         var words = Set<String>()
-        for template in CaptionGenerator.templates { words.formUnion(CaptionGenerator.words(of: template)) }
-        for noun in CaptionGenerator.nouns.joined() {
+        for template in classTemplates { words.formUnion(CaptionGenerator.words(of: template)) }
+        let glosses = (0..<classNouns.count).flatMap { CaptionGenerator.glosses(class: $0) }
+        for noun in classNouns.joined() + (vocabulary == .wordnet ? glosses.map(CaptionGenerator.glossNoun) : []) {
             words.formUnion(CaptionGenerator.words(of: noun.article + " " + noun.head + " an"))
         }
         for adjective in ImageAdjective.allCases {
@@ -156,12 +294,13 @@ public struct CaptionGenerator: Sendable {
         text.lowercased().split { !($0.isLetter || $0.isNumber) }.map(String.init)
     }
 
-    /// The noun phrase in the template, with "a" → "an" before a vowel.
+    /// The noun phrase in the template, with "a" → "an" before a vowel or "8".
     static func render(template: String, noun: Noun, adjectives: [String]) -> String {
         var article = noun.article
         let next = adjectives.first ?? noun.head
-        if article == "a", let first = next.first, "aeiou".contains(first) { article = "an" }
-        if article == "an", let first = next.first, !"aeiou".contains(first) { article = "a" }
+        // "an" before a vowel sound ("an 8" too).
+        if article == "a", let first = next.first, "aeiou8".contains(first) { article = "an" }
+        if article == "an", let first = next.first, !"aeiou8".contains(first) { article = "a" }
         let phrase = ([article] + adjectives + [noun.head]).filter { !$0.isEmpty }.joined(separator: " ")
         return template.replacingOccurrences(of: "{}", with: phrase)
     }

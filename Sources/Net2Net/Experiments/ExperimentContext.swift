@@ -41,6 +41,7 @@ public struct ExperimentContext {
         test = try ImageDataset.fashionAndDigits(.test, store: store, progress: progress)
         experts = ExperimentExperts(kind: recipe.kind, autoencoder: model, mask: recipe.maskRegion, edges: recipe.edges,
                                     conditionExpert: recipe.conditionExpert, store: store, progress: progress)
+        experts.captions = recipe.captions
     }
 
     /// The first test image of each of the 20 classes.

@@ -34,6 +34,8 @@ public final class ExperimentExperts {
     public let mask: MaskRegion
     /// Edges-to-image: how the query's edge map is made.
     public let edges: EdgeOperator
+    /// Text → image: the vocabulary of the training captions (and of the class conditions).
+    public var captions = CaptionGenerator.Vocabulary.templates
     /// Text → BigGAN: the generator's truncation, classes and class noise.
     public let bigganRecipe: BigGANRecipe
     let loading: ExpertLoading
@@ -140,8 +142,9 @@ public final class ExperimentExperts {
             return (try encoder.encode(.labels(labels)), [])
         case .text:
             var generator = SeededGenerator(seed: seed)
-            let captions = labels.map { CaptionGenerator().caption(class: $0, adjectives: [], using: &generator) }
-            return (try encoder.encode(.text(captions)), captions)
+            let captionGenerator = CaptionGenerator(vocabulary: captions)
+            let sentences = labels.map { captionGenerator.caption(class: $0, adjectives: [], using: &generator) }
+            return (try encoder.encode(.text(sentences)), sentences)
         case .image, nil:
             throw Net2NetError.unsupported("\(kind.rawValue) is conditioned on images, not on classes")
         }
@@ -176,7 +179,7 @@ public final class ExperimentExperts {
                                   labels: labels, captions: [])
         case .text:
             guard let attributes else { throw Net2NetError.configuration("text-to-image needs fitted image attributes") }
-            let perImage = CaptionGenerator().captions(for: images, attributes: attributes, seed: seed, perImage: captionsPerImage)
+            let perImage = CaptionGenerator(vocabulary: captions).captions(for: images, attributes: attributes, seed: seed, perImage: captionsPerImage)
             let captions = perImage.flatMap { $0 }
             let rows = perImage.indices.flatMap { i in Array(repeating: i, count: captionsPerImage) }
             let condition = try embedCaptions(captions)

@@ -21,6 +21,8 @@ public struct ExperimentManifest: Codable, Sendable, Equatable {
     public var maskSeed: UInt64?
     /// Edges-to-image: the edge operator's name (`EdgeOperator`; Sobel when absent).
     public var edges: String?
+    /// Text → image: the caption vocabulary τ was trained on (`templates` when absent).
+    public var captions: CaptionGenerator.Vocabulary?
     /// Text → BigGAN: the generator's model directory as trained with (absolute;
     /// `sample --weights` overrides it), the truncation Λ decodes at, and the
     /// ImageNet classes the captions named.
@@ -46,6 +48,7 @@ public struct ExperimentManifest: Codable, Sendable, Equatable {
         self.init(experiment: recipe.kind, latentDimension: latentDimension, attributes: attributes,
                   mask: inpainting ? recipe.mask : nil, maskSeed: inpainting ? recipe.flow.seed : nil,
                   edges: recipe.kind == .edgesToImage ? recipe.edges.rawValue : nil, conditionExpert: recipe.conditionExpert)
+        if recipe.kind == .textToImage { captions = recipe.captions }
         if recipe.kind == .textToBigGAN {
             weights = recipe.biggan.weights.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             truncation = recipe.biggan.truncation
@@ -80,7 +83,7 @@ public struct ExperimentManifest: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case experiment, conditionExpert = "condition_expert", targetExpert = "target_expert"
-        case latentDimension = "latent_dim", attributes, mask, maskSeed = "mask_seed", edges, weights, truncation, classes
+        case latentDimension = "latent_dim", attributes, mask, maskSeed = "mask_seed", edges, captions, weights, truncation, classes
     }
 
     public func save(to directory: URL) throws {

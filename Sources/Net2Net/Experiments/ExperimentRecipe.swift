@@ -56,6 +56,7 @@ public enum ExperimentKind: String, Codable, CaseIterable, Sendable {
 ///     experiment: text-to-image    # label-to-image, edges-to-image, inpainting, gan-translation
 ///     train_images: 20000          # a seeded subset of the 64 500 training images (0: all)
 ///     captions_per_image: 1        # text-to-image: captions drawn per image
+///     captions: wordnet            # text-to-image: caption vocabulary, templates (default) or wordnet
 ///     text_expert: minilm          # text-to-image, text-to-biggan: Φ, minilm (384-d) or mpnet (768-d)
 ///     mask: lower-half             # inpainting: lower-half, upper-half or random-box
 ///     edges: sobel                 # edges-to-image: sobel or hed (the learned edge detector)
@@ -68,6 +69,8 @@ public struct ExperimentRecipe: Sendable, Equatable {
     public var kind: ExperimentKind = .labelToImage
     public var trainImages = 0
     public var captionsPerImage = 1
+    /// Text → image: the caption generator's vocabulary.
+    public var captions = CaptionGenerator.Vocabulary.templates
     /// Inpainting: the masked region (`MaskRegion.named`).
     public var mask = "lower-half"
     /// GAN translation: the number of sampled pairs.
@@ -81,7 +84,7 @@ public struct ExperimentRecipe: Sendable, Equatable {
     /// The flow and its training loop.
     public var flow = TrainingConfiguration()
 
-    public static let recipeKeys = ["experiment", "train_images", "captions_per_image", "mask", "pairs", "edges", "text_expert"]
+    public static let recipeKeys = ["experiment", "train_images", "captions_per_image", "captions", "mask", "pairs", "edges", "text_expert"]
         + BigGANRecipe.keys
 
     /// Φ's name: the recipe's text expert for the text experiments, else the kind's.
@@ -118,6 +121,12 @@ public struct ExperimentRecipe: Sendable, Equatable {
             }
             recipe.mask = "\(value)"
         }
+        if let value = values.removeValue(forKey: "captions") {
+            guard let vocabulary = CaptionGenerator.Vocabulary(rawValue: "\(value)") else {
+                throw Net2NetError.configuration("\(source): 'captions' must be one of \(CaptionGenerator.Vocabulary.allCases.map(\.rawValue).joined(separator: ", ")), got \(value)")
+            }
+            recipe.captions = vocabulary
+        }
         if let value = values.removeValue(forKey: "text_expert") {
             let readers = ExpertRegistry.names(reading: .text)
             guard readers.contains("\(value)") else {
@@ -153,6 +162,7 @@ public struct ExperimentRecipe: Sendable, Equatable {
         var keys = ["experiment": kind.rawValue, "condition_expert": conditionExpert, "target_expert": kind.targetExpert,
                     "train_images": String(trainImages), "captions_per_image": String(captionsPerImage)]
         if kind == .inpainting { keys["mask"] = mask }
+        if kind == .textToImage { keys["captions"] = captions.rawValue }
         if kind == .ganTranslation || kind == .textToBigGAN { keys["pairs"] = String(pairs) }
         if kind == .textToBigGAN { keys["truncation"] = String(biggan.truncation) }
         if kind == .edgesToImage { keys["edges"] = edges.rawValue }
