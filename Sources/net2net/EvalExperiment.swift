@@ -37,6 +37,7 @@ struct EvalExperiment: ParsableCommand {
 
     @Argument(help: "The recipe (YAML) the checkpoint was trained with.") var recipe: String
     @Option(help: "The experiment's checkpoint directory (default runs/<recipe name>).") var checkpoint: String?
+    @Option(name: .customLong("set"), help: "Override a recipe key as it was trained: --set key=value (repeatable).") var overrides: [String] = []
     @Option(help: "An autoencoder checkpoint other than the shipped one.") var autoencoder: String?
     @Option(help: "A classifier checkpoint other than the shipped one.") var classifier: String?
     @Option(help: "Samples per class condition.") var samples: Int = 100
@@ -44,6 +45,8 @@ struct EvalExperiment: ParsableCommand {
     @Option(help: "gan-translation and text-to-biggan: freshly sampled pairs for the held-out NLL.") var heldOutPairs: Int = 2000
     @Option(help: "text-to-biggan: BigGAN's model directory; overrides the recipe's `weights`.") var weights: String?
     @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Option(help: "Label-, text-, edges-to-image and inpainting: sample at this temperature, v ~ N(0, T²I).") var temperature: Float = 1
+    @Flag(help: "text-to-image: only the held-out prompts and paraphrases (per class, with the confusion pairs).") var promptsOnly = false
     @Flag(help: "Also fit the deterministic MLP regressor z_Φ → z_Θ on the recipe's pairs and score it.") var regressor = false
     @Flag(help: "Print one JSON object on stdout.") var json = false
     @OptionGroup var compute: ComputeOptions
@@ -54,7 +57,8 @@ struct EvalExperiment: ParsableCommand {
         try SizeLimit.check(count: samples, valuesPerItem: EvaluationClassifier.classCount * ConvolutionalVAE.pixelCount, parameter: "--samples")
         guard heldOutPairs >= 1 else { throw ValidationError("--held-out-pairs must be at least 1") }
         guard testImages != 1 else { throw ValidationError("--test-images must be 0 or at least 2") }
-        var settings = try ExperimentRecipe.load(file: recipe)
+        guard temperature.isFinite, temperature > 0 else { throw ValidationError("--temperature must be a positive number") }
+        var settings = try ExperimentRecipe.load(file: recipe, overrides: overrides)
         settings.biggan.weights = weights ?? settings.biggan.weights
         if settings.kind == .textToBigGAN { _ = try settings.biggan.requireWeights(source: recipe) }
         let directory = fileURL(checkpoint ?? ExperimentContext.defaultDirectory(recipe))
@@ -69,6 +73,9 @@ struct EvalExperiment: ParsableCommand {
         }
         if manifest.conditionExpert != settings.conditionExpert {
             throw Net2NetError.checkpoint(path: directory.path, problem: "was trained with the \(manifest.conditionExpert) expert, the recipe says \(settings.conditionExpert) (text_expert)")
+        }
+        if settings.kind == .textToImage, (manifest.captions ?? .templates) != settings.captions {
+            throw Net2NetError.checkpoint(path: directory.path, problem: "was trained on \((manifest.captions ?? .templates).rawValue) captions, the recipe says \(settings.captions.rawValue) (captions)")
         }
         if settings.kind == .edgesToImage, (manifest.edges ?? EdgeOperator.sobel.rawValue) != settings.edges.rawValue {
             throw Net2NetError.checkpoint(path: directory.path, problem: "was trained on \(manifest.edges ?? EdgeOperator.sobel.rawValue) edges, the recipe says \(settings.edges.rawValue)")
@@ -106,6 +113,23 @@ struct EvalExperiment: ParsableCommand {
         }
         let classes = try EvaluationClassifier.load(classifier.map(fileURL) ?? ShippedModels.classifier).model
         let evaluation = ExperimentEvaluation(flow: flow, experts: context.experts, classifier: classes, progress: { note($0) })
+        evaluation.temperature = temperature
+        if promptsOnly {
+            guard settings.kind == .textToImage else { throw ValidationError("--prompts-only is for text-to-image") }
+            let reports = [try evaluation.prompts(HeldOutPrompt.all, set: "held_out", samplesPerPrompt: 20, seed: seed &+ 23),
+                           try evaluation.prompts(HeldOutPrompt.paraphrases, set: "paraphrases", samplesPerPrompt: 20, seed: seed &+ 31),
+                           try evaluation.prompts((0..<EvaluationClassifier.classCount).map {
+                               HeldOutPrompt(CaptionGenerator.plainCaption(class: $0), label: $0)
+                           }, set: "plain_captions", samplesPerPrompt: 50, seed: seed &+ 37)]
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                print(String(decoding: try encoder.encode(reports), as: UTF8.self))
+            } else {
+                reports.forEach(printPrompts)
+            }
+            return
+        }
         let test = context.testImages(count: testImages, seed: seed)
         var regressorPairs: PairDataset? = nil
         if regressor {
@@ -146,6 +170,17 @@ struct EvalExperiment: ParsableCommand {
         text()
     }
 
+    func printPrompts(_ report: PromptReport) {
+        print(String(format: "%@ %.3f accuracy (%d prompts × %d samples; majority right for %d)",
+                     (["held_out": "held-out prompts", "paraphrases": "paraphrases"][report.set] ?? report.set).padding(toLength: 22, withPad: " ", startingAt: 0),
+                     report.accuracy, report.prompts, report.samplesPerPrompt, report.majorityCorrect))
+        print("  per class: " + report.perClass.map { String(format: "%@ %.2f", $0.name, $0.accuracy) }.joined(separator: ", "))
+        let names = EvaluationClassifier.classNames
+        print("  most confused: " + report.confusions.prefix(5).map {
+            String(format: "%@ → %@ %.2f", names[$0.expected], names[$0.predicted], $0.share)
+        }.joined(separator: ", "))
+    }
+
     func printReport(_ report: ExperimentReport, kind: ExperimentKind, directory: URL) {
         print("experiment \(report.experiment) (\(directory.path))")
         print(String(format: "held-out NLL           %.4f nats/dim (%d pairs)", report.heldOutNatsPerDim, report.heldOutPairs))
@@ -162,7 +197,8 @@ struct EvalExperiment: ParsableCommand {
             print(String(format: "FID-F                  %.2f (real test halves: %.2f)", report.fid, report.realHalvesFID))
             print(String(format: "diversity              %.3f (real images of a class: %.3f)", report.diversity, report.realDiversity))
         }
-        if let p = report.promptAccuracy { print(String(format: "held-out prompts       %.3f accuracy", p)) }
+        if let p = report.heldOutPrompts { printPrompts(p) }
+        if let p = report.paraphrases { printPrompts(p) }
         if let r = report.regressor {
             print(String(format: "MLP regressor          FID-F %.2f, diversity %.3f, conditional accuracy %.3f (τ: FID-F %.2f, diversity %.3f)",
                          r.fid, r.diversity, r.conditionalAccuracy, report.fid, report.diversity))
