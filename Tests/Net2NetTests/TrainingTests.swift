@@ -105,6 +105,49 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(second.optimizer.maxSecondMoment.array(), whole.optimizer.maxSecondMoment.array())
     }
 
+    /// Condition noise: resumed runs see the same noise, the noise changes
+    /// training, and what is added has mean 0 and the asked deviation and
+    /// is fresh each step.
+    func testConditionNoiseIsSeededPerStepAndHasItsDeviation() throws {
+        let problem = ConditionalGaussian(dimension: 5, conditionDimension: 3, seed: 2)
+        let pairs = problem.pairs(400, seed: 1)
+        let data = try PairDataset(condition: pairs.condition, target: pairs.target)
+        var settings = smallSettings(steps: 20)
+        settings.conditionNoise = 0.3
+        XCTAssertEqual(try TrainingConfiguration.from(["condition_noise": 0.3], source: "t").conditionNoise, 0.3)
+        XCTAssertThrowsError(try TrainingConfiguration.from(["condition_noise": -1.0], source: "t"))
+
+        let whole = try Trainer(configuration: settings, data: data, outputDirectory: temporaryDirectory("noisy"))
+        try whole.run()
+        let directory = temporaryDirectory("noisyparts")
+        let first = try Trainer(configuration: settings, data: data, outputDirectory: directory)
+        try first.run(until: 10)
+        let second = try Trainer(configuration: settings, data: data, outputDirectory: directory, resume: true)
+        try second.run()
+        XCTAssertEqual(first.losses + second.losses, whole.losses, "resumed losses differ with condition noise")
+        XCTAssertEqual(second.flow.parameters.array(), whole.flow.parameters.array())
+
+        let clean = try Trainer(configuration: smallSettings(steps: 20), data: data, outputDirectory: temporaryDirectory("clean"))
+        try clean.run()
+        XCTAssertNotEqual(clean.losses, whole.losses)
+
+        // The noise itself: added to a zeroed batch buffer.
+        let Dc = data.conditionDimension, B = settings.batchSize
+        func noise(step: Int) -> [Float] {
+            whole.batchCondition.pointer.update(repeating: 0, count: B * Dc)
+            whole.addConditionNoise(step: step, standardDeviation: 0.3)
+            return Array(UnsafeBufferPointer(start: whole.batchCondition.pointer, count: B * Dc))
+        }
+        var all: [Float] = []
+        for step in 0..<200 { all += noise(step: step) }
+        let mean = all.reduce(0, +) / Float(all.count)
+        let deviation = (all.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(all.count)).squareRoot()
+        XCTAssertEqual(mean, 0, accuracy: 0.01)
+        XCTAssertEqual(deviation, 0.3, accuracy: 0.01)
+        XCTAssertEqual(noise(step: 7), noise(step: 7))
+        XCTAssertNotEqual(noise(step: 7), noise(step: 8))
+    }
+
     func testSaveLoadGivesIdenticalOutputs() throws {
         let problem = ConditionalGaussian(dimension: 5, conditionDimension: 3, seed: 2)
         let pairs = problem.pairs(200, seed: 1)

@@ -131,6 +131,21 @@ public final class Trainer {
         SeededGenerator.epochOrder(count: trainingRows.count, seed: configuration.seed, epoch: epoch).map { trainingRows[$0] }
     }
 
+    /// The condition noise of `step`: a normal vector for the whole global
+    /// batch from a stream that depends only on (seed, step), of which this
+    /// process adds its own rows; so resumed and data-parallel runs see the
+    /// same noise as one uninterrupted process.
+    func addConditionNoise(step: Int, standardDeviation: Float) {
+        let Dc = data.conditionDimension, B = configuration.batchSize
+        var generator = SeededGenerator(seed: (configuration.seed ^ 0x5EED_C0DE_0000_0000) &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(step + 1))
+        var noise = [Float](repeating: 0, count: B * Dc)
+        noise.withUnsafeMutableBufferPointer { generator.fillNormal($0, standardDeviation: standardDeviation) }
+        let first = communicator.rank * localBatch * Dc
+        noise.withUnsafeBufferPointer { n in
+            for i in 0..<(localBatch * Dc) { batchCondition.pointer[i] += n[first + i] }
+        }
+    }
+
     /// Runs until `configuration.steps` (or `until`, if smaller) and writes
     /// the final checkpoint. `shouldStop` is polled every step (for
     /// interrupts): when it returns true a checkpoint is written and the
@@ -174,6 +189,7 @@ public final class Trainer {
                     }
                 }
             }
+            if let noise = configuration.conditionNoise, noise > 0 { addConditionNoise(step: step, standardDeviation: Float(noise)) }
             // Without clipping, the optimiser step is applied inside backward,
             // layer by layer while each gradient is in cache (the same
             // parameters as a separate update). Clipping needs the whole

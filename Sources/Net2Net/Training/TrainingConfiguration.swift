@@ -49,6 +49,12 @@ public struct TrainingConfiguration: YAMLConfigurable, Equatable {
     /// validation NLL; nil or 0 trains for `steps` (optional so that
     /// training states written before the key existed still decode).
     public var earlyStoppingPatience: Int? = nil
+    /// Standard deviation of Gaussian noise added to every training
+    /// condition z_Φ, drawn afresh each step (an augmentation: τ learns the
+    /// conditions' neighbourhoods, not only the points; validation and
+    /// sampling see clean conditions). nil or 0: none. Optional so that
+    /// training states written before the key existed still decode.
+    public var conditionNoise: Double? = nil
 
     public init() {}
 
@@ -74,6 +80,7 @@ public struct TrainingConfiguration: YAMLConfigurable, Equatable {
         case validateEvery = "validate_every"
         case checkpointEvery = "checkpoint_every"
         case earlyStoppingPatience = "early_stopping_patience"
+        case conditionNoise = "condition_noise"
     }
 
     /// All accepted keys.
@@ -122,6 +129,7 @@ public struct TrainingConfiguration: YAMLConfigurable, Equatable {
         if !(validationFraction >= 0 && validationFraction < 1) { p.append("validation_fraction must be in [0, 1)") }
         if gradientClip < 0 || !gradientClip.isFinite { p.append("grad_clip must be ≥ 0 (0 turns clipping off)") }
         if let patience = earlyStoppingPatience, patience < 0 { p.append("early_stopping_patience must not be negative (0 turns it off)") }
+        if let noise = conditionNoise, !(noise >= 0 && noise.isFinite) { p.append("condition_noise must be ≥ 0 (0 turns it off)") }
         if warmupSteps < 0 { p.append("lr_warmup_steps must not be negative") }
         if !(finalLearningRateFraction >= 0 && finalLearningRateFraction <= 1) { p.append("lr_final_fraction must be in [0, 1]") }
         return p
