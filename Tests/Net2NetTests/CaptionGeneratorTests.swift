@@ -251,4 +251,22 @@ final class WordNetCaptionTests: XCTestCase {
         XCTAssertTrue(Set(paraphrases.map(\.text)).isDisjoint(with: HeldOutPrompt.all.map(\.text)))
         for label in 0..<20 { XCTAssertGreaterThanOrEqual(paraphrases.filter { $0.label == label }.count, 3, "class \(label)") }
     }
+
+    /// Balanced caption counts: rarer classes get proportionally more, by hand-worked counts.
+    func testBalancedCaptionCounts() throws {
+        // Class 0: 6 images, class 12: 2 images, class 15: 4 images (6/4 = 1.5 rounds to 2).
+        let labels = [0, 0, 12, 0, 15, 0, 15, 0, 12, 15, 0, 15]
+        XCTAssertEqual(ExperimentExperts.captionCounts(labels: labels, perImage: 2, balanced: false), Array(repeating: 2, count: 12))
+        XCTAssertEqual(ExperimentExperts.captionCounts(labels: labels, perImage: 1, balanced: true),
+                       [1, 1, 3, 1, 2, 1, 2, 1, 3, 2, 1, 2])
+        XCTAssertEqual(ExperimentExperts.captionCounts(labels: labels, perImage: 2, balanced: true),
+                       [2, 2, 6, 2, 4, 2, 4, 2, 6, 4, 2, 4])
+        let recipe = try ExperimentRecipe.load(yaml: "experiment: text-to-image\ncaptions: wordnet\nbalance_classes: true")
+        XCTAssertEqual(recipe.captions, .wordnet)
+        XCTAssertTrue(recipe.balanceClasses)
+        XCTAssertThrowsError(try ExperimentRecipe.load(yaml: "captions: thesaurus")) { error in
+            XCTAssertTrue("\(error)".contains("must be one of templates, wordnet"), "\(error)")
+        }
+        XCTAssertThrowsError(try ExperimentRecipe.load(yaml: "balance_classes: 3"))
+    }
 }

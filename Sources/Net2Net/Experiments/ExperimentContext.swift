@@ -42,6 +42,7 @@ public struct ExperimentContext {
         experts = ExperimentExperts(kind: recipe.kind, autoencoder: model, mask: recipe.maskRegion, edges: recipe.edges,
                                     conditionExpert: recipe.conditionExpert, store: store, progress: progress)
         experts.captions = recipe.captions
+        experts.balanceClasses = recipe.balanceClasses
     }
 
     /// The first test image of each of the 20 classes.

@@ -36,6 +36,9 @@ public final class ExperimentExperts {
     public let edges: EdgeOperator
     /// Text → image: the vocabulary of the training captions (and of the class conditions).
     public var captions = CaptionGenerator.Vocabulary.templates
+    /// Text → image: give the images of rarer classes more captions, so that
+    /// every class has about as many pairs (`captionCounts`).
+    public var balanceClasses = false
     /// Text → BigGAN: the generator's truncation, classes and class noise.
     public let bigganRecipe: BigGANRecipe
     let loading: ExpertLoading
@@ -179,9 +182,11 @@ public final class ExperimentExperts {
                                   labels: labels, captions: [])
         case .text:
             guard let attributes else { throw Net2NetError.configuration("text-to-image needs fitted image attributes") }
-            let perImage = CaptionGenerator(vocabulary: captions).captions(for: images, attributes: attributes, seed: seed, perImage: captionsPerImage)
-            let captions = perImage.flatMap { $0 }
-            let rows = perImage.indices.flatMap { i in Array(repeating: i, count: captionsPerImage) }
+            let counts = ExperimentExperts.captionCounts(labels: labels, perImage: captionsPerImage, balanced: balanceClasses)
+            let perImage = CaptionGenerator(vocabulary: self.captions).captions(for: images, attributes: attributes, seed: seed,
+                                                                               perImage: counts.max() ?? captionsPerImage)
+            let captions = perImage.indices.flatMap { i in perImage[i].prefix(counts[i]) }
+            let rows = perImage.indices.flatMap { i in Array(repeating: i, count: counts[i]) }
             let condition = try embedCaptions(captions)
             return ExperimentData(pairs: try PairDataset(condition: condition, target: latents.gatherRows(rows)),
                                   labels: rows.map { labels[$0] }, captions: captions)
@@ -192,6 +197,19 @@ public final class ExperimentExperts {
 }
 
 extension ExperimentExperts {
+    /// Captions per image: `perImage` each, or balanced, `perImage` × the
+    /// largest class's image count ÷ the image's class count (rounded, at
+    /// least 1), so that a class with 450 images gets as many pairs as one
+    /// with 6000. An image's captions are the first of its seeded sequence,
+    /// whatever the count.
+    public static func captionCounts(labels: [Int], perImage: Int, balanced: Bool) -> [Int] {
+        guard balanced else { return Array(repeating: perImage, count: labels.count) }
+        var classCount: [Int: Int] = [:]
+        for label in labels { classCount[label, default: 0] += 1 }
+        let largest = Double(classCount.values.max() ?? 1)
+        return labels.map { perImage * max(1, Int((largest / Double(classCount[$0]!)).rounded())) }
+    }
+
     /// z_Φ `[N, Dc]` of captions with the text expert. Captions repeat
     /// (templates × synonyms × adjectives or names): each distinct one is embedded once.
     func embedCaptions(_ captions: [String]) throws -> Tensor {

@@ -57,6 +57,7 @@ public enum ExperimentKind: String, Codable, CaseIterable, Sendable {
 ///     train_images: 20000          # a seeded subset of the 64 500 training images (0: all)
 ///     captions_per_image: 1        # text-to-image: captions drawn per image
 ///     captions: wordnet            # text-to-image: caption vocabulary, templates (default) or wordnet
+///     balance_classes: true        # text-to-image: more captions for images of rarer classes
 ///     text_expert: minilm          # text-to-image, text-to-biggan: Φ, minilm (384-d) or mpnet (768-d)
 ///     mask: lower-half             # inpainting: lower-half, upper-half or random-box
 ///     edges: sobel                 # edges-to-image: sobel or hed (the learned edge detector)
@@ -71,6 +72,8 @@ public struct ExperimentRecipe: Sendable, Equatable {
     public var captionsPerImage = 1
     /// Text → image: the caption generator's vocabulary.
     public var captions = CaptionGenerator.Vocabulary.templates
+    /// Text → image: captions per image scaled so that every class has about as many pairs.
+    public var balanceClasses = false
     /// Inpainting: the masked region (`MaskRegion.named`).
     public var mask = "lower-half"
     /// GAN translation: the number of sampled pairs.
@@ -84,7 +87,7 @@ public struct ExperimentRecipe: Sendable, Equatable {
     /// The flow and its training loop.
     public var flow = TrainingConfiguration()
 
-    public static let recipeKeys = ["experiment", "train_images", "captions_per_image", "captions", "mask", "pairs", "edges", "text_expert"]
+    public static let recipeKeys = ["experiment", "train_images", "captions_per_image", "captions", "balance_classes", "mask", "pairs", "edges", "text_expert"]
         + BigGANRecipe.keys
 
     /// Φ's name: the recipe's text expert for the text experiments, else the kind's.
@@ -127,6 +130,12 @@ public struct ExperimentRecipe: Sendable, Equatable {
             }
             recipe.captions = vocabulary
         }
+        if let value = values.removeValue(forKey: "balance_classes") {
+            guard let flag = value as? Bool else {
+                throw Net2NetError.configuration("\(source): 'balance_classes' must be true or false, got \(value)")
+            }
+            recipe.balanceClasses = flag
+        }
         if let value = values.removeValue(forKey: "text_expert") {
             let readers = ExpertRegistry.names(reading: .text)
             guard readers.contains("\(value)") else {
@@ -162,7 +171,10 @@ public struct ExperimentRecipe: Sendable, Equatable {
         var keys = ["experiment": kind.rawValue, "condition_expert": conditionExpert, "target_expert": kind.targetExpert,
                     "train_images": String(trainImages), "captions_per_image": String(captionsPerImage)]
         if kind == .inpainting { keys["mask"] = mask }
-        if kind == .textToImage { keys["captions"] = captions.rawValue }
+        if kind == .textToImage {
+            keys["captions"] = captions.rawValue
+            keys["balance_classes"] = String(balanceClasses)
+        }
         if kind == .ganTranslation || kind == .textToBigGAN { keys["pairs"] = String(pairs) }
         if kind == .textToBigGAN { keys["truncation"] = String(biggan.truncation) }
         if kind == .edgesToImage { keys["edges"] = edges.rawValue }
