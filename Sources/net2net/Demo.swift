@@ -117,9 +117,12 @@ struct Demo: ParsableCommand {
         var generator = SeededGenerator(seed: seed)
         let images = all.subset(Array(generator.permutation(all.count).prefix(min(trainImages, all.count))).sorted())
         let attributes = ImageAttributes(fitting: images)
-        let data = try experts.pairs(images, attributes: attributes, captionsPerImage: 1, seed: seed)
+        // The shipped recipe's captions (vocabulary, balance).
+        experts.captions = recipe.captions
+        experts.balanceClasses = recipe.balanceClasses
+        let data = try experts.pairs(images, attributes: attributes, captionsPerImage: recipe.captionsPerImage, seed: seed)
         try? FileManager.default.removeItem(at: output)
-        try ExperimentManifest(experiment: .textToImage, latentDimension: experts.autoencoder.latentDimension,
+        try ExperimentManifest(recipe: recipe, latentDimension: experts.autoencoder.latentDimension,
                                attributes: attributes).save(to: output)
         let trainer = try Trainer(configuration: recipe.flow, data: data.pairs, outputDirectory: output)
         try trainer.run(onEvent: { event in

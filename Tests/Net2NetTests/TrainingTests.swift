@@ -148,6 +148,36 @@ final class TrainingTests: XCTestCase {
         XCTAssertNotEqual(noise(step: 7), noise(step: 8))
     }
 
+    /// Grouped rows (an image's several captions) never straddle the
+    /// validation split; without groups, or with one row per group, the split
+    /// is the plain row split.
+    func testValidationSplitKeepsGroupsTogether() throws {
+        let problem = ConditionalGaussian(dimension: 2, conditionDimension: 2, seed: 4)
+        let pairs = problem.pairs(600, seed: 1)
+        var data = try PairDataset(condition: pairs.condition, target: pairs.target)
+        let plain = data.split(validationFraction: 0.1, seed: 9)
+        data.groups = Array(0..<600)
+        let distinct = data.split(validationFraction: 0.1, seed: 9)
+        XCTAssertEqual(plain.training, distinct.training)
+        XCTAssertEqual(plain.validation, distinct.validation)
+        // Groups of 1 to 13 rows, like balanced captions.
+        var groups: [Int] = []
+        var g = SeededGenerator(seed: 5)
+        while groups.count < 600 {
+            let size = 1 + Int(g.next() % 13)
+            groups += Array(repeating: groups.count, count: min(size, 600 - groups.count))
+        }
+        data.groups = groups
+        let grouped = data.split(validationFraction: 0.1, seed: 9)
+        XCTAssertEqual(Set(grouped.training).union(grouped.validation), Set(0..<600))
+        XCTAssertTrue(Set(grouped.training.map { groups[$0] }).isDisjoint(with: grouped.validation.map { groups[$0] }))
+        XCTAssertGreaterThanOrEqual(grouped.validation.count, 60)
+        XCTAssertLessThan(grouped.validation.count, 60 + 13)
+        let again = data.split(validationFraction: 0.1, seed: 9)
+        XCTAssertEqual(again.validation, grouped.validation)
+        XCTAssertNotEqual(data.split(validationFraction: 0.1, seed: 10).validation, grouped.validation)
+    }
+
     func testSaveLoadGivesIdenticalOutputs() throws {
         let problem = ConditionalGaussian(dimension: 5, conditionDimension: 3, seed: 2)
         let pairs = problem.pairs(200, seed: 1)

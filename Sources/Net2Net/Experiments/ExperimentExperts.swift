@@ -188,8 +188,9 @@ public final class ExperimentExperts {
             let captions = perImage.indices.flatMap { i in perImage[i].prefix(counts[i]) }
             let rows = perImage.indices.flatMap { i in Array(repeating: i, count: counts[i]) }
             let condition = try embedCaptions(captions)
-            return ExperimentData(pairs: try PairDataset(condition: condition, target: latents.gatherRows(rows)),
-                                  labels: rows.map { labels[$0] }, captions: captions)
+            var pairs = try PairDataset(condition: condition, target: latents.gatherRows(rows))
+            pairs.groups = rows  // an image's captions are validated together
+            return ExperimentData(pairs: pairs, labels: rows.map { labels[$0] }, captions: captions)
         case nil:
             throw Net2NetError.unsupported("\(conditionExpert) is not a condition encoder")
         }

@@ -11,6 +11,13 @@ public struct PairDataset: Sendable {
     /// What messages call the two arrays (their file paths when loaded from files).
     public let conditionName: String
     public let targetName: String
+    /// Rows that share a group (e.g. the pairs of one image with several
+    /// captions) go to the same side of the validation split, so that
+    /// validation never scores a target the training rows contain. nil: each
+    /// row is its own group.
+    public var groups: [Int]? = nil {
+        willSet { precondition(newValue.map { $0.count == count } ?? true, "one group per row") }
+    }
 
     public var count: Int { target.shape[0] }
     public var dimension: Int { target.shape[1] }
@@ -60,10 +67,26 @@ public struct PairDataset: Sendable {
 
     /// A seeded split into (training, validation) index lists; the last
     /// `round(fraction·N)` rows of a seeded permutation are for validation.
+    /// With `groups` that join rows, whole groups are held out instead, the
+    /// last of a seeded permutation of the groups, until they hold at least
+    /// `round(fraction·N)` rows; each list is in row order.
     public func split(validationFraction: Double, seed: UInt64) -> (training: [Int], validation: [Int]) {
         var generator = SeededGenerator(seed: seed ^ SeedStreams.validationSplit)
-        let order = generator.permutation(count)
         let validationCount = Int((validationFraction * Double(count)).rounded())
-        return (Array(order.prefix(count - validationCount)), Array(order.suffix(validationCount)))
+        guard let groups, Set(groups).count < count else {
+            let order = generator.permutation(count)
+            return (Array(order.prefix(count - validationCount)), Array(order.suffix(validationCount)))
+        }
+        var rowsOf: [Int: [Int]] = [:]
+        for (row, group) in groups.enumerated() { rowsOf[group, default: []].append(row) }
+        let names = rowsOf.keys.sorted()
+        var heldOut = Set<Int>()
+        var rows = 0
+        for index in generator.permutation(names.count).reversed() where rows < validationCount {
+            heldOut.insert(names[index])
+            rows += rowsOf[names[index]]!.count
+        }
+        let all = Array(0..<count)
+        return (all.filter { !heldOut.contains(groups[$0]) }, all.filter { heldOut.contains(groups[$0]) })
     }
 }
