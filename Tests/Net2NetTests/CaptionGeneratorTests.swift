@@ -256,14 +256,21 @@ final class WordNetCaptionTests: XCTestCase {
     func testBalancedCaptionCounts() throws {
         // Class 0: 6 images, class 12: 2 images, class 15: 4 images (6/4 = 1.5 rounds to 2).
         let labels = [0, 0, 12, 0, 15, 0, 15, 0, 12, 15, 0, 15]
-        XCTAssertEqual(ExperimentExperts.captionCounts(labels: labels, perImage: 2, balanced: false), Array(repeating: 2, count: 12))
-        XCTAssertEqual(ExperimentExperts.captionCounts(labels: labels, perImage: 1, balanced: true),
+        XCTAssertEqual(ExperimentExperts.captionCounts(labels: labels, perImage: 2, balance: 0), Array(repeating: 2, count: 12))
+        XCTAssertEqual(ExperimentExperts.captionCounts(labels: labels, perImage: 1, balance: 1),
                        [1, 1, 3, 1, 2, 1, 2, 1, 3, 2, 1, 2])
-        XCTAssertEqual(ExperimentExperts.captionCounts(labels: labels, perImage: 2, balanced: true),
+        XCTAssertEqual(ExperimentExperts.captionCounts(labels: labels, perImage: 2, balance: 1),
                        [2, 2, 6, 2, 4, 2, 4, 2, 6, 4, 2, 4])
+        // Half-way: √3 = 1.73 → 2, √1.5 = 1.22 → 1; 13.33^0.5 = 3.65 → 4 (the digits of the shipped data).
+        XCTAssertEqual(ExperimentExperts.captionCounts(labels: labels, perImage: 1, balance: 0.5),
+                       [1, 1, 2, 1, 1, 1, 1, 1, 2, 1, 1, 1])
+        XCTAssertEqual(ExperimentExperts.captionCounts(labels: Array(repeating: 0, count: 6000) + Array(repeating: 13, count: 450),
+                                                       perImage: 1, balance: 0.5).last, 4)
         let recipe = try ExperimentRecipe.load(yaml: "experiment: text-to-image\ncaptions: wordnet\nbalance_classes: true")
         XCTAssertEqual(recipe.captions, .wordnet)
-        XCTAssertTrue(recipe.balanceClasses)
+        XCTAssertEqual(recipe.balanceClasses, 1)
+        XCTAssertEqual(try ExperimentRecipe.load(yaml: "balance_classes: 0.5").balanceClasses, 0.5)
+        XCTAssertThrowsError(try ExperimentRecipe.load(yaml: "balance_classes: 1.5"))
         XCTAssertThrowsError(try ExperimentRecipe.load(yaml: "captions: thesaurus")) { error in
             XCTAssertTrue("\(error)".contains("must be one of templates, wordnet"), "\(error)")
         }

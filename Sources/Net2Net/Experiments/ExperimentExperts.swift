@@ -36,9 +36,9 @@ public final class ExperimentExperts {
     public let edges: EdgeOperator
     /// Text → image: the vocabulary of the training captions (and of the class conditions).
     public var captions = CaptionGenerator.Vocabulary.templates
-    /// Text → image: give the images of rarer classes more captions, so that
-    /// every class has about as many pairs (`captionCounts`).
-    public var balanceClasses = false
+    /// Text → image: give the images of rarer classes more captions, towards
+    /// as many pairs per class (`captionCounts`; 0 off, 1 fully balanced).
+    public var balanceClasses = 0.0
     /// Text → BigGAN: the generator's truncation, classes and class noise.
     public let bigganRecipe: BigGANRecipe
     let loading: ExpertLoading
@@ -182,7 +182,7 @@ public final class ExperimentExperts {
                                   labels: labels, captions: [])
         case .text:
             guard let attributes else { throw Net2NetError.configuration("text-to-image needs fitted image attributes") }
-            let counts = ExperimentExperts.captionCounts(labels: labels, perImage: captionsPerImage, balanced: balanceClasses)
+            let counts = ExperimentExperts.captionCounts(labels: labels, perImage: captionsPerImage, balance: balanceClasses)
             let perImage = CaptionGenerator(vocabulary: self.captions).captions(for: images, attributes: attributes, seed: seed,
                                                                                perImage: counts.max() ?? captionsPerImage)
             let captions = perImage.indices.flatMap { i in perImage[i].prefix(counts[i]) }
@@ -198,17 +198,20 @@ public final class ExperimentExperts {
 }
 
 extension ExperimentExperts {
-    /// Captions per image: `perImage` each, or balanced, `perImage` × the
-    /// largest class's image count ÷ the image's class count (rounded, at
-    /// least 1), so that a class with 450 images gets as many pairs as one
-    /// with 6000. An image's captions are the first of its seeded sequence,
+    /// Captions per image: `perImage` × (the largest class's image count ÷
+    /// the image's class count)^`balance`, rounded, at least 1. With balance
+    /// 1 a class of 450 images gets as many pairs as one of 6000 (13 captions
+    /// an image), with 0.5 about a third as many (4), with 0 each image gets
+    /// `perImage`. An image's captions are the first of its seeded sequence,
     /// whatever the count.
-    public static func captionCounts(labels: [Int], perImage: Int, balanced: Bool) -> [Int] {
-        guard balanced else { return Array(repeating: perImage, count: labels.count) }
+    public static func captionCounts(labels: [Int], perImage: Int, balance: Double) -> [Int] {
+        guard balance > 0 else { return Array(repeating: perImage, count: labels.count) }
         var classCount: [Int: Int] = [:]
         for label in labels { classCount[label, default: 0] += 1 }
         let largest = Double(classCount.values.max() ?? 1)
-        return labels.map { perImage * max(1, Int((largest / Double(classCount[$0]!)).rounded())) }
+        return labels.map { label in
+            perImage * max(1, Int(Foundation.pow(largest / Double(classCount[label]!), balance).rounded()))
+        }
     }
 
     /// z_Φ `[N, Dc]` of captions with the text expert. Captions repeat

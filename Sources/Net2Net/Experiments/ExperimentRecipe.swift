@@ -57,7 +57,7 @@ public enum ExperimentKind: String, Codable, CaseIterable, Sendable {
 ///     train_images: 20000          # a seeded subset of the 64 500 training images (0: all)
 ///     captions_per_image: 1        # text-to-image: captions drawn per image
 ///     captions: wordnet            # text-to-image: caption vocabulary, templates (default) or wordnet
-///     balance_classes: true        # text-to-image: more captions for images of rarer classes
+///     balance_classes: 0.5         # text-to-image: more captions for images of rarer classes (0 … 1, or true = 1)
 ///     text_expert: minilm          # text-to-image, text-to-biggan: Φ, minilm (384-d) or mpnet (768-d)
 ///     mask: lower-half             # inpainting: lower-half, upper-half or random-box
 ///     edges: sobel                 # edges-to-image: sobel or hed (the learned edge detector)
@@ -72,8 +72,9 @@ public struct ExperimentRecipe: Sendable, Equatable {
     public var captionsPerImage = 1
     /// Text → image: the caption generator's vocabulary.
     public var captions = CaptionGenerator.Vocabulary.templates
-    /// Text → image: captions per image scaled so that every class has about as many pairs.
-    public var balanceClasses = false
+    /// Text → image: how far captions per image are scaled towards equal pairs per
+    /// class (`ExperimentExperts.captionCounts`): 0 not at all, 1 fully.
+    public var balanceClasses = 0.0
     /// Inpainting: the masked region (`MaskRegion.named`).
     public var mask = "lower-half"
     /// GAN translation: the number of sampled pairs.
@@ -131,10 +132,13 @@ public struct ExperimentRecipe: Sendable, Equatable {
             recipe.captions = vocabulary
         }
         if let value = values.removeValue(forKey: "balance_classes") {
-            guard let flag = value as? Bool else {
-                throw Net2NetError.configuration("\(source): 'balance_classes' must be true or false, got \(value)")
+            if let flag = value as? Bool {
+                recipe.balanceClasses = flag ? 1 : 0
+            } else if let number = (value as? NSNumber)?.doubleValue ?? Double("\(value)"), number >= 0, number <= 1 {
+                recipe.balanceClasses = number
+            } else {
+                throw Net2NetError.configuration("\(source): 'balance_classes' must be a number in [0, 1] (or true, false), got \(value)")
             }
-            recipe.balanceClasses = flag
         }
         if let value = values.removeValue(forKey: "text_expert") {
             let readers = ExpertRegistry.names(reading: .text)
