@@ -102,9 +102,16 @@ final class ExperimentCommandTests: XCTestCase {
                                      "--json"], in: directory)
         XCTAssertEqual(evaluated.status, 0, evaluated.stderr)
         let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(evaluated.stdout.utf8)) as? [String: Any])
-        for key in ["held_out_nats_per_dim", "conditional_accuracy", "fid_f", "diversity", "prompt_accuracy"] {
+        for key in ["held_out_nats_per_dim", "conditional_accuracy", "fid_f", "diversity", "prompt_accuracy",
+                    "held_out_prompts", "paraphrases"] {
             XCTAssertNotNil(report[key], key)
         }
-        XCTAssertEqual(report["held_out_pairs"] as? Int, 200)
+        // 200 test images; the recipe's balance_classes 0.5 gives the images of the subset's rarer classes (digits) more captions.
+        let pairs = try XCTUnwrap(report["held_out_pairs"] as? Int)
+        XCTAssertGreaterThan(pairs, 200)
+        XCTAssertLessThan(pairs, 400)
+        let paraphrases = try XCTUnwrap(report["paraphrases"] as? [String: Any])
+        XCTAssertEqual(paraphrases["prompts"] as? Int, HeldOutPrompt.paraphrases.count)
+        XCTAssertEqual((paraphrases["per_class"] as? [Any])?.count, 20)
     }
 }
