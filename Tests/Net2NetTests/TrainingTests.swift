@@ -178,6 +178,26 @@ final class TrainingTests: XCTestCase {
         XCTAssertNotEqual(data.split(validationFraction: 0.1, seed: 10).validation, grouped.validation)
     }
 
+    /// Decoupled weight decay: one step with it equals the step without it,
+    /// every parameter then multiplied by 1 − lr·weight_decay.
+    func testWeightDecayShrinksEveryParameterAfterTheStep() throws {
+        let problem = ConditionalGaussian(dimension: 3, conditionDimension: 2, seed: 6)
+        let pairs = problem.pairs(200, seed: 1)
+        let data = try PairDataset(condition: pairs.condition, target: pairs.target)
+        var settings = smallSettings(steps: 1)
+        settings.validationFraction = 0
+        let plain = try Trainer(configuration: settings, data: data, outputDirectory: temporaryDirectory("plain"))
+        try plain.run()
+        settings.weightDecay = 50
+        XCTAssertEqual(try TrainingConfiguration.from(["weight_decay": 50.0], source: "t").weightDecay, 50)
+        XCTAssertThrowsError(try TrainingConfiguration.from(["weight_decay": -1.0], source: "t"))
+        let decayed = try Trainer(configuration: settings, data: data, outputDirectory: temporaryDirectory("decayed"))
+        try decayed.run()
+        let factor = 1 - settings.schedule.rate(at: 0) * 50
+        XCTAssertLessThan(factor, 1)
+        XCTAssertEqual(decayed.flow.parameters.array(), plain.flow.parameters.array().map { $0 * factor })
+    }
+
     func testSaveLoadGivesIdenticalOutputs() throws {
         let problem = ConditionalGaussian(dimension: 5, conditionDimension: 3, seed: 2)
         let pairs = problem.pairs(200, seed: 1)

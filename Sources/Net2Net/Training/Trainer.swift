@@ -220,6 +220,9 @@ public final class Trainer {
             guard squaredNorm.isFinite else {
                 throw Net2NetError.training(nanMessage("the gradient became non-finite", step: step))
             }
+            if let decay = configuration.weightDecay, decay > 0 {
+                Vector.scale(flow.parameters.pointer, by: 1 - schedule.rate(at: step) * Float(decay), count: flow.parameters.count)
+            }
             losses.append(result.loss)
             step += 1
             windowLoss += Double(result.loss)

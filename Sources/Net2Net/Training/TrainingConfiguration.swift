@@ -55,6 +55,9 @@ public struct TrainingConfiguration: YAMLConfigurable, Equatable {
     /// sampling see clean conditions). nil or 0: none. Optional so that
     /// training states written before the key existed still decode.
     public var conditionNoise: Double? = nil
+    /// Decoupled weight decay (as AdamW): after each step every parameter
+    /// is multiplied by 1 − lr·weight_decay. nil or 0: none.
+    public var weightDecay: Double? = nil
 
     public init() {}
 
@@ -81,6 +84,7 @@ public struct TrainingConfiguration: YAMLConfigurable, Equatable {
         case checkpointEvery = "checkpoint_every"
         case earlyStoppingPatience = "early_stopping_patience"
         case conditionNoise = "condition_noise"
+        case weightDecay = "weight_decay"
     }
 
     /// All accepted keys.
@@ -129,6 +133,7 @@ public struct TrainingConfiguration: YAMLConfigurable, Equatable {
         if !(validationFraction >= 0 && validationFraction < 1) { p.append("validation_fraction must be in [0, 1)") }
         if gradientClip < 0 || !gradientClip.isFinite { p.append("grad_clip must be ≥ 0 (0 turns clipping off)") }
         if let patience = earlyStoppingPatience, patience < 0 { p.append("early_stopping_patience must not be negative (0 turns it off)") }
+        if let decay = weightDecay, !(decay >= 0 && decay.isFinite) { p.append("weight_decay must be ≥ 0 (0 turns it off)") }
         if let noise = conditionNoise, !(noise >= 0 && noise.isFinite) { p.append("condition_noise must be ≥ 0 (0 turns it off)") }
         if warmupSteps < 0 { p.append("lr_warmup_steps must not be negative") }
         if !(finalLearningRateFraction >= 0 && finalLearningRateFraction <= 1) { p.append("lr_final_fraction must be in [0, 1]") }
