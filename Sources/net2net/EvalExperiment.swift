@@ -116,8 +116,8 @@ struct EvalExperiment: ParsableCommand {
         evaluation.temperature = temperature
         if promptsOnly {
             guard settings.kind == .textToImage else { throw ValidationError("--prompts-only is for text-to-image") }
-            let reports = [try evaluation.prompts(HeldOutPrompt.all, set: "held_out", samplesPerPrompt: 20, seed: seed &+ 23),
-                           try evaluation.prompts(HeldOutPrompt.paraphrases, set: "paraphrases", samplesPerPrompt: 20, seed: seed &+ 31),
+            let (heldOut, paraphrases) = try evaluation.heldOutPromptReports(seed: seed)
+            let reports = [heldOut, paraphrases,
                            try evaluation.prompts((0..<EvaluationClassifier.classCount).map {
                                HeldOutPrompt(CaptionGenerator.plainCaption(class: $0), label: $0)
                            }, set: "plain_captions", samplesPerPrompt: 50, seed: seed &+ 37)]

@@ -23,7 +23,7 @@ import TensorCore
 /// (`CaptionLexicon`: "flip-flop", "sundress", "anorak", "rucksack"…), a
 /// quarter of the captions describe the item by a WordNet gloss instead of
 /// naming it ("a shoe consisting of a sole fastened by straps to the foot"),
-/// digits are named as numerals, figures and handwriting in more ways, and
+/// digits are named as numerals, numbers and handwriting in more ways, and
 /// more templates frame the phrase. The `templates` vocabulary is the
 /// original, smaller one (and the default, so that older recipes and
 /// checkpoints keep their meaning).
@@ -129,11 +129,15 @@ public struct CaptionGenerator: Sendable {
 
     public let vocabulary: Vocabulary
     let classNouns: [[Noun]]
+    /// Each class's glosses as noun phrases (`glossNoun`): empty for the templates vocabulary and for digits.
+    let classGlosses: [[Noun]]
     let classTemplates: [String]
 
     public init(vocabulary: Vocabulary = .templates) {
         self.vocabulary = vocabulary
-        classNouns = (0..<CaptionGenerator.nouns.count).map { CaptionGenerator.nouns(class: $0, vocabulary: vocabulary) }
+        let labels = 0..<CaptionGenerator.nouns.count
+        classNouns = labels.map { CaptionGenerator.nouns(class: $0, vocabulary: vocabulary) }
+        classGlosses = labels.map { vocabulary == .wordnet ? CaptionGenerator.glosses(class: $0).map(CaptionGenerator.glossNoun) : [] }
         classTemplates = CaptionGenerator.templates(vocabulary)
     }
 
@@ -148,10 +152,10 @@ public struct CaptionGenerator: Sendable {
             let choices = CaptionGenerator.synonyms(of: adjectives[index])
             return choices[pick(choices.count)]
         }
-        let glosses = vocabulary == .wordnet ? CaptionGenerator.glosses(class: label) : []
+        let glosses = classGlosses[label]
         let noun: Noun
         if !glosses.isEmpty && pick(4) == 0 {
-            noun = CaptionGenerator.glossNoun(glosses[pick(glosses.count)])
+            noun = glosses[pick(glosses.count)]
         } else {
             noun = classNouns[label][pick(classNouns[label].count)]
         }
@@ -213,10 +217,8 @@ public struct CaptionGenerator: Sendable {
             }
         }
         var result = Set<String>()
-        let glosses = vocabulary == .wordnet ? CaptionGenerator.glosses(class: label) : []
-        let nouns = classNouns[label] + glosses.map(CaptionGenerator.glossNoun)
         for template in classTemplates {
-            for noun in nouns {
+            for noun in classNouns[label] + classGlosses[label] {
                 for phrase in phrases {
                     result.insert(CaptionGenerator.render(template: template, noun: noun, adjectives: phrase))
                 }
@@ -239,8 +241,7 @@ public struct CaptionGenerator: Sendable {
                   target.suffix(suffix.count).elementsEqual(suffix) else { continue }
             let middle = Array(target[prefix.count ..< target.count - suffix.count])
             for label in classNouns.indices {
-                let glosses = vocabulary == .wordnet ? CaptionGenerator.glosses(class: label) : []
-                for noun in classNouns[label] + glosses.map(CaptionGenerator.glossNoun) {
+                for noun in classNouns[label] + classGlosses[label] {
                     let head = CaptionGenerator.words(of: noun.head)
                     guard middle.count >= head.count, middle.suffix(head.count).elementsEqual(head) else { continue }
                     var rest = middle.dropLast(head.count)
@@ -278,8 +279,7 @@ public struct CaptionGenerator: Sendable {
     public func allWords() -> Set<String> {
         var words = Set<String>()
         for template in classTemplates { words.formUnion(CaptionGenerator.words(of: template)) }
-        let glosses = (0..<classNouns.count).flatMap { CaptionGenerator.glosses(class: $0) }
-        for noun in classNouns.joined() + (vocabulary == .wordnet ? glosses.map(CaptionGenerator.glossNoun) : []) {
+        for noun in (classNouns + classGlosses).joined() {
             words.formUnion(CaptionGenerator.words(of: noun.article + " " + noun.head + " an"))
         }
         for adjective in ImageAdjective.allCases {

@@ -166,11 +166,10 @@ public final class ExperimentEvaluation {
         switch experts.kind {
         case .textToImage:
             progress("held-out prompts and paraphrases")
-            let heldOut = try prompts(HeldOutPrompt.all, set: "held_out", samplesPerPrompt: 20, seed: seed &+ 23)
+            let (heldOut, paraphrases) = try heldOutPromptReports(seed: seed)
             report.heldOutPrompts = heldOut
             report.promptAccuracy = heldOut.accuracy
-            report.paraphrases = try prompts(HeldOutPrompt.paraphrases, set: "paraphrases", samplesPerPrompt: 20,
-                                             seed: seed &+ 31)
+            report.paraphrases = paraphrases
         case .labelToImage:
             progress("class swap")
             report.swap = try swap(test: test, train: train, seed: seed &+ 29)
@@ -215,6 +214,12 @@ public final class ExperimentEvaluation {
                                diversity: ExperimentEvaluation.meanPairwiseDistance(perClass, groups: classes.count,
                                                                                    groupSize: samplesPerCondition),
                                conditionalAccuracy: Double(correct) / Double(predicted.count))
+    }
+
+    /// The two held-out prompt sets, 20 samples a prompt (`HeldOutPrompt.all`, `HeldOutPrompt.paraphrases`).
+    public func heldOutPromptReports(seed: UInt64) throws -> (heldOut: PromptReport, paraphrases: PromptReport) {
+        (try prompts(HeldOutPrompt.all, set: "held_out", samplesPerPrompt: 20, seed: seed &+ 23),
+         try prompts(HeldOutPrompt.paraphrases, set: "paraphrases", samplesPerPrompt: 20, seed: seed &+ 31))
     }
 
     /// `samplesPerPrompt` samples for each of `prompts`, judged against their expected class.
