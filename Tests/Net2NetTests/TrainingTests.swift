@@ -148,6 +148,57 @@ final class TrainingTests: XCTestCase {
         XCTAssertNotEqual(noise(step: 7), noise(step: 8))
     }
 
+    /// Parameter averaging (`ema_decay`): the average follows
+    /// a ← d·a + (1 − d)·θ after every update with d = min(ema_decay, (1 + t)/(10 + t)),
+    /// is what validation scores and `best` keeps (while `last` keeps the
+    /// live parameters), and resumes exactly.
+    func testParameterAverageIsValidatedKeptAsBestAndResumes() throws {
+        let problem = ConditionalGaussian(dimension: 4, conditionDimension: 3, seed: 3)
+        let pairs = problem.pairs(400, seed: 1)
+        let data = try PairDataset(condition: pairs.condition, target: pairs.target)
+        var settings = smallSettings(steps: 20)
+        settings.emaDecay = 0.9
+        settings.validateEvery = 20
+        XCTAssertEqual(try TrainingConfiguration.from(["ema_decay": 0.99], source: "t").emaDecay, 0.99)
+        XCTAssertThrowsError(try TrainingConfiguration.from(["ema_decay": 1.0], source: "t"))
+        XCTAssertThrowsError(try TrainingConfiguration.from(["ema_decay": -0.5], source: "t"))
+        var unvalidated = settings
+        unvalidated.validationFraction = 0
+        XCTAssertTrue(unvalidated.problems.contains { $0.contains("ema_decay needs validation") })
+
+        // The average worked out from the live parameters after each update.
+        let stepwise = try Trainer(configuration: settings, data: data, outputDirectory: nil)
+        var expected = stepwise.flow.parameters.array().map(Double.init)
+        for t in 0..<settings.steps {
+            try stepwise.run(until: t + 1)
+            let d = min(0.9, Double(1 + t) / Double(10 + t))
+            expected = zip(expected, stepwise.flow.parameters.array()).map { d * $0 + (1 - d) * Double($1) }
+        }
+        let average = try XCTUnwrap(stepwise.average).array()
+        for (a, e) in zip(average, expected) { XCTAssertEqual(Double(a), e, accuracy: 1e-5 * max(1, abs(e))) }
+
+        let directory = temporaryDirectory("averaged")
+        let whole = try Trainer(configuration: settings, data: data, outputDirectory: directory)
+        try whole.run()
+        XCTAssertEqual(whole.average?.array(), average)
+        XCTAssertNotEqual(average, whole.flow.parameters.array())
+        let best = try FlowCheckpoint.load(CheckpointDirectory.modelDirectory(for: directory, slot: CheckpointDirectory.bestSlot))
+        let last = try FlowCheckpoint.load(CheckpointDirectory.modelDirectory(for: directory, slot: CheckpointDirectory.lastSlot))
+        XCTAssertEqual(best.flow.parameters.array(), average)
+        XCTAssertEqual(last.flow.parameters.array(), whole.flow.parameters.array())
+        let validation = Evaluation.natsPerDimension(flow: best.flow, target: data.target.gatherRows(whole.validationRows),
+                                                     condition: data.condition.gatherRows(whole.validationRows))
+        XCTAssertEqual(try XCTUnwrap(whole.best).natsPerDimension, validation.natsPerDimension, accuracy: 1e-9)
+
+        let parts = temporaryDirectory("averagedparts")
+        let first = try Trainer(configuration: settings, data: data, outputDirectory: parts)
+        try first.run(until: 10)
+        let second = try Trainer(configuration: settings, data: data, outputDirectory: parts, resume: true)
+        try second.run()
+        XCTAssertEqual(second.average?.array(), average)
+        XCTAssertEqual(second.flow.parameters.array(), whole.flow.parameters.array())
+    }
+
     /// Grouped rows (an image's several captions) never straddle the
     /// validation split; without groups, or with one row per group, the split
     /// is the plain row split.

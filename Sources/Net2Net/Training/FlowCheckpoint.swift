@@ -141,7 +141,7 @@ public enum FlowCheckpoint {
     // MARK: training state
 
     /// Writes Adam's state and the training configuration (`extraMetadata`: e.g. the best validation so far).
-    static func saveState(_ adam: Adam, step: Int, configuration: TrainingConfiguration, to directory: URL,
+    static func saveState(_ adam: Adam, average: FloatBuffer? = nil, step: Int, configuration: TrainingConfiguration, to directory: URL,
                           extraMetadata: [String: String] = [:]) throws {
         let n = adam.firstMoment.count
         var tensors: [(name: String, value: SafeTensorValue)] = [
@@ -151,6 +151,9 @@ public enum FlowCheckpoint {
         if adam.amsgrad {
             tensors.append(("adam.max_exp_avg_sq", .float32(Tensor(shape: [n], scalars: adam.maxSecondMoment.array()))))
         }
+        if let average {
+            tensors.append((averageName, .float32(Tensor(shape: [n], scalars: average.array()))))
+        }
         try SafeTensorsFile.write(tensors, metadata: extraMetadata.merging([
             "format": "net2net-training-state",
             "step": String(step),
@@ -159,9 +162,13 @@ public enum FlowCheckpoint {
         ], uniquingKeysWith: { _, own in own }), to: directory.appendingPathComponent(stateFile))
     }
 
-    /// Restores Adam's state; returns the step, the saved training configuration and the file's metadata.
+    /// The moving average of the parameters in a training state (`ema_decay`).
+    static let averageName = "ema.parameters"
+
+    /// Restores Adam's state; returns the step, the saved training
+    /// configuration, the file's metadata and the parameters' moving average if it has one.
     static func loadState(into adam: Adam, from directory: URL)
-        throws -> (step: Int, configuration: TrainingConfiguration, metadata: [String: String]) {
+        throws -> (step: Int, configuration: TrainingConfiguration, metadata: [String: String], average: FloatBuffer?) {
         let url = CheckpointDirectory.file(stateFile, at: directory, slot: CheckpointDirectory.lastSlot)
         let path = url.path
         guard FileManager.default.fileExists(atPath: path) else {
@@ -183,6 +190,13 @@ public enum FlowCheckpoint {
             buffer.assign(try file.tensor(name).scalars)
         }
         adam.step = adamStep
-        return (step, configuration, file.metadata)
+        var average: FloatBuffer? = nil
+        if let info = file.info(averageName) {
+            guard info.shape == [adam.firstMoment.count] else {
+                throw Net2NetError.checkpoint(path: path, problem: "\(averageName) does not match the flow's \(adam.firstMoment.count) parameters")
+            }
+            average = FloatBuffer(try file.tensor(averageName).scalars)
+        }
+        return (step, configuration, file.metadata, average)
     }
 }

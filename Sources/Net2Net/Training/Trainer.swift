@@ -53,6 +53,8 @@ public final class Trainer {
     let trainingRows: [Int]
     let validationRows: [Int]
     let gradients: FloatBuffer
+    /// The exponential moving average of the parameters (`ema_decay`), or nil.
+    let average: FloatBuffer?
     let workspace: FlowTrainingWorkspace
     let batchTarget: FloatBuffer
     let batchCondition: FloatBuffer
@@ -110,9 +112,12 @@ public final class Trainer {
             }
             step = state.step
             selection = ModelSelection.recorded(in: state.metadata, valueKey: Trainer.validationMetadataKey, higherIsBetter: false)
+            // A run that starts averaging when resumed starts from the current parameters.
+            average = (configuration.emaDecay ?? 0) > 0 ? (state.average ?? flow.parameters.copy()) : nil
         } else {
             flow = ConditionalFlow(configuration: architecture, seed: configuration.seed)
             optimizer = Adam(parameterCount: flow.parameters.count)
+            average = (configuration.emaDecay ?? 0) > 0 ? flow.parameters.copy() : nil
         }
         gradients = FloatBuffer(count: flow.parameters.count)
         workspace = flow.makeTrainingWorkspace(batch: localBatch)
@@ -223,6 +228,7 @@ public final class Trainer {
             if let decay = configuration.weightDecay, decay > 0 {
                 Vector.scale(flow.parameters.pointer, by: 1 - schedule.rate(at: step) * Float(decay), count: flow.parameters.count)
             }
+            if let average { updateAverage(average, afterUpdate: step) }
             losses.append(result.loss)
             step += 1
             windowLoss += Double(result.loss)
@@ -238,10 +244,15 @@ public final class Trainer {
             }
             var stopEarly = false
             if !validationRows.isEmpty && (step % configuration.validationInterval == 0 || step == end) {
-                let nats = try sharedFromRoot(communicator.isRoot ? validationNatsPerDimension() : 0)
+                // With averaging, the averaged parameters are validated and kept as `best`.
+                let (nats, isBest) = try withAveragedParameters { () throws -> (Double, Bool) in
+                    let nats = try sharedFromRoot(communicator.isRoot ? validationNatsPerDimension() : 0)
+                    let isBest = selection.offer(nats, at: step)
+                    if isBest, let writer { try saveBest(to: writer, natsPerDimension: nats) }
+                    return (nats, isBest)
+                }
                 onEvent(.validation(step: step, natsPerDimension: nats, count: validationRows.count))
-                if selection.offer(nats, at: step) {
-                    if let writer { try saveBest(to: writer, natsPerDimension: nats) }
+                if isBest {
                     onEvent(.best(step: step, natsPerDimension: nats))
                 } else if let best, let patience = configuration.earlyStoppingPatience, patience > 0,
                           validationsSince(best.step) >= patience {
@@ -256,6 +267,30 @@ public final class Trainer {
             }
             if stopping { return }
         }
+    }
+
+    /// The averaging decay in effect at update `t` (0-based):
+    /// min(ema_decay, (1 + t)/(10 + t)).
+    func averageDecay(atUpdate t: Int) -> Float {
+        Float(min(configuration.emaDecay ?? 0, Double(1 + t) / Double(10 + t)))
+    }
+
+    /// average ← d·average + (1 − d)·parameters after update `t`.
+    func updateAverage(_ average: FloatBuffer, afterUpdate t: Int) {
+        let d = averageDecay(atUpdate: t)
+        Vector.scale(average.pointer, by: d, count: average.count)
+        Vector.axpy(1 - d, flow.parameters.pointer, average.pointer, count: average.count)
+    }
+
+    /// Runs `body` with the averaged parameters in the flow (BatchNorm's
+    /// running statistics stay those of the live parameters), then puts the
+    /// live ones back; without averaging, runs `body` as it is.
+    func withAveragedParameters<T>(_ body: () throws -> T) rethrows -> T {
+        guard let average else { return try body() }
+        let live = flow.parameters.copy()
+        flow.parameters.pointer.update(from: average.pointer, count: average.count)
+        defer { flow.parameters.pointer.update(from: live.pointer, count: live.count) }
+        return try body()
     }
 
     /// Validations held after `bestStep` up to the current step (they run at
@@ -306,10 +341,13 @@ public final class Trainer {
               optimizer.secondMoment.isFinite, optimizer.maxSecondMoment.isFinite else {
             throw Net2NetError.training(nanMessage("a parameter, BatchNorm statistic or optimiser moment became non-finite", step: step - 1))
         }
+        if let average, !average.isFinite {
+            throw Net2NetError.training(nanMessage("the parameters' moving average became non-finite", step: step - 1))
+        }
         try CheckpointDirectory(directory).publish(step: step) { generation in
             // (A `best` checkpoint newer than this state belongs to steps that the
             // resumed run takes again, and reaches again, bit for bit.)
-            try FlowCheckpoint.saveState(optimizer, step: step, configuration: configuration, to: generation,
+            try FlowCheckpoint.saveState(optimizer, average: average, step: step, configuration: configuration, to: generation,
                                          extraMetadata: selection.metadata(valueKey: Trainer.validationMetadataKey))
             try FlowCheckpoint.save(flow, to: generation, step: step)
         }

@@ -58,6 +58,12 @@ public struct TrainingConfiguration: YAMLConfigurable, Equatable {
     /// Decoupled weight decay (as AdamW): after each step every parameter
     /// is multiplied by 1 − lr·weight_decay. nil or 0: none.
     public var weightDecay: Double? = nil
+    /// Decay of an exponential moving average of the parameters (Polyak
+    /// averaging): validation, and so the `best` checkpoint, use the
+    /// averaged parameters; training and `last` keep the live ones. The
+    /// decay in effect at update t is min(ema_decay, (1 + t)/(10 + t)), so
+    /// early averages do not remember the initialisation. nil or 0: off.
+    public var emaDecay: Double? = nil
 
     public init() {}
 
@@ -85,6 +91,7 @@ public struct TrainingConfiguration: YAMLConfigurable, Equatable {
         case earlyStoppingPatience = "early_stopping_patience"
         case conditionNoise = "condition_noise"
         case weightDecay = "weight_decay"
+        case emaDecay = "ema_decay"
     }
 
     /// All accepted keys.
@@ -134,6 +141,12 @@ public struct TrainingConfiguration: YAMLConfigurable, Equatable {
         if gradientClip < 0 || !gradientClip.isFinite { p.append("grad_clip must be ≥ 0 (0 turns clipping off)") }
         if let patience = earlyStoppingPatience, patience < 0 { p.append("early_stopping_patience must not be negative (0 turns it off)") }
         if let decay = weightDecay, !(decay >= 0 && decay.isFinite) { p.append("weight_decay must be ≥ 0 (0 turns it off)") }
+        if let decay = emaDecay {
+            if !(decay >= 0 && decay < 1) { p.append("ema_decay must be in [0, 1) (0 turns it off)") }
+            else if decay > 0 && !(validationFraction > 0) {
+                p.append("ema_decay needs validation (validation_fraction > 0): the averaged parameters are kept only as the best checkpoint")
+            }
+        }
         if let noise = conditionNoise, !(noise >= 0 && noise.isFinite) { p.append("condition_noise must be ≥ 0 (0 turns it off)") }
         if warmupSteps < 0 { p.append("lr_warmup_steps must not be negative") }
         if !(finalLearningRateFraction >= 0 && finalLearningRateFraction <= 1) { p.append("lr_final_fraction must be in [0, 1]") }
