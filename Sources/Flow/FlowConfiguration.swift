@@ -82,6 +82,23 @@ public struct FlowConfiguration: Codable, Equatable, Sendable {
         case activation
     }
 
+    /// The keys whose values differ, as "key: this vs other", by the
+    /// checkpoints' key names (`in_channels` is D, `conditioning_dim` Dc).
+    public func differences(from other: FlowConfiguration) -> String {
+        func values(_ c: FlowConfiguration) -> [(String, String)] {
+            [("in_channels", "\(c.dimension)"), ("conditioning_dim", "\(c.conditionDimension)"),
+             ("embedding_dim", "\(c.embeddingDimension)"), ("hidden_dim", "\(c.hiddenDimension)"),
+             ("hidden_depth", "\(c.hiddenDepth)"), ("n_flows", "\(c.blockCount)"),
+             ("conditioning_hidden_dim", "\(c.conditioningHiddenDimension)"),
+             ("conditioning_depth", "\(c.conditioningDepth)"),
+             ("conditioner_use_bn", "\(c.conditionerUsesBatchNorm)"), ("leaky_slope", "\(c.leakySlope)"),
+             ("activation", c.activation.rawValue)]
+        }
+        return zip(values(self), values(other)).compactMap { mine, theirs in
+            mine.1 == theirs.1 ? nil : "\(mine.0) \(mine.1) vs \(theirs.1)"
+        }.joined(separator: ", ")
+    }
+
     /// Whether the flow has a condition.
     public var isConditional: Bool { conditionDimension > 0 }
 

@@ -199,6 +199,26 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(second.flow.parameters.array(), whole.flow.parameters.array())
     }
 
+    /// Resuming with another architecture (e.g. a run begun before a default
+    /// changed) is refused with the keys that differ.
+    func testResumingAnotherArchitectureNamesTheDifferences() throws {
+        let problem = ConditionalGaussian(dimension: 3, conditionDimension: 2, seed: 8)
+        let pairs = problem.pairs(200, seed: 1)
+        let data = try PairDataset(condition: pairs.condition, target: pairs.target)
+        let settings = smallSettings(steps: 5)
+        let directory = temporaryDirectory("architecture")
+        try Trainer(configuration: settings, data: data, outputDirectory: directory).run()
+        var other = settings
+        other.conditionerUsesBatchNorm.toggle()
+        other.hiddenDimension = 16
+        XCTAssertThrowsError(try Trainer(configuration: other, data: data, outputDirectory: directory, resume: true)) { error in
+            let message = error.localizedDescription
+            XCTAssertTrue(message.contains("conditioner_use_bn \(settings.conditionerUsesBatchNorm) vs \(other.conditionerUsesBatchNorm)"), message)
+            XCTAssertTrue(message.contains("hidden_dim 32 vs 16"), message)
+            XCTAssertFalse(message.contains("n_flows"), message)
+        }
+    }
+
     /// Grouped rows (an image's several captions) never straddle the
     /// validation split; without groups, or with one row per group, the split
     /// is the plain row split.

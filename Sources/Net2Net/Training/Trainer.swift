@@ -95,13 +95,14 @@ public final class Trainer {
         guard parameterCount <= Trainer.maximumParameterCount else {
             throw Net2NetError.configuration("the flow would have \(parameterCount) parameters, more than the \(Trainer.maximumParameterCount) a trainer allocates (with Adam's moments and the gradients, 16 bytes each); lower hidden_dim, hidden_depth or n_flows")
         }
+        let averages = (configuration.emaDecay ?? 0) > 0
         if resume {
             guard let outputDirectory else { throw Net2NetError.configuration("resuming needs an output directory") }
             let source = CheckpointDirectory.modelDirectory(for: outputDirectory, slot: CheckpointDirectory.lastSlot)
             let loaded = try FlowCheckpoint.load(source)
             guard loaded.flow.configuration == architecture else {
                 throw Net2NetError.checkpoint(path: outputDirectory.path,
-                                              problem: "the checkpoint's architecture (D = \(loaded.flow.configuration.dimension), Dc = \(loaded.flow.configuration.conditionDimension)) differs from this configuration and data (D = \(architecture.dimension), Dc = \(architecture.conditionDimension))")
+                                              problem: "the checkpoint's architecture differs from this configuration and data (checkpoint vs now): \(loaded.flow.configuration.differences(from: architecture)); give the checkpoint's values (e.g. --set key=value) to resume it")
             }
             flow = loaded.flow
             optimizer = Adam(parameterCount: flow.parameters.count)
@@ -113,11 +114,11 @@ public final class Trainer {
             step = state.step
             selection = ModelSelection.recorded(in: state.metadata, valueKey: Trainer.validationMetadataKey, higherIsBetter: false)
             // A run that starts averaging when resumed starts from the current parameters.
-            average = (configuration.emaDecay ?? 0) > 0 ? (state.average ?? flow.parameters.copy()) : nil
+            average = averages ? (state.average ?? flow.parameters.copy()) : nil
         } else {
             flow = ConditionalFlow(configuration: architecture, seed: configuration.seed)
             optimizer = Adam(parameterCount: flow.parameters.count)
-            average = (configuration.emaDecay ?? 0) > 0 ? flow.parameters.copy() : nil
+            average = averages ? flow.parameters.copy() : nil
         }
         gradients = FloatBuffer(count: flow.parameters.count)
         workspace = flow.makeTrainingWorkspace(batch: localBatch)
