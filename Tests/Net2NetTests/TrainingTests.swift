@@ -30,6 +30,12 @@ func smallSettings(steps: Int) -> TrainingConfiguration {
     return c
 }
 
+/// `count` training pairs (sample seed 1) of the linear conditional Gaussian problem `seed`.
+func gaussianPairData(dimension: Int, conditionDimension: Int, seed: UInt64, count: Int) throws -> PairDataset {
+    let pairs = ConditionalGaussian(dimension: dimension, conditionDimension: conditionDimension, seed: seed).pairs(count, seed: 1)
+    return try PairDataset(condition: pairs.condition, target: pairs.target)
+}
+
 final class TrainingTests: XCTestCase {
     /// The known-answer test: on z_Θ = A·z_Φ + b + L·ε the held-out NLL must
     /// reach the analytic conditional entropy, and samples must have the
@@ -83,9 +89,7 @@ final class TrainingTests: XCTestCase {
     }
 
     func testResumeReproducesTheUninterruptedRun() throws {
-        let problem = ConditionalGaussian(dimension: 5, conditionDimension: 3, seed: 2)
-        let pairs = problem.pairs(400, seed: 1)
-        let data = try PairDataset(condition: pairs.condition, target: pairs.target)
+        let data = try gaussianPairData(dimension: 5, conditionDimension: 3, seed: 2, count: 400)
         let settings = smallSettings(steps: 20)
 
         let whole = try Trainer(configuration: settings, data: data, outputDirectory: temporaryDirectory("whole"))
@@ -109,9 +113,7 @@ final class TrainingTests: XCTestCase {
     /// training, and what is added has mean 0 and the asked deviation and
     /// is fresh each step.
     func testConditionNoiseIsSeededPerStepAndHasItsDeviation() throws {
-        let problem = ConditionalGaussian(dimension: 5, conditionDimension: 3, seed: 2)
-        let pairs = problem.pairs(400, seed: 1)
-        let data = try PairDataset(condition: pairs.condition, target: pairs.target)
+        let data = try gaussianPairData(dimension: 5, conditionDimension: 3, seed: 2, count: 400)
         var settings = smallSettings(steps: 20)
         settings.conditionNoise = 0.3
         XCTAssertEqual(try TrainingConfiguration.from(["condition_noise": 0.3], source: "t").conditionNoise, 0.3)
@@ -153,9 +155,7 @@ final class TrainingTests: XCTestCase {
     /// is what validation scores and `best` keeps (while `last` keeps the
     /// live parameters), and resumes exactly.
     func testParameterAverageIsValidatedKeptAsBestAndResumes() throws {
-        let problem = ConditionalGaussian(dimension: 4, conditionDimension: 3, seed: 3)
-        let pairs = problem.pairs(400, seed: 1)
-        let data = try PairDataset(condition: pairs.condition, target: pairs.target)
+        let data = try gaussianPairData(dimension: 4, conditionDimension: 3, seed: 3, count: 400)
         var settings = smallSettings(steps: 20)
         settings.emaDecay = 0.9
         settings.validateEvery = 20
@@ -202,9 +202,7 @@ final class TrainingTests: XCTestCase {
     /// Resuming with another architecture (e.g. a run begun before a default
     /// changed) is refused with the keys that differ.
     func testResumingAnotherArchitectureNamesTheDifferences() throws {
-        let problem = ConditionalGaussian(dimension: 3, conditionDimension: 2, seed: 8)
-        let pairs = problem.pairs(200, seed: 1)
-        let data = try PairDataset(condition: pairs.condition, target: pairs.target)
+        let data = try gaussianPairData(dimension: 3, conditionDimension: 2, seed: 8, count: 200)
         let settings = smallSettings(steps: 5)
         let directory = temporaryDirectory("architecture")
         try Trainer(configuration: settings, data: data, outputDirectory: directory).run()
@@ -252,9 +250,7 @@ final class TrainingTests: XCTestCase {
     /// Decoupled weight decay: one step with it equals the step without it,
     /// every parameter then multiplied by 1 − lr·weight_decay.
     func testWeightDecayShrinksEveryParameterAfterTheStep() throws {
-        let problem = ConditionalGaussian(dimension: 3, conditionDimension: 2, seed: 6)
-        let pairs = problem.pairs(200, seed: 1)
-        let data = try PairDataset(condition: pairs.condition, target: pairs.target)
+        let data = try gaussianPairData(dimension: 3, conditionDimension: 2, seed: 6, count: 200)
         var settings = smallSettings(steps: 1)
         settings.validationFraction = 0
         let plain = try Trainer(configuration: settings, data: data, outputDirectory: temporaryDirectory("plain"))
@@ -296,9 +292,7 @@ final class TrainingTests: XCTestCase {
     }
 
     func testDivergenceStopsAndKeepsTheLastCheckpoint() throws {
-        let problem = ConditionalGaussian(dimension: 5, conditionDimension: 3, seed: 2)
-        let pairs = problem.pairs(400, seed: 1)
-        let data = try PairDataset(condition: pairs.condition, target: pairs.target)
+        let data = try gaussianPairData(dimension: 5, conditionDimension: 3, seed: 2, count: 400)
         let directory = temporaryDirectory()
         try Trainer(configuration: smallSettings(steps: 5), data: data, outputDirectory: directory).run()
         let flowFile = CheckpointDirectory.file(FlowCheckpoint.flowFile, at: directory)
