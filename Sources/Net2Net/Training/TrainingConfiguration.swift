@@ -19,11 +19,11 @@ public struct TrainingConfiguration: YAMLConfigurable, Equatable {
     public var conditioningDepth = 2
     /// BatchNorm in the condition's embedding net, as the reference has it.
     /// It is what lets τ use conditions of small scale (MiniLM's unit-length
-    /// 384-d embeddings have a per-dimension deviation near 0.05): without
+    /// 384-d embeddings are about 0.05 per dimension, root mean square): without
     /// it the shipped text → image recipe puts 0.43 of its samples for a
     /// class's plain caption into that class instead of 0.91. On conditions
-    /// of unit scale, turning it off generalises better on small data (README,
-    /// "Training defaults").
+    /// of unit scale, turning it off generalises better on small data (README:
+    /// the training keys under "Command line").
     public var conditionerUsesBatchNorm = true
     // Optimisation.
     public var batchSize = 16
