@@ -87,6 +87,7 @@ public final class ConditionalFlow {
                                          hiddenDimension: c.conditioningHiddenDimension,
                                          embeddingDimension: c.embeddingDimension, depth: c.conditioningDepth,
                                          usesBatchNorm: c.conditionerUsesBatchNorm, slope: c.leakySlope,
+                                         standardizes: c.standardizesCondition,
                                          parameters: &layout, buffers: &bufferLayout)
         }
         var blocks: [(actNorm: ActNorm, coupling: AffineCoupling)] = []

@@ -34,12 +34,18 @@ public struct FlowConfiguration: Codable, Equatable, Sendable {
     /// The activation after each ActNorm (absent from checkpoints written
     /// before it existed, which read as `.none`).
     public var activation: FlowActivation = .none
+    /// Whether the embedder first standardises the condition with a fixed
+    /// per-dimension mean and deviation (buffers `embedder.condition_mean`,
+    /// `embedder.condition_std`, set from the training conditions), so that
+    /// its first layer sees inputs of unit scale whatever the expert's.
+    /// Not in the reference; absent from older checkpoints, which read as false.
+    public var standardizesCondition: Bool = false
 
     public init(dimension: Int, conditionDimension: Int, embeddingDimension: Int = 128,
                 hiddenDimension: Int = 1024, hiddenDepth: Int = 2, blockCount: Int = 20,
                 conditioningHiddenDimension: Int = 256, conditioningDepth: Int = 2,
                 conditionerUsesBatchNorm: Bool = true, leakySlope: Float = 0.01,
-                activation: FlowActivation = .none) {
+                activation: FlowActivation = .none, standardizesCondition: Bool = false) {
         self.dimension = dimension
         self.conditionDimension = conditionDimension
         self.embeddingDimension = embeddingDimension
@@ -51,6 +57,7 @@ public struct FlowConfiguration: Codable, Equatable, Sendable {
         self.conditionerUsesBatchNorm = conditionerUsesBatchNorm
         self.leakySlope = leakySlope
         self.activation = activation
+        self.standardizesCondition = standardizesCondition
     }
 
     public init(from decoder: Decoder) throws {
@@ -66,6 +73,7 @@ public struct FlowConfiguration: Codable, Equatable, Sendable {
         conditionerUsesBatchNorm = try c.decode(Bool.self, forKey: .conditionerUsesBatchNorm)
         leakySlope = try c.decode(Float.self, forKey: .leakySlope)
         activation = try c.decodeIfPresent(FlowActivation.self, forKey: .activation) ?? .none
+        standardizesCondition = try c.decodeIfPresent(Bool.self, forKey: .standardizesCondition) ?? false
     }
 
     enum CodingKeys: String, CodingKey {
@@ -80,6 +88,7 @@ public struct FlowConfiguration: Codable, Equatable, Sendable {
         case conditionerUsesBatchNorm = "conditioner_use_bn"
         case leakySlope = "leaky_slope"
         case activation
+        case standardizesCondition = "standardize_condition"
     }
 
     /// The keys whose values differ, as "key: this vs other", by the
@@ -92,7 +101,7 @@ public struct FlowConfiguration: Codable, Equatable, Sendable {
              ("conditioning_hidden_dim", "\(c.conditioningHiddenDimension)"),
              ("conditioning_depth", "\(c.conditioningDepth)"),
              ("conditioner_use_bn", "\(c.conditionerUsesBatchNorm)"), ("leaky_slope", "\(c.leakySlope)"),
-             ("activation", c.activation.rawValue)]
+             ("activation", c.activation.rawValue), ("standardize_condition", "\(c.standardizesCondition)")]
         }
         return zip(values(self), values(other)).compactMap { mine, theirs in
             mine.1 == theirs.1 ? nil : "\(mine.0) \(mine.1) vs \(theirs.1)"

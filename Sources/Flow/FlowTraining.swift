@@ -190,7 +190,7 @@ extension ConditionalFlow {
         w.inputGradient.pointer.update(from: current, count: B * D)
         if let embedder, let condition {
             embedder.backward(de: w.dEmbedding.pointer, batch: B, condition: condition, parameters: p,
-                              gradients: g, dCondition: w.conditionGradient.pointer, workspace: w.embedder!,
+                              buffers: buffers.pointer, gradients: g, dCondition: w.conditionGradient.pointer, workspace: w.embedder!,
                               shard: shard)
         }
         gradientsFinished?(backwardGradientRanges[blocks.count])

@@ -17,9 +17,9 @@ struct Train: ParsableCommand {
         \(TrainingConfiguration.validationsPerRun) times per run (every steps / \(TrainingConfiguration.validationsPerRun)); \
         the flow of the lowest validation NLL is kept as OUTPUT/best. configs/reference.yaml has \
         the reference's (batch_size × 4.5e-6, constant). On conditions of about unit scale \
-        (standardised features), --set conditioner_use_bn=false --set \
-        base_learning_rate=1e-6 --set ema_decay=0.999 overfits small data much later (README); \
-        keep the conditioner's BatchNorm for embeddings of small scale such as MiniLM's.
+        (standardised features), --set conditioner_use_bn=false --set standardize_condition=true \
+        --set base_learning_rate=1e-6 --set ema_decay=0.999 overfits small data much later \
+        (README); the conditioner's BatchNorm follows sentence embeddings more closely.
 
         Checkpoints (flow.safetensors + training_state.safetensors, one unit) are written every \
         checkpoint_every steps, at the end, and on Ctrl-C or SIGTERM (then the exit status is 130 \

@@ -11,10 +11,11 @@ import TensorCore
 final class ConditionalFlowTests: XCTestCase {
     static func configuration(dimension D: Int, condition Dc: Int, embedding E: Int = 4, hidden H: Int = 32,
                               depth: Int = 2, blocks: Int, batchNorm: Bool = true,
-                              activation: FlowActivation = .none) -> FlowConfiguration {
+                              activation: FlowActivation = .none, standardizes: Bool = false) -> FlowConfiguration {
         FlowConfiguration(dimension: D, conditionDimension: Dc, embeddingDimension: E, hiddenDimension: H,
                           hiddenDepth: depth, blockCount: blocks, conditioningHiddenDimension: 8,
-                          conditioningDepth: 1, conditionerUsesBatchNorm: batchNorm, activation: activation)
+                          conditioningDepth: 1, conditionerUsesBatchNorm: batchNorm, activation: activation,
+                          standardizesCondition: standardizes)
     }
 
     /// A flow whose ActNorm was initialised from one training batch (which
@@ -41,7 +42,7 @@ final class ConditionalFlowTests: XCTestCase {
         }
         for entry in flow.bufferLayout.entries {
             for i in entry.offset..<(entry.offset + entry.count) {
-                if entry.name.hasSuffix("running_var") {
+                if entry.name.hasSuffix("running_var") || entry.name.hasSuffix("condition_std") {
                     flow.buffers[i] *= 0.5 + g.nextUniform()
                 } else {
                     flow.buffers[i] += 0.2 * (2 * g.nextUniform() - 1)
@@ -261,11 +262,12 @@ final class ConditionalFlowTests: XCTestCase {
     /// statistics), on a seeded sample of coordinates of each.
     func testGradientsAgainstFiniteDifferences() {
         for activation in FlowActivation.allCases { checkGradients(activation: activation) }
+        checkGradients(activation: .none, standardizes: true)
     }
 
-    func checkGradients(activation: FlowActivation) {
+    func checkGradients(activation: FlowActivation, standardizes: Bool = false) {
         let c = Self.configuration(dimension: 5, condition: 3, embedding: 4, hidden: 10, depth: 2, blocks: 3,
-                                   activation: activation)
+                                   activation: activation, standardizes: standardizes)
         let flow = Self.preparedFlow(c, seed: 17)
         var g = SeededGenerator(seed: 18)
         let B = 6, D = 5
@@ -392,8 +394,18 @@ final class ConditionalFlowTests: XCTestCase {
     /// embed() in evaluation mode is Linear → BatchNorm(running stats) →
     /// LeakyReLU → Linear → BatchNorm → LeakyReLU → Linear, computed by hand.
     func testEmbedUsesRunningStatistics() {
-        let c = Self.configuration(dimension: 4, condition: 3, embedding: 4, hidden: 8, blocks: 1)
+        checkEmbedding(standardizes: false)
+    }
+
+    /// With `standardizesCondition` the embedder first maps c to (c − mean) / std.
+    func testEmbedStandardizesTheCondition() {
+        checkEmbedding(standardizes: true)
+    }
+
+    func checkEmbedding(standardizes: Bool) {
+        let c = Self.configuration(dimension: 4, condition: 3, embedding: 4, hidden: 8, blocks: 1, standardizes: standardizes)
         let flow = Self.preparedFlow(c, seed: 23)
+        XCTAssertEqual(flow.bufferLayout.entry("embedder.condition_std") != nil, standardizes)
         var g = SeededGenerator(seed: 24)
         let condition = g.normalTensor([3, 3])
         let e = flow.embed(condition)
@@ -416,6 +428,11 @@ final class ConditionalFlowTests: XCTestCase {
         func leaky(_ x: [Double]) -> [Double] { x.map { $0 > 0 ? $0 : 0.01 * $0 } }
         let row = 1
         var h = (0..<3).map { Double(condition[row, $0]) }
+        if standardizes {
+            let mean = r("embedder.condition_mean"), std = r("embedder.condition_std")
+            XCTAssertFalse(mean.allSatisfy { $0 == 0 } || std.allSatisfy { $0 == 1 }, "the prepared flow should not standardise as the identity")
+            h = h.indices.map { (h[$0] - mean[$0]) / std[$0] }
+        }
         h = leaky(batchNorm(linear(h, "embedder.layers.0"), "embedder.layers.1"))
         h = leaky(batchNorm(linear(h, "embedder.layers.3"), "embedder.layers.4"))
         h = linear(h, "embedder.layers.6")
@@ -435,5 +452,35 @@ final class ConditionalFlowTests: XCTestCase {
         copy.buffers[0] += 1
         XCTAssertEqual(flow.forward(x, condition: condition).output, before.output)
         XCTAssertNotEqual(copy.forward(x, condition: condition).output, before.output)
+    }
+
+    /// `setStandardization` takes each dimension's mean and (population)
+    /// deviation; a constant dimension keeps deviation 1; a fresh flow's
+    /// standardisation is the identity.
+    func testStandardizationStatistics() {
+        let c = Self.configuration(dimension: 2, condition: 3, hidden: 8, blocks: 1, standardizes: true)
+        let flow = ConditionalFlow(configuration: c, seed: 3)
+        func buffer(_ name: String) -> [Float] {
+            let entry = flow.bufferLayout.entry(name)!
+            return flow.buffers.array(entry.offset..<(entry.offset + entry.count))
+        }
+        XCTAssertEqual(buffer("embedder.condition_mean"), [0, 0, 0])
+        XCTAssertEqual(buffer("embedder.condition_std"), [1, 1, 1])
+        // Columns: 1, 3 (mean 2, deviation 1); 0.01 × 1…4; the constant 7.
+        let rows: [Float] = [1, 0.01, 7,  3, 0.02, 7,  1, 0.03, 7,  3, 0.04, 7]
+        rows.withUnsafeBufferPointer { flow.embedder!.setStandardization(from: $0.baseAddress!, count: 4, buffers: flow.buffers.pointer) }
+        let mean = buffer("embedder.condition_mean"), std = buffer("embedder.condition_std")
+        XCTAssertEqual(mean[0], 2, accuracy: 1e-6)
+        XCTAssertEqual(mean[1], 0.025, accuracy: 1e-7)
+        XCTAssertEqual(mean[2], 7, accuracy: 1e-6)
+        XCTAssertEqual(std[0], 1, accuracy: 1e-6)
+        XCTAssertEqual(std[1], Float((1.25 as Double).squareRoot() * 0.01), accuracy: 1e-7)
+        XCTAssertEqual(std[2], 1)
+        // A checkpoint written before the key existed reads as not standardising.
+        let json = String(decoding: try! JSONEncoder().encode(c), as: UTF8.self)
+        XCTAssertTrue(json.contains("standardize_condition"))
+        let old = json.replacingOccurrences(of: #","standardize_condition":true"#, with: "")
+            .replacingOccurrences(of: #""standardize_condition":true,"#, with: "")
+        XCTAssertFalse(try! JSONDecoder().decode(FlowConfiguration.self, from: Data(old.utf8)).standardizesCondition)
     }
 }

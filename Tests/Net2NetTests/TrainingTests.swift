@@ -199,6 +199,45 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(second.flow.parameters.array(), whole.flow.parameters.array())
     }
 
+    /// `standardize_condition`: the trainer sets the flow's standardisation
+    /// from the training rows' conditions (not the validation rows'), it stays
+    /// fixed while training, and a checkpoint and a resumed run keep it.
+    func testTrainerStandardizesWithTheTrainingConditions() throws {
+        let plain = try gaussianPairData(dimension: 3, conditionDimension: 2, seed: 9, count: 300)
+        // Conditions of small scale and an offset, like a sentence embedding's.
+        let condition = Tensor(shape: plain.condition.shape, scalars: plain.condition.scalars.map { 0.05 * $0 + 3 })
+        let data = try PairDataset(condition: condition, target: plain.target)
+        var settings = smallSettings(steps: 10)
+        settings.standardizesCondition = true
+        XCTAssertEqual(try TrainingConfiguration.from(["standardize_condition": true], source: "t").standardizesCondition, true)
+        let directory = temporaryDirectory("standardized")
+        let trainer = try Trainer(configuration: settings, data: data, outputDirectory: directory)
+        func statistics(_ flow: ConditionalFlow) -> [Float] {
+            let mean = flow.bufferLayout.entry("embedder.condition_mean")!, std = flow.bufferLayout.entry("embedder.condition_std")!
+            return flow.buffers.array(mean.offset..<(mean.offset + 2)) + flow.buffers.array(std.offset..<(std.offset + 2))
+        }
+        let rows = data.condition.gatherRows(trainer.trainingRows)
+        var expected: [Float] = []
+        var deviations: [Float] = []
+        for j in 0..<2 {
+            let column = (0..<rows.shape[0]).map { Double(rows[$0, j]) }
+            let mean = column.reduce(0, +) / Double(column.count)
+            expected.append(Float(mean))
+            deviations.append(Float((column.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(column.count)).squareRoot()))
+        }
+        expected += deviations
+        let before = statistics(trainer.flow)
+        for (a, e) in zip(before, expected) { XCTAssertEqual(a, e, accuracy: 1e-5 * max(1, abs(e))) }
+        XCTAssertEqual(before[2], 0.05, accuracy: 0.01)
+        try trainer.run(until: 5)
+        XCTAssertEqual(statistics(trainer.flow), before, "the standardisation moved in training")
+        let last = try FlowCheckpoint.load(CheckpointDirectory.modelDirectory(for: directory, slot: CheckpointDirectory.lastSlot))
+        XCTAssertTrue(last.flow.configuration.standardizesCondition)
+        XCTAssertEqual(statistics(last.flow), before)
+        let resumed = try Trainer(configuration: settings, data: data, outputDirectory: directory, resume: true)
+        XCTAssertEqual(statistics(resumed.flow), before)
+    }
+
     /// Resuming with another architecture (e.g. a run begun before a default
     /// changed) is refused with the keys that differ.
     func testResumingAnotherArchitectureNamesTheDifferences() throws {

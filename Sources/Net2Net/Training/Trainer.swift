@@ -116,7 +116,14 @@ public final class Trainer {
             // A run that starts averaging when resumed starts from the current parameters.
             average = averages ? (state.average ?? flow.parameters.copy()) : nil
         } else {
-            flow = ConditionalFlow(configuration: architecture, seed: configuration.seed)
+            let fresh = ConditionalFlow(configuration: architecture, seed: configuration.seed)
+            if let embedder = fresh.embedder, embedder.standardizes {
+                let rows = trainingRows
+                data.condition.gatherRows(rows).withUnsafeBufferPointer { c in
+                    embedder.setStandardization(from: c.baseAddress!, count: rows.count, buffers: fresh.buffers.pointer)
+                }
+            }
+            flow = fresh
             optimizer = Adam(parameterCount: flow.parameters.count)
             average = averages ? flow.parameters.copy() : nil
         }

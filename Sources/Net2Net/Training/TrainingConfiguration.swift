@@ -21,10 +21,19 @@ public struct TrainingConfiguration: YAMLConfigurable, Equatable {
     /// It is what lets τ use conditions of small scale (MiniLM's unit-length
     /// 384-d embeddings are about 0.05 per dimension, root mean square): without
     /// it the shipped text → image recipe puts 0.43 of its samples for a
-    /// class's plain caption into that class instead of 0.91. On conditions
-    /// of unit scale, turning it off generalises better on small data (README:
-    /// the training keys under "Command line").
+    /// class's plain caption into that class instead of 0.91 (0.86 with
+    /// `standardize_condition`). On conditions of unit scale, turning it off
+    /// generalises better on small data (README: the training keys under
+    /// "Command line").
     public var conditionerUsesBatchNorm = true
+    /// Standardise the condition inside the flow with the training
+    /// conditions' per-dimension mean and deviation (fixed buffers, saved
+    /// with the flow), so that the embedder sees unit scale without BatchNorm
+    /// (`conditioner_use_bn: false`); on conditions already of unit scale it
+    /// changes nothing measurable.
+    /// Optional so that training states written before the key existed
+    /// decode (as off, which is what they did).
+    public var standardizesCondition: Bool? = false
     // Optimisation.
     public var batchSize = 16
     /// lr = batch_size × base_learning_rate. The reference's base is 4.5e-6
@@ -85,6 +94,7 @@ public struct TrainingConfiguration: YAMLConfigurable, Equatable {
         case conditioningHiddenDimension = "conditioning_hidden_dim"
         case conditioningDepth = "conditioning_depth"
         case conditionerUsesBatchNorm = "conditioner_use_bn"
+        case standardizesCondition = "standardize_condition"
         case batchSize = "batch_size"
         case baseLearningRate = "base_learning_rate"
         case steps, seed
@@ -121,7 +131,8 @@ public struct TrainingConfiguration: YAMLConfigurable, Equatable {
                           hiddenDepth: hiddenDepth, blockCount: blockCount,
                           conditioningHiddenDimension: conditioningHiddenDimension,
                           conditioningDepth: conditioningDepth,
-                          conditionerUsesBatchNorm: conditionerUsesBatchNorm)
+                          conditionerUsesBatchNorm: conditionerUsesBatchNorm,
+                          standardizesCondition: standardizesCondition ?? false)
     }
 
     public var schedule: LearningRateSchedule {
