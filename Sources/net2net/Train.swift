@@ -112,6 +112,7 @@ func checkOutputDirectory(_ output: URL, modelFile: String, resume: Bool) throws
 /// Runs `trainer`, printing progress and validation, checkpointing on Ctrl-C and SIGTERM.
 /// With `quiet` (the ranks of a distributed run other than 0) nothing is printed.
 func runFlowTraining(_ trainer: Trainer, settings: TrainingConfiguration, quiet: Bool = false) throws {
+    let averaged = (settings.emaDecay ?? 0) > 0
     let interrupt = try runInterruptibly { shouldStop in
         try trainer.run(shouldStop: shouldStop) { event in
             switch event {
@@ -119,7 +120,8 @@ func runFlowTraining(_ trainer: Trainer, settings: TrainingConfiguration, quiet:
                 note(String(format: "step %d/%d  loss %.4f  %.4f nats/dim  %.0f samples/s  lr %.3g",
                             step, total, loss, nats, rate, lr))
             case let .validation(step, nats, count):
-                note(String(format: "step %d  validation %.4f nats/dim (%d pairs)", step, nats, count))
+                note(String(format: "step %d  validation %.4f nats/dim (%d pairs%@)", step, nats, count,
+                            averaged ? ", averaged parameters" : ""))
             case let .checkpoint(step, directory):
                 if step % settings.checkpointEvery == 0 || step == settings.steps || shouldStop() {
                     note("step \(step)  checkpoint → \(directory.path)")
@@ -137,7 +139,8 @@ func runFlowTraining(_ trainer: Trainer, settings: TrainingConfiguration, quiet:
         try exitInterrupted(by: interrupt, step: trainer.step, directory: trainer.outputDirectory)
     }
     if !quiet, let best = trainer.best {
-        let location = trainer.outputDirectory.map { " (\($0.appendingPathComponent(CheckpointDirectory.bestSlot).path); "
+        let location = trainer.outputDirectory.map { " (\($0.appendingPathComponent(CheckpointDirectory.bestSlot).path)"
+            + (averaged ? ", the parameters' moving average" : "") + "; "
             + "eval, sample and translate use it, give \($0.appendingPathComponent(CheckpointDirectory.lastSlot).path) for the last step)" } ?? ""
         note(String(format: "best validation %.4f nats/dim at step %d", best.natsPerDimension, best.step) + location)
     }
