@@ -112,7 +112,7 @@ func checkOutputDirectory(_ output: URL, modelFile: String, resume: Bool) throws
 /// Runs `trainer`, printing progress and validation, checkpointing on Ctrl-C and SIGTERM.
 /// With `quiet` (the ranks of a distributed run other than 0) nothing is printed.
 func runFlowTraining(_ trainer: Trainer, settings: TrainingConfiguration, quiet: Bool = false) throws {
-    let averaged = (settings.emaDecay ?? 0) > 0
+    let averaged = settings.averagesParameters
     let interrupt = try runInterruptibly { shouldStop in
         try trainer.run(shouldStop: shouldStop) { event in
             switch event {

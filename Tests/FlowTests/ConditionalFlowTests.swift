@@ -483,4 +483,18 @@ final class ConditionalFlowTests: XCTestCase {
             .replacingOccurrences(of: #""standardize_condition":true,"#, with: "")
         XCTAssertFalse(try! JSONDecoder().decode(FlowConfiguration.self, from: Data(old.utf8)).standardizesCondition)
     }
+
+    /// `differences` names every key a checkpoint stores (so a key added to
+    /// the configuration must be added there too) and nothing for equal ones.
+    func testDifferencesNameEveryStoredKey() throws {
+        let a = FlowConfiguration(dimension: 2, conditionDimension: 3)
+        let b = FlowConfiguration(dimension: 4, conditionDimension: 5, embeddingDimension: 6, hiddenDimension: 7,
+                                  hiddenDepth: 1, blockCount: 3, conditioningHiddenDimension: 9, conditioningDepth: 1,
+                                  conditionerUsesBatchNorm: false, leakySlope: 0.2, activation: .lrelu,
+                                  standardizesCondition: true)
+        let stored = try XCTUnwrap(JSONSerialization.jsonObject(with: JSONEncoder().encode(a)) as? [String: Any]).keys
+        let named = a.differences(from: b).components(separatedBy: ", ").map { String($0.prefix { $0 != " " }) }
+        XCTAssertEqual(Set(named), Set(stored))
+        XCTAssertEqual(a.differences(from: a), "")
+    }
 }

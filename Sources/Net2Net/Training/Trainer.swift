@@ -95,7 +95,6 @@ public final class Trainer {
         guard parameterCount <= Trainer.maximumParameterCount else {
             throw Net2NetError.configuration("the flow would have \(parameterCount) parameters, more than the \(Trainer.maximumParameterCount) a trainer allocates (with Adam's moments and the gradients, 16 bytes each); lower hidden_dim, hidden_depth or n_flows")
         }
-        let averages = (configuration.emaDecay ?? 0) > 0
         if resume {
             guard let outputDirectory else { throw Net2NetError.configuration("resuming needs an output directory") }
             let source = CheckpointDirectory.modelDirectory(for: outputDirectory, slot: CheckpointDirectory.lastSlot)
@@ -114,7 +113,7 @@ public final class Trainer {
             step = state.step
             selection = ModelSelection.recorded(in: state.metadata, valueKey: Trainer.validationMetadataKey, higherIsBetter: false)
             // A run that starts averaging when resumed starts from the current parameters.
-            average = averages ? (state.average ?? flow.parameters.copy()) : nil
+            average = configuration.averagesParameters ? (state.average ?? flow.parameters.copy()) : nil
         } else {
             let fresh = ConditionalFlow(configuration: architecture, seed: configuration.seed)
             if let embedder = fresh.embedder, embedder.standardizes {
@@ -125,7 +124,7 @@ public final class Trainer {
             }
             flow = fresh
             optimizer = Adam(parameterCount: flow.parameters.count)
-            average = averages ? flow.parameters.copy() : nil
+            average = configuration.averagesParameters ? flow.parameters.copy() : nil
         }
         gradients = FloatBuffer(count: flow.parameters.count)
         workspace = flow.makeTrainingWorkspace(batch: localBatch)

@@ -18,7 +18,7 @@ public struct TrainingConfiguration: YAMLConfigurable, Equatable {
     public var conditioningHiddenDimension = 256
     public var conditioningDepth = 2
     /// BatchNorm in the condition's embedding net, as the reference has it.
-    /// It is what lets τ use conditions of small scale (MiniLM's unit-length
+    /// τ follows conditions of small scale best with it (MiniLM's unit-length
     /// 384-d embeddings are about 0.05 per dimension, root mean square): without
     /// it the shipped text → image recipe puts 0.43 of its samples for a
     /// class's plain caption into that class instead of 0.91 (0.86 with
@@ -81,6 +81,9 @@ public struct TrainingConfiguration: YAMLConfigurable, Equatable {
     /// early averages do not remember the initialisation. It needs
     /// validation (validation_fraction > 0). nil or 0: off.
     public var emaDecay: Double? = nil
+
+    /// Whether training keeps a moving average of the parameters (`ema_decay` > 0).
+    public var averagesParameters: Bool { (emaDecay ?? 0) > 0 }
 
     public init() {}
 
