@@ -62,6 +62,25 @@ final class CheckpointValidationTests: XCTestCase {
         }
     }
 
+    /// A standardising flow whose stored deviation is 0 (a hand-edited or
+    /// corrupt file) is refused by name rather than dividing by zero.
+    func testNonPositiveConditionDeviationIsRefused() throws {
+        var c = try FlowCheckpoint.load(directory.appendingPathComponent("run")).flow.configuration
+        c.standardizesCondition = true
+        let flow = ConditionalFlow(configuration: c, seed: 1)
+        let std = try XCTUnwrap(flow.bufferLayout.entry("embedder.condition_std"))
+        let good = directory.appendingPathComponent("standardized")
+        try FlowCheckpoint.save(flow, to: good, step: 1)
+        XCTAssertNoThrow(try FlowCheckpoint.load(good))
+        flow.buffers.pointer[std.offset + 1] = 0
+        let zero = directory.appendingPathComponent("zerostd")
+        try FlowCheckpoint.save(flow, to: zero, step: 1)
+        XCTAssertThrowsError(try FlowCheckpoint.load(zero)) { error in
+            XCTAssertTrue(error.localizedDescription.contains("embedder.condition_std"), error.localizedDescription)
+        }
+        try assertCommandsRefuse("zerostd", mentioning: ["embedder.condition_std"])
+    }
+
     func testNonFiniteCheckpointsAreNeverWrittenNorLoaded() throws {
         let run = directory.appendingPathComponent("run")
         let flow = try FlowCheckpoint.load(run).flow

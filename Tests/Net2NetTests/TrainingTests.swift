@@ -197,6 +197,15 @@ final class TrainingTests: XCTestCase {
         try second.run()
         XCTAssertEqual(second.average?.array(), average)
         XCTAssertEqual(second.flow.parameters.array(), whole.flow.parameters.array())
+
+        // A training state whose average (or any moment) is not finite is refused by name.
+        var corrupt = average
+        corrupt[2] = .nan
+        let state = temporaryDirectory("corruptstate")
+        try FlowCheckpoint.saveState(whole.optimizer, average: FloatBuffer(corrupt), step: 20, configuration: settings, to: state)
+        XCTAssertThrowsError(try FlowCheckpoint.loadState(into: Adam(parameterCount: average.count), from: state)) { error in
+            XCTAssertTrue(error.localizedDescription.contains("ema.parameters holds non-finite values"), error.localizedDescription)
+        }
     }
 
     /// `standardize_condition`: the trainer sets the flow's standardisation

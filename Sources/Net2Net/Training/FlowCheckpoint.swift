@@ -98,6 +98,10 @@ public enum FlowCheckpoint {
         guard flow.parameters.isFinite, flow.buffers.isFinite else {
             throw Net2NetError.checkpoint(path: path, problem: "contains non-finite parameters (NaN or infinity); it cannot be used — train again or use an earlier checkpoint")
         }
+        if let std = flow.bufferLayout.entry("embedder.condition_std"),
+           !flow.buffers.array(std.offset..<(std.offset + std.count)).allSatisfy({ $0 > 0 }) {
+            throw Net2NetError.checkpoint(path: path, problem: "embedder.condition_std has a value that is not positive; the condition cannot be standardised by it")
+        }
         flow.isActNormInitialized = metadata["actnorm_initialized"] == "true"
         return (flow, Int(metadata["step"] ?? "0") ?? 0, metadata)
     }
@@ -181,22 +185,20 @@ public enum FlowCheckpoint {
               let configuration = try? JSONDecoder().decode(TrainingConfiguration.self, from: Data(json.utf8)) else {
             throw Net2NetError.checkpoint(path: path, problem: "not a net2net training state (metadata incomplete)")
         }
+        let average = file.info(averageName) == nil ? nil : FloatBuffer(count: adam.firstMoment.count)
         var names = ["adam.exp_avg": adam.firstMoment, "adam.exp_avg_sq": adam.secondMoment]
         if adam.amsgrad { names["adam.max_exp_avg_sq"] = adam.maxSecondMoment }
+        if let average { names[averageName] = average }
         for (name, buffer) in names {
             guard let info = file.info(name), info.shape == [buffer.count] else {
                 throw Net2NetError.checkpoint(path: path, problem: "\(name) is missing or does not match the flow's \(buffer.count) parameters")
             }
             buffer.assign(try file.tensor(name).scalars)
+            guard buffer.isFinite else {
+                throw Net2NetError.checkpoint(path: path, problem: "\(name) holds non-finite values (NaN or infinity)")
+            }
         }
         adam.step = adamStep
-        var average: FloatBuffer? = nil
-        if let info = file.info(averageName) {
-            guard info.shape == [adam.firstMoment.count] else {
-                throw Net2NetError.checkpoint(path: path, problem: "\(averageName) does not match the flow's \(adam.firstMoment.count) parameters")
-            }
-            average = FloatBuffer(try file.tensor(averageName).scalars)
-        }
         return (step, configuration, file.metadata, average)
     }
 }
