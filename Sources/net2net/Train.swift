@@ -12,14 +12,17 @@ struct Train: ParsableCommand {
         paired with row i of the other. Settings come from a YAML file of keys (the reference's \
         names), then --set overrides, then the flags. Keys: \(TrainingConfiguration.keys.joined(separator: ", ")).
 
-        The optimisation defaults are chosen to generalise on small data: learning rate \
-        batch_size × 0.5e-6 with cosine decay to 0 at `steps`, validation on 10 % of the pairs \
+        The defaults are chosen to generalise on small data: learning rate batch_size × 1e-6 \
+        with cosine decay to 0 at `steps`; validation on 10 % of the pairs \
         \(TrainingConfiguration.validationsPerRun) times per run (every steps / \(TrainingConfiguration.validationsPerRun)); \
-        the flow of the lowest validation NLL is kept as OUTPUT/best. configs/reference.yaml has \
-        the reference's (batch_size × 4.5e-6, constant). On conditions of about unit scale \
-        (standardised features), --set conditioner_use_bn=false --set standardize_condition=true \
-        --set base_learning_rate=1e-6 --set ema_decay=0.999 overfits small data much later \
-        (README); the conditioner's BatchNorm follows sentence embeddings more closely.
+        an average of the parameters (ema_decay \(TrainingConfiguration.defaultEMADecay)) is validated, and the one of \
+        the lowest validation NLL is kept as OUTPUT/best; the condition is standardised inside the \
+        flow and its embedding net has no BatchNorm, so that τ learns the condition slowly and \
+        overfits late. configs/reference.yaml has the reference's settings (BatchNorm, \
+        batch_size × 4.5e-6, constant); the experiment recipes in configs/ keep its BatchNorm, \
+        which follows sentence embeddings more closely. For a short run or a narrow conditioner \
+        (conditioning_hidden_dim of tens), --set conditioner_use_bn=true learns the condition \
+        sooner (README: training keys).
 
         Checkpoints (flow.safetensors + training_state.safetensors, one unit) are written every \
         checkpoint_every steps, at the end, and on Ctrl-C or SIGTERM (then the exit status is 130 \
@@ -28,7 +31,10 @@ struct Train: ParsableCommand {
         it. One process at a time writes into an output directory (OUTPUT/.lock). --resume \
         continues a run exactly where its last checkpoint left it.
 
-        --distributed trains data-parallel in an MPI job (Open MPI, loaded at run time): each of         the N processes computes B/N rows of every batch of batch_size B, the gradients are         summed over processes, and the result is the single-process run's up to float rounding.         Rank 0 validates, prints and writes the checkpoints; all ranks resume from them.
+        --distributed trains data-parallel in an MPI job (Open MPI, loaded at run time): each of \
+        the N processes computes B/N rows of every batch of batch_size B, the gradients are \
+        summed over processes, and the result is the single-process run's up to float rounding. \
+        Rank 0 validates, prints and writes the checkpoints; all ranks resume from them.
 
         Example:
           net2net train --config configs/gaussian.yaml --set steps=2000 \\

@@ -6,7 +6,7 @@ final class ConfigurationTests: XCTestCase {
         let yaml = """
         hidden_dim: 256
         n_flows: 12
-        conditioner_use_bn: false
+        conditioner_use_bn: true
         base_learning_rate: 1.0e-5
         lr_decay: cosine
         """
@@ -14,12 +14,50 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(c.hiddenDimension, 256)
         XCTAssertEqual(c.blockCount, 3)
         XCTAssertEqual(c.batchSize, 64)
-        XCTAssertFalse(c.conditionerUsesBatchNorm)
+        XCTAssertTrue(c.conditionerUsesBatchNorm)
         XCTAssertEqual(c.baseLearningRate, 1e-5)
         XCTAssertEqual(c.learningRate, Float(64 * 1e-5), accuracy: 1e-9)
         XCTAssertEqual(c.learningRateDecay, .cosine)
         XCTAssertEqual(c.condition, "a b.npy")
         XCTAssertEqual(c.embeddingDimension, 128, "defaults are the reference's")
+    }
+
+    /// Parameter averaging is on by default when the run validates and off
+    /// when it does not; asked for explicitly without validation it is an
+    /// error naming the key.
+    func testAveragingDefaultFollowsValidation() throws {
+        let defaults = try TrainingConfiguration.load(yaml: nil)
+        XCTAssertNil(defaults.emaDecay)
+        XCTAssertEqual(defaults.effectiveEMADecay, TrainingConfiguration.defaultEMADecay)
+        XCTAssertTrue(defaults.averagesParameters)
+        let unvalidated = try TrainingConfiguration.load(yaml: nil, overrides: ["validation_fraction=0"])
+        XCTAssertEqual(unvalidated.effectiveEMADecay, 0)
+        XCTAssertFalse(unvalidated.averagesParameters)
+        XCTAssertFalse(try TrainingConfiguration.load(yaml: nil, overrides: ["ema_decay=0"]).averagesParameters)
+        XCTAssertEqual(try TrainingConfiguration.load(yaml: nil, overrides: ["ema_decay=0.99"]).effectiveEMADecay, 0.99)
+        XCTAssertThrowsError(try TrainingConfiguration.load(yaml: nil, overrides: ["validation_fraction=0", "ema_decay=0.99"])) { error in
+            let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
+            XCTAssertTrue(message.contains("ema_decay needs validation"), message)
+        }
+    }
+
+    /// The experiment recipes keep the conditioner and averaging their
+    /// shipped τs were trained with, whatever `net2net train`'s defaults are.
+    func testExperimentRecipesPinTheirConditioner() throws {
+        let configs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("configs")
+        let names = try FileManager.default.contentsOfDirectory(atPath: configs.path).filter { $0.hasSuffix(".yaml") }
+        var experiments = 0
+        for name in names {
+            let path = configs.appendingPathComponent(name).path
+            guard try String(contentsOfFile: path, encoding: .utf8).contains("experiment:") else { continue }
+            experiments += 1
+            let flow = try ExperimentRecipe.load(file: path).flow
+            XCTAssertTrue(flow.conditionerUsesBatchNorm, name)
+            XCTAssertEqual(flow.standardizesCondition, false, name)
+            XCTAssertFalse(flow.averagesParameters, name)
+        }
+        XCTAssertGreaterThanOrEqual(experiments, 8)
     }
 
     func testBadConfigurationsNameTheKey() {

@@ -112,6 +112,8 @@ public enum DataParallelCheck {
         settings.steps = steps
         settings.validateEvery = max(1, steps / 2)
         settings.baseLearningRate = 1e-4
+        // The conditioner's BatchNorm, so that its batch statistics are checked over processes too.
+        settings.conditionerUsesBatchNorm = true
         let trainer = try Trainer(configuration: settings, data: data, outputDirectory: nil, communicator: communicator)
         trainer.gradientBucketElements = gradientBucketElements
         try trainer.run()

@@ -279,7 +279,7 @@ public final class Trainer {
     /// The averaging decay in effect at update `t` (0-based):
     /// min(ema_decay, (1 + t)/(10 + t)).
     func averageDecay(atUpdate t: Int) -> Float {
-        Float(min(configuration.emaDecay ?? 0, Double(1 + t) / Double(10 + t)))
+        Float(min(configuration.effectiveEMADecay, Double(1 + t) / Double(10 + t)))
     }
 
     /// average ← d·average + (1 − d)·parameters after update `t`.

@@ -18,33 +18,33 @@ public struct TrainingConfiguration: YAMLConfigurable, Equatable {
     public var conditioningHiddenDimension = 256
     public var conditioningDepth = 2
     /// BatchNorm in the condition's embedding net, as the reference has it.
-    /// τ follows conditions of small scale best with it (MiniLM's unit-length
-    /// 384-d embeddings are about 0.05 per dimension, root mean square): without
-    /// it the shipped text → image recipe puts 0.43 of its samples for a
-    /// class's plain caption into that class instead of 0.91 (0.86 with
-    /// `standardize_condition`). On conditions of unit scale, turning it off
-    /// generalises better on small data (README: the training keys under
-    /// "Command line").
-    public var conditionerUsesBatchNorm = true
+    /// Off by default. Without it the embedder's PyTorch-default weights
+    /// shrink its output to about 0.05 of the condition's scale, so τ starts
+    /// nearly blind to the condition and learns it slowly: that overfits
+    /// small data much later (on 5 000 pairs of the README's linear Gaussian
+    /// the held-out excess over the entropy halves; scale-keeping He weights
+    /// put it back where BatchNorm has it), but a short run with a narrow
+    /// conditioner may need BatchNorm to follow its condition at all. The
+    /// experiment recipes in `configs/` keep it: on MiniLM's sentence
+    /// embeddings it follows the captions better (README, text → image).
+    public var conditionerUsesBatchNorm = false
     /// Standardise the condition inside the flow with the training
     /// conditions' per-dimension mean and deviation (fixed buffers, saved
-    /// with the flow), so that the embedder sees unit scale without BatchNorm
-    /// (`conditioner_use_bn: false`); on conditions already of unit scale it
-    /// changes nothing measurable.
-    /// Optional so that training states written before the key existed
-    /// decode (as off, which is what they did).
-    public var standardizesCondition: Bool? = false
+    /// with the flow), so that the embedder sees unit scale whatever the
+    /// condition's scale; without BatchNorm this is what keeps τ following
+    /// conditions of small scale (sentence embeddings are about 0.05 per
+    /// dimension). On by default; on conditions already of unit scale it
+    /// changes nothing measurable. Optional so that training states written
+    /// before the key existed decode (as off, which is what they did).
+    public var standardizesCondition: Bool? = true
     // Optimisation.
     public var batchSize = 16
     /// lr = batch_size × base_learning_rate. The reference's base is 4.5e-6
-    /// (`configs/reference.yaml`); the default is 9× lower because on small
-    /// data the reference's rate overfits within a few hundred steps (on
-    /// 20 000 pairs, batch 256, cosine decay: best held-out excess over the
-    /// analytic entropy 0.059 nats/dim at 4.5e-6, 0.056 at 1.5e-6, 0.047 at 0.5e-6).
-    /// A lower rate needs more steps: a small flow or a short run may need a
-    /// higher one (a flow of width 32 and 4 blocks, 3000 steps of 256 on
-    /// 10 000 pairs: excess 0.061 at 0.5e-6 against 0.042 at 4.5e-6).
-    public var baseLearningRate = 0.5e-6
+    /// (`configs/reference.yaml`); the default is lower because on small
+    /// data the reference's rate overfits within a few hundred steps (README:
+    /// the training keys, measured on the linear Gaussian). A lower rate
+    /// needs more steps: a small flow or a short run may need a higher one.
+    public var baseLearningRate = 1e-6
     public var steps = 10_000
     public var seed: UInt64 = 0
     public var validationFraction = 0.1
@@ -78,12 +78,20 @@ public struct TrainingConfiguration: YAMLConfigurable, Equatable {
     /// averaging): validation, and so the `best` checkpoint, use the
     /// averaged parameters; training and `last` keep the live ones. The
     /// decay in effect at update t is min(ema_decay, (1 + t)/(10 + t)), so
-    /// early averages do not remember the initialisation. It needs
-    /// validation (validation_fraction > 0). nil or 0: off.
+    /// early averages do not remember the initialisation. Unset: 0.999
+    /// when the run validates (`defaultEMADecay`), off when it does not; 0:
+    /// off. Set above 0 it needs validation (validation_fraction > 0).
     public var emaDecay: Double? = nil
 
-    /// Whether training keeps a moving average of the parameters (`ema_decay` > 0).
-    public var averagesParameters: Bool { (emaDecay ?? 0) > 0 }
+    /// The averaging decay when `ema_decay` is unset and the run validates.
+    public static let defaultEMADecay = 0.999
+
+    /// The averaging decay in effect: `ema_decay`, or when unset
+    /// `defaultEMADecay` if the run validates and 0 if not.
+    public var effectiveEMADecay: Double { emaDecay ?? (validationFraction > 0 ? Self.defaultEMADecay : 0) }
+
+    /// Whether training keeps a moving average of the parameters.
+    public var averagesParameters: Bool { effectiveEMADecay > 0 }
 
     public init() {}
 
