@@ -9,7 +9,8 @@ struct Train: ParsableCommand {
         abstract: "Train a conditional INN on paired representations.",
         discussion: """
         Maximum-likelihood training of τ on pairs (z_Φ = condition, z_Θ = target), row i of one \
-        paired with row i of the other. Settings come from a YAML file of keys (the reference's \
+        paired with row i of the other; without --condition, τ is unconditional and learns the \
+        distribution of the targets alone. Settings come from a YAML file of keys (the reference's \
         names), then --set overrides, then the flags. Keys: \(TrainingConfiguration.keys.joined(separator: ", ")).
 
         The defaults are chosen to generalise on small data: learning rate batch_size × 1e-6 \
@@ -72,8 +73,8 @@ struct Train: ParsableCommand {
         if let outputDirectory { all.append("output_dir=\(outputDirectory)") }
         if let steps { all.append("steps=\(steps)") }
         let settings = try TrainingConfiguration.load(yaml: yaml, source: config ?? "flags", overrides: all)
-        guard let conditionPath = settings.condition, let targetPath = settings.target else {
-            throw Net2NetError.configuration("give the data: --condition and --target (or the keys condition and target)")
+        guard let targetPath = settings.target else {
+            throw Net2NetError.configuration("give the data: --target, and --condition unless the flow is unconditional (or the keys target and condition)")
         }
         guard let outputPath = settings.outputDirectory else {
             throw Net2NetError.configuration("give --output-dir (or the key output_dir) for the checkpoints")
@@ -82,7 +83,8 @@ struct Train: ParsableCommand {
         // Rank 0 alone writes (and locks) the output directory.
         if communicator.isRoot { try checkOutputDirectory(output, modelFile: FlowCheckpoint.flowFile, resume: resume) }
         try communicator.barrier()
-        let data = try PairDataset(conditionFile: fileURL(conditionPath), targetFile: fileURL(targetPath))
+        let data = try settings.condition.map { try PairDataset(conditionFile: fileURL($0), targetFile: fileURL(targetPath)) }
+            ?? PairDataset(targetFile: fileURL(targetPath))
         if communicator.isRoot { try reportDataProblems(data) } else { try data.checkTrainable() }
         let trainer = try Trainer(configuration: settings, data: data, outputDirectory: output, resume: resume,
                                   communicator: communicator)
@@ -91,7 +93,9 @@ struct Train: ParsableCommand {
             note("data-parallel over \(communicator.size) processes (\(Communicator.libraryPath)): "
                  + "\(settings.batchSize / communicator.size) rows of each batch per process")
         }
-        note("training τ: \(data.count) pairs, condition \(data.conditionDimension)-d → target \(data.dimension)-d, "
+        let shape = data.conditionDimension == 0 ? "\(data.count) targets of \(data.dimension)-d, no condition"
+            : "\(data.count) pairs, condition \(data.conditionDimension)-d → target \(data.dimension)-d"
+        note("training τ: \(shape), "
              + "\(trainer.flow.parameterCount) parameters, batch \(settings.batchSize), lr \(settings.learningRate)"
              + (resume ? ", resuming at step \(trainer.step)" : ""))
         try runFlowTraining(trainer, settings: settings)

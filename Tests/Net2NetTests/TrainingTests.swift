@@ -88,6 +88,47 @@ final class TrainingTests: XCTestCase {
         }
     }
 
+    /// Without a condition τ learns the targets' own distribution: on
+    /// z = b + L·ε the held-out NLL reaches the Gaussian's entropy and the
+    /// samples have its mean and covariance.
+    func testLearnsAnUnconditionalGaussian() throws {
+        let problem = ConditionalGaussian(dimension: 4, conditionDimension: 2, seed: 9)
+        func targets(_ count: Int, seed: UInt64) -> Tensor {
+            var g = SeededGenerator(seed: seed)
+            var z = matmul(g.normalTensor([count, 4]), problem.choleskyFactor, transposeB: true)
+            for r in 0..<count { for j in 0..<4 { z[r, j] += problem.offset.scalars[j] } }
+            return z
+        }
+        let data = try PairDataset(target: targets(20_000, seed: 1))
+        XCTAssertEqual(data.conditionDimension, 0)
+        var settings = smallSettings(steps: 1500)
+        settings.batchSize = 256
+        settings.baseLearningRate = 3e-6
+        settings.validateEvery = 250
+        settings.checkpointEvery = 1500
+        let directory = temporaryDirectory()
+        try Trainer(configuration: settings, data: data, outputDirectory: directory).run()
+        let flow = try FlowCheckpoint.load(directory).flow
+        XCTAssertFalse(flow.configuration.isConditional)
+        XCTAssertNil(flow.embedder)
+        let heldOut = Evaluation.natsPerDimension(flow: flow, target: targets(4_000, seed: 2), condition: nil)
+        XCTAssertEqual(heldOut.natsPerDimension, problem.entropyPerDimension, accuracy: 0.03)
+        let K = 6000
+        let samples = try Translation.sample(flow: flow, condition: nil, count: K, seed: 5)
+        XCTAssertEqual(samples.shape, [K, 4])
+        let covariance = matmul(problem.choleskyFactor, problem.choleskyFactor, transposeB: true)
+        var mean = [Double](repeating: 0, count: 4)
+        for r in 0..<K { for j in 0..<4 { mean[j] += Double(samples[r, j]) / Double(K) } }
+        for i in 0..<4 {
+            XCTAssertEqual(mean[i], Double(problem.offset.scalars[i]), accuracy: 0.05, "mean[\(i)]")
+            for j in 0..<4 {
+                var s = 0.0
+                for r in 0..<K { s += (Double(samples[r, i]) - mean[i]) * (Double(samples[r, j]) - mean[j]) }
+                XCTAssertEqual(s / Double(K - 1), Double(covariance[i, j]), accuracy: 0.05, "cov[\(i),\(j)]")
+            }
+        }
+    }
+
     func testResumeReproducesTheUninterruptedRun() throws {
         let data = try gaussianPairData(dimension: 5, conditionDimension: 3, seed: 2, count: 400)
         let settings = smallSettings(steps: 20)

@@ -38,6 +38,20 @@ public struct PairDataset: Sendable {
         self.targetName = targetName
     }
 
+    /// Targets without a condition, for an unconditional flow (Dc = 0).
+    public init(target: Tensor, targetName: String = "target") throws {
+        try PairDataset.checkMatrix(target, name: targetName)
+        self.condition = Tensor(shape: [target.shape[0], 0], scalars: [])
+        self.target = target
+        self.conditionName = "no condition"
+        self.targetName = targetName
+    }
+
+    /// Loads a `target` `[N, D]` float32 `.npy` file, without a condition.
+    public init(targetFile: URL) throws {
+        try self.init(target: try PairDataset.loadMatrix(targetFile), targetName: targetFile.path)
+    }
+
     /// Loads `condition` `[N, Dc]` and `target` `[N, D]` float32 `.npy` files.
     public init(conditionFile: URL, targetFile: URL) throws {
         let c = try PairDataset.loadMatrix(conditionFile)
