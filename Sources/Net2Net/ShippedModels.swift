@@ -1,6 +1,6 @@
 import Foundation
 
-/// The trained autoencoder, evaluation classifier and text-to-image τ that
+/// The trained autoencoder (with its learned prior), evaluation classifier and text-to-image τ that
 /// ship with the package (`models/`), so that users do not have to retrain them.
 ///
 /// Looked for, in this order: `$NET2NET_MODELS` (e.g. a directory of
@@ -13,6 +13,8 @@ public enum ShippedModels {
     public static let autoencoderFile = "autoencoder.safetensors"
     public static let classifierFile = "classifier.safetensors"
     public static let textToImageDirectory = "text-to-image"
+    /// The autoencoder's learned prior: an unconditional τ on its latents.
+    public static let autoencoderPriorDirectory = "autoencoder-prior"
 
     /// The directories searched, in order.
     public static var searchPath: [URL] {
@@ -53,4 +55,5 @@ public enum ShippedModels {
     public static var autoencoder: URL { get throws { try locate(autoencoderFile) } }
     public static var classifier: URL { get throws { try locate(classifierFile) } }
     public static var textToImage: URL { get throws { try locate(textToImageDirectory) } }
+    public static var autoencoderPrior: URL { get throws { try locate(autoencoderPriorDirectory) } }
 }

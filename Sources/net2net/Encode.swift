@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import Experts
 import Formats
 import Foundation
@@ -41,11 +42,15 @@ struct Encode: ParsableCommand {
         autoencoder — 28×28 gray images for our own autoencoder (models/autoencoder.safetensors, \
         or --checkpoint): .npy float32 [N, 1, 28, 28] in [-1, 1], .npy uint8 [N, 28, 28], or PNG \
         files/directories (resized to 28×28, gray = mean of R, G, B) → [N, 64] posterior means, \
-        or with --sample draws z ~ q(z|x) (--seed).
+        or with --sample draws z ~ q(z|x) (--seed). Instead of --input, --dataset train (or test) \
+        encodes the autoencoder's own images: Fashion-MNIST + the MNIST-5k split (64 500 or \
+        10 500, fetched on first use), e.g. to fit a learned prior (`net2net autoencoder \
+        evaluate --help`).
 
         Examples:
           net2net encode --expert minilm --input captions.txt --output captions.npy
           net2net encode --expert autoencoder --input digits.npy --output z.npy
+          net2net encode --expert autoencoder --dataset train --output z_train.npy
           net2net encode --expert efficientnet-lite0 --input photos/ --output z.npy --top 3
           net2net encode --expert resnet50 --weights resnet50-11ad3fa6.pth --input photos/ --output z.npy
           net2net encode --expert hed --input photo.png --output edges.png
@@ -53,7 +58,9 @@ struct Encode: ParsableCommand {
 
     @Option(help: "The expert: minilm, mpnet, efficientnet-lite0, resnet50, hed or autoencoder.") var expert: String
     @Option(help: "Input file (- for standard input); images: repeat for several files or directories.")
-    var input: [String]
+    var input: [String] = []
+    @Option(help: "autoencoder: encode its training or test images (train, test) instead of --input.")
+    var dataset: DatasetSplit?
     @Option(help: "Output .npy file (hed: .npy or .png).") var output: String
     @Option(help: "Sentences or images per batch.") var batchSize: Int = 32
     @Option(help: "Image experts: features (pooled; also called avgpool) or logits ([N, 1000]).")
@@ -79,6 +86,21 @@ struct Encode: ParsableCommand {
             throw ExpertError.unknownExpert(expert, role: "expert", known: Encode.expertNames)
         }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        if let dataset {
+            guard expert == ExpertName.autoencoder else {
+                throw ValidationError("--dataset is for --expert autoencoder (its own Fashion-MNIST + MNIST-5k images)")
+            }
+            guard input.isEmpty else { throw ValidationError("give either --input or --dataset, not both") }
+            guard output.hasSuffix(".npy") else { throw ExpertError.badInput("\(output): the output must be a .npy file") }
+            let images = try ImageDataset.fashionAndDigits(dataset, store: AssetStore(), progress: { note($0) }).images
+            let loading = ExpertLoading(progress: { note($0) }, autoencoderCheckpoint: checkpoint.map(fileURL))
+            let encoder = try ExpertRegistry.imageEncoder(named: expert, loading: loading)
+            let z = try encoder.encode(images, sampleSeed: sample ? seed : nil)
+            try NPY.write(z, to: fileURL(output))
+            note("wrote \(z.shape) (the \(dataset.rawValue) images) → \(output)")
+            return
+        }
+        guard !input.isEmpty else { throw ValidationError("give --input (or, for the autoencoder, --dataset train or test)") }
         if expert == ExpertName.hed { return try encodeEdges() }
         guard output.hasSuffix(".npy") else { throw ExpertError.badInput("\(output): the output must be a .npy file") }
         let loading = ExpertLoading(progress: { note($0) }, autoencoderCheckpoint: checkpoint.map(fileURL),
@@ -193,3 +215,5 @@ struct Encode: ParsableCommand {
         return lines
     }
 }
+
+extension DatasetSplit: ExpressibleByArgument {}

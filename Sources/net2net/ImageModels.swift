@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Experts
+import Flow
 import Formats
 import Foundation
 import Net2Net
@@ -162,15 +163,26 @@ struct AutoencoderEvaluate: ParsableCommand {
         images, the noise floor); the classifier's accuracy on each test set. FID-F is the \
         Fréchet distance between Gaussians fitted to the classifier's 128-d penultimate features.
 
-        Example:
-          net2net autoencoder evaluate --grid docs/autoencoder.png
+        --learned-prior also measures the shipped learned prior (models/autoencoder-prior), and \
+        --prior DIR another: an unconditional τ trained on the posterior means of the training \
+        images (the aggregate posterior, which N(0, I) does not fill), sampled as z = τ(v), \
+        v ~ N(0, I), and decoded (learned_prior_sample_fid_f, learned_prior_sample_confidence; \
+        the grid gets two more rows).
+
+        Examples:
+          net2net autoencoder evaluate --learned-prior --grid docs/autoencoder.png
+          net2net encode --expert autoencoder --dataset train --output z_train.npy
+          net2net train --config configs/autoencoder-prior.yaml --target z_train.npy --output-dir runs/prior
+          net2net autoencoder evaluate --prior runs/prior
         """)
 
     @Option(help: "Autoencoder checkpoint (default: the shipped models/autoencoder.safetensors).") var autoencoder: String?
     @Option(help: "Classifier checkpoint (default: the shipped models/classifier.safetensors).") var classifier: String?
     @Option(help: "Prior samples to draw.") var samples: Int = 10_000
     @Option(help: "Seed for the prior samples.") var seed: UInt64 = 0
-    @Option(help: "Also write a PNG: test images, their reconstructions, prior samples.") var grid: String?
+    @Option(help: "Also write a PNG: test images, their reconstructions, prior samples (and the learned prior's).") var grid: String?
+    @Option(help: "A learned prior: an unconditional τ checkpoint on the autoencoder's latents.") var prior: String?
+    @Flag(help: "Also measure the shipped learned prior (models/autoencoder-prior).") var learnedPrior = false
     @Flag(help: "Print one JSON object on stdout.") var json = false
     @OptionGroup var compute: ComputeOptions
 
@@ -180,13 +192,20 @@ struct AutoencoderEvaluate: ParsableCommand {
         try SizeLimit.check(count: samples, valuesPerItem: ConvolutionalVAE.pixelCount, parameter: "--samples")
         let vae = try ConvolutionalVAE.load(autoencoder.map(fileURL) ?? ShippedModels.autoencoder).model
         let classes = try EvaluationClassifier.load(classifier.map(fileURL) ?? ShippedModels.classifier).model
+        guard prior == nil || !self.learnedPrior else { throw ValidationError("give either --prior DIR or --learned-prior") }
+        let priorURL = try prior.map(fileURL) ?? (self.learnedPrior ? ShippedModels.autoencoderPrior : nil)
+        let learnedPrior = try priorURL.map { try FlowCheckpoint.load($0).flow }
+        if let learnedPrior, let priorURL, let problem = AutoencoderEvaluation.priorProblem(learnedPrior, for: vae) {
+            throw Net2NetError.checkpoint(path: priorURL.path, problem: "not a prior for this autoencoder: \(problem)")
+        }
         let store = AssetStore()
         let train = try ImageDataset.fashionAndDigits(.train, store: store, progress: { note($0) })
         let test = try ImageDataset.fashionAndDigits(.test, store: store, progress: { note($0) })
         let report = try AutoencoderEvaluation.run(autoencoder: vae, classifier: classes, train: train, test: test,
-                                                   priorSamples: samples, seed: seed, progress: { note($0) })
+                                                   priorSamples: samples, seed: seed, learnedPrior: learnedPrior,
+                                                   progress: { note($0) })
         if let grid {
-            try AutoencoderEvaluate.writeGrid(vae, test: test, seed: seed, to: fileURL(grid))
+            try AutoencoderEvaluate.writeGrid(vae, test: test, seed: seed, learnedPrior: learnedPrior, to: fileURL(grid))
             note("wrote \(grid)")
         }
         if json {
@@ -198,12 +217,17 @@ struct AutoencoderEvaluate: ParsableCommand {
         print(String(format: "reconstruction MSE   %.5f   (PCA-%d: %.5f)", report.reconstructionMSE, report.latentDimension, report.pcaMSE))
         print(String(format: "prior samples        confidence %.3f   FID-F %.2f   (%d samples)",
                      report.priorSampleConfidence, report.priorSampleFID, report.priorSamples))
+        if let fid = report.learnedPriorSampleFID, let confidence = report.learnedPriorSampleConfidence {
+            print(String(format: "learned prior        confidence %.3f   FID-F %.2f   (%d samples)", confidence, fid, report.priorSamples))
+        }
         print(String(format: "reconstructions      FID-F %.2f   (test halves: %.2f)", report.reconstructionFID, report.testHalvesFID))
         print(String(format: "classifier accuracy  fashion %.4f   digits %.4f", report.fashionAccuracy, report.digitAccuracy))
     }
 
-    /// Rows: 16 test images (8 fashion, 8 digits), their reconstructions, then 32 prior samples.
-    static func writeGrid(_ vae: ConvolutionalVAE, test: ImageDataset, seed: UInt64, to url: URL) throws {
+    /// Rows: 16 test images (8 fashion, 8 digits), their reconstructions, then
+    /// 32 prior samples, then with `learnedPrior` 32 of its samples.
+    static func writeGrid(_ vae: ConvolutionalVAE, test: ImageDataset, seed: UInt64, learnedPrior: ConditionalFlow? = nil,
+                          to url: URL) throws {
         let fashion = test.domains.indices.filter { test.domains[$0] == .fashion }
         let digits = test.domains.indices.filter { test.domains[$0] == .digit }
         let picks = stride(from: 0, to: 8, by: 1).map { fashion[$0 * fashion.count / 8] }
@@ -212,7 +236,12 @@ struct AutoencoderEvaluate: ParsableCommand {
         let reconstructions = try vae.decode(try vae.encode(originals))
         var generator = SeededGenerator(seed: seed)
         let samples = try vae.decode(generator.normalTensor([32, vae.latentDimension]))
-        let all = Tensor(shape: [64, 1, 28, 28], scalars: originals.scalars + reconstructions.scalars + samples.scalars)
+        var scalars = originals.scalars + reconstructions.scalars + samples.scalars
+        if let learnedPrior {
+            var priorGenerator = SeededGenerator(seed: seed &+ 3)
+            scalars += try vae.decode(learnedPrior.sample(condition: nil, count: 32, using: &priorGenerator)).scalars
+        }
+        let all = Tensor(shape: [scalars.count / ConvolutionalVAE.pixelCount, 1, 28, 28], scalars: scalars)
         try PNGImage.grid(all, columns: 16).write(to: url)
     }
 }

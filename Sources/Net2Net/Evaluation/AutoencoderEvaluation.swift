@@ -1,5 +1,6 @@
 import Datasets
 import Experts
+import Flow
 import Foundation
 import TensorCore
 
@@ -22,20 +23,33 @@ public struct AutoencoderReport: Sendable, Codable {
     public var fashionAccuracy: Double
     public var digitAccuracy: Double
     public var priorSamples: Int
+    /// With a learned prior (an unconditional τ on the latents): the
+    /// classifier's mean top probability and FID-F of its decoded samples,
+    /// z = τ(v), v ~ N(0, I); nil without one.
+    public var learnedPriorSampleConfidence: Double?
+    public var learnedPriorSampleFID: Double?
 
     enum CodingKeys: String, CodingKey {
         case reconstructionMSE = "reconstruction_mse", pcaMSE = "pca_mse", latentDimension = "latent_dim"
         case priorSampleConfidence = "prior_sample_confidence", priorSampleFID = "prior_sample_fid_f"
         case reconstructionFID = "reconstruction_fid_f", testHalvesFID = "test_halves_fid_f"
         case fashionAccuracy = "fashion_accuracy", digitAccuracy = "digit_accuracy", priorSamples = "prior_samples"
+        case learnedPriorSampleConfidence = "learned_prior_sample_confidence"
+        case learnedPriorSampleFID = "learned_prior_sample_fid_f"
     }
 }
 
 public enum AutoencoderEvaluation {
-    /// Evaluates `autoencoder` and `classifier` on `test`, with PCA fitted on `train`.
+    /// Evaluates `autoencoder` and `classifier` on `test`, with PCA fitted on
+    /// `train`; with `learnedPrior` (an unconditional flow on the latents)
+    /// also its decoded samples.
     public static func run(autoencoder: ConvolutionalVAE, classifier: EvaluationClassifier, train: ImageDataset,
                            test: ImageDataset, priorSamples: Int = 10_000, seed: UInt64 = 0,
+                           learnedPrior: ConditionalFlow? = nil,
                            progress: (String) -> Void = { _ in }) throws -> AutoencoderReport {
+        if let learnedPrior, let problem = priorProblem(learnedPrior, for: autoencoder) {
+            throw Net2NetError.configuration(problem)
+        }
         progress("reconstructing \(test.count) test images")
         let latents = try autoencoder.encode(test.images)
         let reconstructions = try autoencoder.decode(latents)
@@ -52,9 +66,16 @@ public enum AutoencoderEvaluation {
         let (sampleProbabilities, sampleFeatures) = try classifier.evaluate(samples)
         let (testProbabilities, testFeatures) = try classifier.evaluate(test.images)
         let (_, reconstructionFeatures) = try classifier.evaluate(reconstructions)
-        let K = EvaluationClassifier.classCount
-        var confidence = 0.0
-        for r in 0..<priorSamples { confidence += Double((0..<K).map { sampleProbabilities.scalars[r * K + $0] }.max()!) }
+        var learned: (confidence: Double, fid: Double)? = nil
+        if let learnedPrior {
+            progress("decoding \(priorSamples) samples of the learned prior")
+            var priorGenerator = SeededGenerator(seed: seed &+ 2)
+            let z = learnedPrior.sample(condition: nil, count: priorSamples, using: &priorGenerator)
+            let (probabilities, features) = try classifier.evaluate(try autoencoder.decode(z))
+            learned = (meanTopProbability(probabilities, rows: priorSamples),
+                       FrechetDistance.distance(features, testFeatures))
+        }
+        let confidence = meanTopProbability(sampleProbabilities, rows: priorSamples)
         let labels = EvaluationClassifier.labels(of: test)
         var correct = [0, 0], total = [0, 0]
         for (r, predicted) in EvaluationClassifier.predictions(testProbabilities).enumerated() {
@@ -66,12 +87,34 @@ public enum AutoencoderEvaluation {
         return AutoencoderReport(
             reconstructionMSE: squared / Double(test.images.count), pcaMSE: pca.reconstructionError(test.images),
             latentDimension: autoencoder.latentDimension,
-            priorSampleConfidence: confidence / Double(priorSamples),
+            priorSampleConfidence: confidence,
             priorSampleFID: FrechetDistance.distance(sampleFeatures, testFeatures),
             reconstructionFID: FrechetDistance.distance(reconstructionFeatures, testFeatures),
             testHalvesFID: FrechetDistance.halves(testFeatures, seed: seed &+ 1),
             fashionAccuracy: Double(correct[0]) / Double(max(total[0], 1)),
             digitAccuracy: Double(correct[1]) / Double(max(total[1], 1)),
-            priorSamples: priorSamples)
+            priorSamples: priorSamples,
+            learnedPriorSampleConfidence: learned?.confidence, learnedPriorSampleFID: learned?.fid)
+    }
+
+    /// The mean over `rows` of each row's largest class probability.
+    static func meanTopProbability(_ probabilities: Tensor, rows: Int) -> Double {
+        let K = EvaluationClassifier.classCount
+        var sum = 0.0
+        for r in 0..<rows { sum += Double((0..<K).map { probabilities.scalars[r * K + $0] }.max()!) }
+        return sum / Double(rows)
+    }
+
+    /// Why `prior` cannot be a learned prior for `autoencoder` (it must be an
+    /// unconditional flow of the latent's width), or nil.
+    public static func priorProblem(_ prior: ConditionalFlow, for autoencoder: ConvolutionalVAE) -> String? {
+        let c = prior.configuration
+        if c.isConditional {
+            return "a conditional flow (conditioning_dim \(c.conditionDimension)); a prior takes no condition: train it without --condition"
+        }
+        if c.dimension != autoencoder.latentDimension {
+            return "models \(c.dimension)-d data; the autoencoder's latent is \(autoencoder.latentDimension)-d"
+        }
+        return nil
     }
 }
