@@ -1,5 +1,6 @@
 import ArgumentParser
 import Experts
+import Flow
 import Formats
 import Foundation
 import Net2Net
@@ -14,7 +15,10 @@ struct Decode: ParsableCommand {
         The weights are fetched and cached on first use (see `net2net assets`).
 
         autoencoder — our VAE's decoder (models/autoencoder.safetensors, or --checkpoint): \
-        z [N, 64] → [N, 1, 28, 28] float32 in [-1, 1], or a PNG grid.
+        z [N, 64] → [N, 1, 28, 28] float32 in [-1, 1], or a PNG grid. With --random, \
+        --learned-prior draws z = τ(v), v ~ N(0, I), from the shipped autoencoder's learned \
+        prior (models/autoencoder-prior) instead of z ~ N(0, I), which decodes to blurrier, \
+        mixed items; --prior DIR takes another (an unconditional τ on the latents).
 
         biggan — the BigGAN-deep generator of pytorch-pretrained-biggan, with --weights: its model \
         directory (pytorch_model.bin and config.json, e.g. biggan-deep-128 as HuggingFace published \
@@ -26,6 +30,7 @@ struct Decode: ParsableCommand {
         Examples:
           net2net decode --expert dcgan-faces --input z.npy --output faces.npy
           net2net decode --expert autoencoder --random 32 --output samples.png
+          net2net decode --expert autoencoder --random 32 --learned-prior --output samples.png
           net2net decode --expert dcgan-faces --input z.npy --output faces.png
           net2net decode --expert biggan --weights biggan-deep-128/ --class 207 --truncation 0.4 --random 4 --output dogs.png
         """)
@@ -35,6 +40,8 @@ struct Decode: ParsableCommand {
     @Option(help: "autoencoder: a checkpoint other than the shipped one.") var checkpoint: String?
     @Option(help: "Instead of --input: draw this many z ~ N(0, I).") var random: Int?
     @Option(help: "Seed for --random.") var seed: UInt64 = 0
+    @Flag(help: "autoencoder, --random: draw z from the shipped learned prior (models/autoencoder-prior).") var learnedPrior = false
+    @Option(help: "autoencoder, --random: draw z from this learned prior (an unconditional τ checkpoint).") var prior: String?
     @Option(help: "Output file: .npy (images) or .png (a grid).") var output: String
     @Option(help: "Images per row of a PNG grid.") var columns: Int = 8
     @Option(help: "biggan: its model directory (pytorch_model.bin and config.json) or weights file.") var weights: String?
@@ -65,6 +72,9 @@ struct Decode: ParsableCommand {
             decoder = loaded
             return loaded
         }
+        if input != nil && (learnedPrior || prior != nil) {
+            throw ValidationError("--learned-prior and --prior draw the latents of --random; --input gives them itself")
+        }
         let width = try description.dimension ?? loadDecoder().latentDimension
         let z: Tensor
         let source: String
@@ -82,6 +92,21 @@ struct Decode: ParsableCommand {
             try SizeLimit.check(count: count, valuesPerItem: imageValues, parameter: "--random")
             if let biggan = try loadDecoder() as? BigGANImageDecoder {
                 z = biggan.randomLatents(count: count, seed: seed)
+            } else if learnedPrior || prior != nil {
+                guard expert == ExpertName.autoencoder else {
+                    throw ValidationError("--learned-prior and --prior are for --expert autoencoder")
+                }
+                guard !(learnedPrior && prior != nil) else { throw ValidationError("give either --prior DIR or --learned-prior") }
+                guard !(learnedPrior && checkpoint != nil) else {
+                    throw ValidationError("--learned-prior belongs to the shipped autoencoder; with --checkpoint give that autoencoder's --prior DIR")
+                }
+                let url = try prior.map(fileURL) ?? ShippedModels.autoencoderPrior
+                let flow = try FlowCheckpoint.load(url).flow
+                guard !flow.configuration.isConditional, flow.configuration.dimension == width else {
+                    throw Net2NetError.checkpoint(path: url.path, problem: "not a prior for this autoencoder: it must be an unconditional flow of \(width)-d data (it has conditioning_dim \(flow.configuration.conditionDimension), \(flow.configuration.dimension)-d data)")
+                }
+                var generator = SeededGenerator(seed: seed)
+                z = flow.sample(condition: nil, count: count, using: &generator)
             } else {
                 var generator = SeededGenerator(seed: seed)
                 z = generator.normalTensor([count, width])

@@ -76,6 +76,19 @@ final class ImageModelCommandTests: XCTestCase {
         XCTAssertGreaterThan(try XCTUnwrap(report["learned_prior_sample_confidence"] as? Double),
                              try XCTUnwrap(report["prior_sample_confidence"] as? Double))
 
+        // decode --random draws from the learned prior with --learned-prior or --prior.
+        let fromPrior = try CLI.run(["decode", "--expert", "autoencoder", "--random", "6", "--learned-prior", "--output", "p.npy"],
+                                    in: directory)
+        XCTAssertEqual(fromPrior.status, 0, fromPrior.stderr)
+        let plain = try CLI.run(["decode", "--expert", "autoencoder", "--random", "6", "--output", "n.npy"], in: directory)
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        let priorImages = try NPY.readFloat32(directory.appendingPathComponent("p.npy"))
+        XCTAssertEqual(priorImages.shape, [6, 1, 28, 28])
+        XCTAssertNotEqual(priorImages, try NPY.readFloat32(directory.appendingPathComponent("n.npy")))
+        let ownPrior = try CLI.run(["decode", "--expert", "autoencoder", "--random", "2", "--prior", "prior", "--output", "o.npy"],
+                                   in: directory)
+        XCTAssertEqual(ownPrior.status, 0, ownPrior.stderr)
+
         // A conditional τ is not a prior; neither is one of another width.
         let firstColumns = Tensor(shape: [2_000, 3], scalars: (0..<2_000).flatMap { r in (0..<3).map { z[r, $0] } })
         try NPY.write(firstColumns, to: directory.appendingPathComponent("c.npy"))
@@ -92,6 +105,14 @@ final class ImageModelCommandTests: XCTestCase {
         XCTAssertTrue(wrongWidth.stderr.contains("models 3-d data; the autoencoder's latent is 64-d"), wrongWidth.stderr)
         let both = try CLI.run(["autoencoder", "evaluate", "--prior", "prior", "--learned-prior"], in: directory)
         XCTAssertNotEqual(both.status, 0)
+        let conditionalDecode = try CLI.run(["decode", "--expert", "autoencoder", "--random", "2", "--prior", "conditional",
+                                             "--output", "o.npy"], in: directory)
+        XCTAssertNotEqual(conditionalDecode.status, 0)
+        XCTAssertTrue(conditionalDecode.stderr.contains("not a prior"), conditionalDecode.stderr)
+        let priorWithInput = try CLI.run(["decode", "--expert", "autoencoder", "--input", "z2k.npy", "--learned-prior",
+                                          "--output", "o.npy"], in: directory)
+        XCTAssertNotEqual(priorWithInput.status, 0)
+        XCTAssertTrue(priorWithInput.stderr.contains("--input gives them itself"), priorWithInput.stderr)
         let wrongExpert = try CLI.run(["encode", "--expert", "minilm", "--dataset", "test", "--output", "x.npy"], in: directory)
         XCTAssertNotEqual(wrongExpert.status, 0)
         XCTAssertTrue(wrongExpert.stderr.contains("--dataset is for --expert autoencoder"), wrongExpert.stderr)
