@@ -72,10 +72,17 @@ struct Decode: ParsableCommand {
             decoder = loaded
             return loaded
         }
-        if input != nil && (learnedPrior || prior != nil) {
-            throw ValidationError("--learned-prior and --prior draw the latents of --random; --input gives them itself")
+        if learnedPrior || prior != nil {
+            guard expert == ExpertName.autoencoder else {
+                throw ValidationError("--learned-prior and --prior are for --expert autoencoder")
+            }
+            guard input == nil else {
+                throw ValidationError("--learned-prior and --prior draw the latents of --random; --input gives them itself")
+            }
         }
         let width = try description.dimension ?? loadDecoder().latentDimension
+        let priorFlow = try loadLearnedPrior(path: prior, shipped: learnedPrior, latentDimension: width,
+                                             ownAutoencoder: checkpoint != nil, autoencoderOption: "--checkpoint")
         let z: Tensor
         let source: String
         // BigGAN draws one image unless told otherwise.
@@ -92,21 +99,9 @@ struct Decode: ParsableCommand {
             try SizeLimit.check(count: count, valuesPerItem: imageValues, parameter: "--random")
             if let biggan = try loadDecoder() as? BigGANImageDecoder {
                 z = biggan.randomLatents(count: count, seed: seed)
-            } else if learnedPrior || prior != nil {
-                guard expert == ExpertName.autoencoder else {
-                    throw ValidationError("--learned-prior and --prior are for --expert autoencoder")
-                }
-                guard !(learnedPrior && prior != nil) else { throw ValidationError("give either --prior DIR or --learned-prior") }
-                guard !(learnedPrior && checkpoint != nil) else {
-                    throw ValidationError("--learned-prior belongs to the shipped autoencoder; with --checkpoint give that autoencoder's --prior DIR")
-                }
-                let url = try prior.map(fileURL) ?? ShippedModels.autoencoderPrior
-                let flow = try FlowCheckpoint.load(url).flow
-                guard !flow.configuration.isConditional, flow.configuration.dimension == width else {
-                    throw Net2NetError.checkpoint(path: url.path, problem: "not a prior for this autoencoder: it must be an unconditional flow of \(width)-d data (it has conditioning_dim \(flow.configuration.conditionDimension), \(flow.configuration.dimension)-d data)")
-                }
+            } else if let priorFlow {
                 var generator = SeededGenerator(seed: seed)
-                z = flow.sample(condition: nil, count: count, using: &generator)
+                z = priorFlow.sample(condition: nil, count: count, using: &generator)
             } else {
                 var generator = SeededGenerator(seed: seed)
                 z = generator.normalTensor([count, width])

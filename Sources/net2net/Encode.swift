@@ -91,16 +91,9 @@ struct Encode: ParsableCommand {
                 throw ValidationError("--dataset is for --expert autoencoder (its own Fashion-MNIST + MNIST-5k images)")
             }
             guard input.isEmpty else { throw ValidationError("give either --input or --dataset, not both") }
-            guard output.hasSuffix(".npy") else { throw ExpertError.badInput("\(output): the output must be a .npy file") }
-            let images = try ImageDataset.fashionAndDigits(dataset, store: AssetStore(), progress: { note($0) }).images
-            let loading = ExpertLoading(progress: { note($0) }, autoencoderCheckpoint: checkpoint.map(fileURL))
-            let encoder = try ExpertRegistry.imageEncoder(named: expert, loading: loading)
-            let z = try encoder.encode(images, sampleSeed: sample ? seed : nil)
-            try NPY.write(z, to: fileURL(output))
-            note("wrote \(z.shape) (the \(dataset.rawValue) images) → \(output)")
-            return
+        } else if input.isEmpty {
+            throw ValidationError("give --input (or, for the autoencoder, --dataset train or test)")
         }
-        guard !input.isEmpty else { throw ValidationError("give --input (or, for the autoencoder, --dataset train or test)") }
         if expert == ExpertName.hed { return try encodeEdges() }
         guard output.hasSuffix(".npy") else { throw ExpertError.badInput("\(output): the output must be a .npy file") }
         let loading = ExpertLoading(progress: { note($0) }, autoencoderCheckpoint: checkpoint.map(fileURL),
@@ -111,11 +104,12 @@ struct Encode: ParsableCommand {
         }
         if description.role == .imageEncoder {
             let shape = description.imageShape ?? []
-            let (images, _) = try ImageInput.loadGray(input, side: shape.count == 3 ? shape[2] : 28)
+            let images = try dataset.map { try ImageDataset.fashionAndDigits($0, store: AssetStore(), progress: { note($0) }).images }
+                ?? ImageInput.loadGray(input, side: shape.count == 3 ? shape[2] : 28).images
             let encoder = try ExpertRegistry.imageEncoder(named: expert, loading: loading)
             let z = try encoder.encode(images, sampleSeed: sample ? seed : nil)
             try NPY.write(z, to: fileURL(output))
-            note("wrote \(z.shape) → \(output)")
+            note("wrote \(z.shape)" + (dataset.map { " (the \($0.rawValue) images)" } ?? "") + " → \(output)")
             return
         }
         // Inputs are read before the expert is loaded (and perhaps fetched).

@@ -97,6 +97,24 @@ func runImageTraining(_ trainer: ImageModelTrainer) throws {
     }
 }
 
+/// The autoencoder's learned prior that `--prior DIR` or `--learned-prior`
+/// (the shipped one, which belongs to the shipped autoencoder) names, nil
+/// for neither; refused by path unless it is an unconditional flow of
+/// `latentDimension`-d data.
+func loadLearnedPrior(path: String?, shipped: Bool, latentDimension: Int, ownAutoencoder: Bool,
+                      autoencoderOption: String) throws -> ConditionalFlow? {
+    guard path == nil || !shipped else { throw ValidationError("give either --prior DIR or --learned-prior") }
+    guard !(shipped && ownAutoencoder) else {
+        throw ValidationError("--learned-prior belongs to the shipped autoencoder; with \(autoencoderOption) give that autoencoder's --prior DIR")
+    }
+    guard let url = try path.map(fileURL) ?? (shipped ? ShippedModels.autoencoderPrior : nil) else { return nil }
+    let flow = try FlowCheckpoint.load(url).flow
+    if let problem = AutoencoderEvaluation.priorProblem(flow, latentDimension: latentDimension) {
+        throw Net2NetError.checkpoint(path: url.path, problem: "not a prior for this autoencoder: \(problem)")
+    }
+    return flow
+}
+
 struct AutoencoderTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
@@ -192,12 +210,8 @@ struct AutoencoderEvaluate: ParsableCommand {
         try SizeLimit.check(count: samples, valuesPerItem: ConvolutionalVAE.pixelCount, parameter: "--samples")
         let vae = try ConvolutionalVAE.load(autoencoder.map(fileURL) ?? ShippedModels.autoencoder).model
         let classes = try EvaluationClassifier.load(classifier.map(fileURL) ?? ShippedModels.classifier).model
-        guard prior == nil || !self.learnedPrior else { throw ValidationError("give either --prior DIR or --learned-prior") }
-        let priorURL = try prior.map(fileURL) ?? (self.learnedPrior ? ShippedModels.autoencoderPrior : nil)
-        let learnedPrior = try priorURL.map { try FlowCheckpoint.load($0).flow }
-        if let learnedPrior, let priorURL, let problem = AutoencoderEvaluation.priorProblem(learnedPrior, for: vae) {
-            throw Net2NetError.checkpoint(path: priorURL.path, problem: "not a prior for this autoencoder: \(problem)")
-        }
+        let learnedPrior = try loadLearnedPrior(path: prior, shipped: self.learnedPrior, latentDimension: vae.latentDimension,
+                                                ownAutoencoder: autoencoder != nil, autoencoderOption: "--autoencoder")
         let store = AssetStore()
         let train = try ImageDataset.fashionAndDigits(.train, store: store, progress: { note($0) })
         let test = try ImageDataset.fashionAndDigits(.test, store: store, progress: { note($0) })

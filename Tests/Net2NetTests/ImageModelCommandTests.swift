@@ -105,6 +105,15 @@ final class ImageModelCommandTests: XCTestCase {
         XCTAssertTrue(wrongWidth.stderr.contains("models 3-d data; the autoencoder's latent is 64-d"), wrongWidth.stderr)
         let both = try CLI.run(["autoencoder", "evaluate", "--prior", "prior", "--learned-prior"], in: directory)
         XCTAssertNotEqual(both.status, 0)
+        // The shipped prior belongs to the shipped autoencoder, whichever command is given another one.
+        let autoencoderPath = try ShippedModels.autoencoder.path
+        for command in [["autoencoder", "evaluate", "--autoencoder", autoencoderPath, "--learned-prior"],
+                        ["decode", "--expert", "autoencoder", "--checkpoint", autoencoderPath, "--random", "2",
+                         "--learned-prior", "--output", "o.npy"]] {
+            let refused = try CLI.run(command, in: directory)
+            XCTAssertNotEqual(refused.status, 0)
+            XCTAssertTrue(refused.stderr.contains("--learned-prior belongs to the shipped autoencoder"), refused.stderr)
+        }
         let conditionalDecode = try CLI.run(["decode", "--expert", "autoencoder", "--random", "2", "--prior", "conditional",
                                              "--output", "o.npy"], in: directory)
         XCTAssertNotEqual(conditionalDecode.status, 0)

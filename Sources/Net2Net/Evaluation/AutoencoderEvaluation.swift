@@ -47,7 +47,7 @@ public enum AutoencoderEvaluation {
                            test: ImageDataset, priorSamples: Int = 10_000, seed: UInt64 = 0,
                            learnedPrior: ConditionalFlow? = nil,
                            progress: (String) -> Void = { _ in }) throws -> AutoencoderReport {
-        if let learnedPrior, let problem = priorProblem(learnedPrior, for: autoencoder) {
+        if let learnedPrior, let problem = priorProblem(learnedPrior, latentDimension: autoencoder.latentDimension) {
             throw Net2NetError.configuration(problem)
         }
         progress("reconstructing \(test.count) test images")
@@ -105,15 +105,16 @@ public enum AutoencoderEvaluation {
         return sum / Double(rows)
     }
 
-    /// Why `prior` cannot be a learned prior for `autoencoder` (it must be an
-    /// unconditional flow of the latent's width), or nil.
-    public static func priorProblem(_ prior: ConditionalFlow, for autoencoder: ConvolutionalVAE) -> String? {
+    /// Why `prior` cannot be a learned prior for an autoencoder whose latent
+    /// has `latentDimension` dimensions (it must be an unconditional flow of
+    /// that width), or nil.
+    public static func priorProblem(_ prior: ConditionalFlow, latentDimension: Int) -> String? {
         let c = prior.configuration
         if c.isConditional {
             return "a conditional flow (conditioning_dim \(c.conditionDimension)); a prior takes no condition: train it without --condition"
         }
-        if c.dimension != autoencoder.latentDimension {
-            return "models \(c.dimension)-d data; the autoencoder's latent is \(autoencoder.latentDimension)-d"
+        if c.dimension != latentDimension {
+            return "models \(c.dimension)-d data; the autoencoder's latent is \(latentDimension)-d"
         }
         return nil
     }
