@@ -174,3 +174,7 @@ void n2n_depthwise_row_nhwc(const float *x, long height, long width, long channe
     kernels()->depthwise_row_nhwc(x, height, width, channels, weight, kernel_height, kernel_width, stride, top, left,
                                   row, output_width, s, t, r, act, out);
 }
+void n2n_col2im_k4s2(const float *columns, long row_stride, long height, long width, float s, float t,
+                     n2n_activation act, float *out) {
+    kernels()->col2im_k4s2(columns, row_stride, height, width, s, t, act, out);
+}

@@ -420,6 +420,71 @@ static void K(depthwise_row_nhwc)(const float *x, long H, long Wd, long C, const
     }
 }
 
+// MARK: col2im of a 4×4 window with stride 2 and padding 1
+
+/// Lanes start ..< start + 16 of a row of n floats, 0 outside it.
+static inline __attribute__((always_inline)) vf K(load_window)(const float *p, long start, long n) {
+    if (start >= 0 && start + W <= n) return K(load)(p + start);
+    vf v = 0.0f;
+    for (long l = 0; l < W; l++) {
+        long i = start + l;
+        if (i >= 0 && i < n) v[l] = p[i];
+    }
+    return v;
+}
+
+/// Tap row `tap` read at q + shift, zero where `keep` is false.
+static inline __attribute__((always_inline)) vf K(tap_window)(const float *columns, long rowStride, long tap, long q0,
+                                                              long shift, long n, vi keep) {
+    vf v = K(load_window)(columns + tap * rowStride, q0 + shift, n);
+    return keep ? v : (vf)0.0f;
+}
+
+static void K(col2im_k4s2)(const float *columns, long rowStride, long H, long Wd, float s, float t,
+                           n2n_activation act, float *out) {
+    long n = H * Wd, outWidth = 2 * Wd;
+    for (long q0 = 0; q0 < n; q0 += W) {
+        vi a, m;
+        long row = q0 / Wd, col = q0 % Wd;
+        for (long l = 0; l < W; l++) {
+            a[l] = (int32_t)row; m[l] = (int32_t)col;
+            if (++col == Wd) { col = 0; row++; }
+        }
+        vi left = m >= 1, right = m <= (int32_t)(Wd - 2), all = m == m;
+        // Output (2a + ρ, 2m + κ) sums the taps (u, v) with u ≡ ρ + 1 and v ≡ κ + 1 (mod 2), read at
+        // i = a + (1 + ρ − u)/2, j = m + (1 + κ − v)/2, in the order of increasing tap (as col2im adds them).
+        // A read at j = m ± 1 would wrap into the neighbouring row, so it is masked; a read at
+        // i = a ± 1 past the first or last row falls outside the plane, which the window zeroes.
+#define TAP(u, v) K(tap_window)(columns, rowStride, (u) * 4 + (v), q0, ((1 + rho - (u)) / 2) * Wd + (1 + kappa - (v)) / 2, n, \
+                                (v) == 3 ? left : (v) == 0 ? right : all)
+        vf phase[4];
+        for (int rho = 0; rho < 2; rho++) {
+            for (int kappa = 0; kappa < 2; kappa++) {
+                int u0 = 1 - rho, v0 = 1 - kappa;  // the smaller tap of each pair: 1 or 0
+                vf sum = (vf)0.0f + TAP(u0, v0);
+                sum = sum + TAP(u0, v0 + 2);
+                sum = sum + TAP(u0 + 2, v0);
+                sum = sum + TAP(u0 + 2, v0 + 2);
+                phase[rho * 2 + kappa] = K(activate)(sum * s + t, act);
+            }
+        }
+#undef TAP
+        // Interleave the column phases and store each input row's run of lanes.
+        for (int rho = 0; rho < 2; rho++) {
+            float pairs[2 * W];
+            for (long l = 0; l < W; l++) { pairs[2 * l] = phase[rho * 2][l]; pairs[2 * l + 1] = phase[rho * 2 + 1][l]; }
+            long l = 0;
+            while (l < W && q0 + l < n) {
+                long r = a[l], run = Wd - m[l];
+                if (run > W - l) run = W - l;
+                if (run > n - q0 - l) run = n - q0 - l;
+                memcpy(out + (2 * r + rho) * outWidth + 2 * m[l], pairs + 2 * l, (size_t)(2 * run) * sizeof(float));
+                l += run;
+            }
+        }
+    }
+}
+
 const n2n_kernel_table K(n2n_kernels) = {
     .exp = K(exp_map),
     .tanh = K(tanh_map),
@@ -446,4 +511,5 @@ const n2n_kernel_table K(n2n_kernels) = {
     .layer_norm = K(layer_norm),
     .depthwise_row = K(depthwise_row),
     .depthwise_row_nhwc = K(depthwise_row_nhwc),
+    .col2im_k4s2 = K(col2im_k4s2),
 };

@@ -22,6 +22,22 @@ final class FaceGeneratorTests: XCTestCase {
         XCTAssertEqual(try generator.generate(Tensor(zeros: [0, 100])).shape, [0, 3, 64, 64])
     }
 
+    /// A batch large enough to be split over the cores (here 16 + 4 images) gives each
+    /// image what it gets alone.
+    func testASplitBatchMatchesSingleImages() throws {
+        let generator = try FaceGenerator(directory: try TestAssets.directory("dcgan-faces"))
+        var rng = SeededGenerator(seed: 7)
+        let z = Tensor(shape: [20, 100], scalars: (0..<2000).map { _ in Float.random(in: -2...2, using: &rng) })
+        let batch = try generator.generate(z)
+        let plane = 3 * 64 * 64
+        for row in [0, 7, 15, 16, 19] {
+            let single = try generator.generate(z.rows(row..<(row + 1)))
+            let worst = zip(single.scalars, batch.scalars[(row * plane)..<((row + 1) * plane)])
+                .reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
+            XCTAssertLessThan(worst, 1e-5, "image \(row) of the batch")
+        }
+    }
+
     /// The multiply-adds the bench counts: Σ Cin·Cout·k²·Hin·Win, written out layer by layer.
     func testMultiplyAddsPerImageFollowTheLayers() {
         let layers: [(cin: Int, cout: Int, side: Int)] = [(100, 512, 1), (512, 256, 4), (256, 128, 8), (128, 64, 16), (64, 3, 32)]

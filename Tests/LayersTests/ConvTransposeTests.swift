@@ -66,5 +66,13 @@ final class ConvTransposeTests: XCTestCase {
         // 1×1 input with padding goes through col2im.
         check(ConvTranspose2d(inputChannels: 6, outputChannels: 2, kernelSize: 4, stride: 2, padding: 1),
               batch: 2, height: 1, width: 1, bias: true, seed: 15)
+        // k4 s2 p1 goes through the fused col2im kernel: whole 16-lane vectors within a row (32 wide),
+        // vectors spanning rows (17 wide) and a residual (the unfused path).
+        check(ConvTranspose2d(inputChannels: 3, outputChannels: 2, kernelSize: 4, stride: 2, padding: 1),
+              batch: 2, height: 3, width: 32, affine: true, activation: .tanh, seed: 16)
+        check(ConvTranspose2d(inputChannels: 2, outputChannels: 3, kernelSize: 4, stride: 2, padding: 1),
+              batch: 3, height: 2, width: 17, bias: true, activation: .relu, seed: 17)
+        check(ConvTranspose2d(inputChannels: 2, outputChannels: 2, kernelSize: 4, stride: 2, padding: 1),
+              batch: 2, height: 4, width: 6, affine: true, residual: true, activation: .relu, seed: 18)
     }
 }

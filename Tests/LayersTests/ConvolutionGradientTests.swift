@@ -126,6 +126,14 @@ final class ConvolutionGradientTests: XCTestCase {
                   batch: 2, height: 8, width: 11, seed: 70)
     }
 
+    /// 4×4/2 with padding 1 on even sides: the input gradient goes through the fused col2im kernel.
+    func testFourByFourStrideTwoConvolution() {
+        checkConv(Conv2d(inputChannels: 2, outputChannels: 3, kernelSize: 4, stride: 2, padding: Padding2d(1)),
+                  batch: 2, height: 8, width: 6, seed: 75)
+        checkConv(Conv2d(inputChannels: 2, outputChannels: 2, kernelSize: 4, stride: 2, padding: Padding2d(1)),
+                  batch: 1, height: 4, width: 34, seed: 76)
+    }
+
     func testPointwiseConvolution() {
         checkConv(Conv2d(inputChannels: 5, outputChannels: 3, kernelSize: 1), batch: 3, height: 5, width: 9, seed: 80)
         // 1×1 with stride 2 is not pointwise: it goes through im2col.

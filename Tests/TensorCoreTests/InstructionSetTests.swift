@@ -207,4 +207,33 @@ final class InstructionSetTests: XCTestCase {
             }
         }
     }
+
+    /// The 4×4/2 col2im with its epilogue against a direct sum over the taps.
+    func testFourByFourStrideTwoCol2imAgreesAcrossBuildsAndWithADirectSum() {
+        for (H, Wd) in [(1, 1), (1, 3), (4, 4), (3, 5), (8, 8), (2, 17), (3, 16), (2, 32)] {
+            let rowStride = H * Wd + 5  // other images' columns sit between the taps
+            let columns = randomInput(16 * rowStride, seed: UInt64(H * 100 + Wd))
+            let (s, t): (Float, Float) = (0.75, -0.25)
+            let results = perBuild { () -> [Float] in
+                var out = [Float](repeating: .nan, count: 4 * H * Wd)
+                n2n_col2im_k4s2(columns, rowStride, H, Wd, s, t, N2N_ACT_TANH, &out)
+                return out
+            }
+            assertBitwiseEqual(results, "col2im k4 s2 \(H)×\(Wd)")
+            for y in 0..<(2 * H) {
+                for x in 0..<(2 * Wd) {
+                    var sum = 0.0
+                    for u in 0..<4 {
+                        for v in 0..<4 {
+                            let (i2, j2) = (y + 1 - u, x + 1 - v)
+                            guard i2 % 2 == 0, j2 % 2 == 0, i2 >= 0, j2 >= 0, i2 / 2 < H, j2 / 2 < Wd else { continue }
+                            sum += Double(columns[(u * 4 + v) * rowStride + i2 / 2 * Wd + j2 / 2])
+                        }
+                    }
+                    let truth = tanh(sum * Double(s) + Double(t))
+                    XCTAssertEqual(Double(results[0].1[y * 2 * Wd + x]), truth, accuracy: 1e-5, "\(H)×\(Wd) at \(y), \(x)")
+                }
+            }
+        }
+    }
 }

@@ -108,6 +108,13 @@ void n2n_depthwise_row_nhwc(const float *x, long height, long width, long channe
                             long kernel_height, long kernel_width, long stride, long top, long left, long row,
                             long output_width, const float *s, const float *t, const float *r, n2n_activation act,
                             float *out);
+/// col2im of a 4×4 window with stride 2 and padding 1 over a 2H × 2W plane, with the
+/// plane's epilogue: out[y, x] = act(s·Σ columns[(u·4 + v)·row_stride + i·W + j] + t) over the
+/// taps with y = 2i − 1 + u, x = 2j − 1 + v (0 ≤ i < H, 0 ≤ j < W), summed in tap order;
+/// every output written once. The transposed convolution k4 s2 p1 (DCGAN) and the input
+/// gradient of the convolution k4 s2 p1 of an even-sided image.
+void n2n_col2im_k4s2(const float *columns, long row_stride, long height, long width, float s, float t,
+                     n2n_activation act, float *out);
 
 // MARK: BLAS loaded at run time
 

@@ -28,8 +28,8 @@ public final class FaceGenerator: @unchecked Sendable {
 
     let stages: [Stage]
     private let lock = NSLock()
-    /// Per-stage workspaces, kept between calls (guarded by `lock`).
-    private var workspaces: [FloatBuffer?] = Array(repeating: nil, count: 5)
+    /// Per-share, per-stage workspaces, kept between calls (guarded by `lock`).
+    private var workspaces: [[FloatBuffer?]] = []
 
     /// Loads `directory/weights.pth`.
     public convenience init(directory: URL) throws {
@@ -85,31 +85,72 @@ public final class FaceGenerator: @unchecked Sendable {
         if N == 0 { return Tensor(zeros: [0, 3, side, side]) }
         lock.lock()
         defer { lock.unlock() }
-        var current = z.scalars
+        // A large batch is split into one share per core, each running all
+        // five layers with single-threaded GEMMs: OpenBLAS's hand-offs
+        // between its threads cost more on these GEMMs than splitting gains.
+        let shares = N >= FaceGenerator.imagesPerShare * 2 ? min(Parallel.threadCount, N / FaceGenerator.imagesPerShare) : 1
+        // Workspaces for up to 8 images per GEMM, made before the shares run
+        // and kept for the next call.
+        if workspaces.count < shares { workspaces += Array(repeating: Array(repeating: nil, count: stages.count),
+                                                            count: shares - workspaces.count) }
+        let largestShare = (0..<shares).map { Parallel.chunkRange($0, of: shares, count: N).count }.max()!
+        var size = 1
+        for (index, stage) in stages.enumerated() {
+            let wanted = stage.layer.workspaceCount(height: size, width: size, images: min(largestShare, 8))
+            for share in 0..<shares where wanted > 0 && (workspaces[share][index]?.count ?? 0) < wanted {
+                workspaces[share][index] = FloatBuffer(count: wanted)
+            }
+            size = stage.layer.outputSize(height: size, width: size).height
+        }
+        let workspaces = self.workspaces
+        var output = [Float](repeating: 0, count: N * 3 * side * side)
+        let latents = z.scalars
+        latents.withUnsafeBufferPointer { zp in
+            output.withUnsafeMutableBufferPointer { yp in
+                let z = zp.baseAddress!, y = yp.baseAddress!
+                let run = { (share: Int) in
+                    let range = Parallel.chunkRange(share, of: shares, count: N)
+                    self.generate(z + range.lowerBound * FaceGenerator.latentDimension, count: range.count,
+                                  workspaces: workspaces[share], into: y + range.lowerBound * 3 * side * side)
+                }
+                if shares == 1 { run(0) } else { ComputeThreads.forEachIndependentTask(shares, run) }
+            }
+        }
+        return Tensor(shape: [N, 3, side, side], scalars: output)
+    }
+
+    /// Images below which a batch is not split over the cores.
+    static let imagesPerShare = 8
+
+    /// Runs the five layers on `count` latents at `z`, writing `[count, 3, 64, 64]`
+    /// to `y`, with one workspace per stage (nil for the direct first one).
+    private func generate(_ z: UnsafePointer<Float>, count N: Int, workspaces: [FloatBuffer?],
+                          into y: UnsafeMutablePointer<Float>) {
+        if N == 0 { return }
+        var current = Array(UnsafeBufferPointer(start: z, count: N * FaceGenerator.latentDimension))
         var size = 1
         for (index, stage) in stages.enumerated() {
             let (ho, wo) = stage.layer.outputSize(height: size, width: size)
-            var next = [Float](repeating: 0, count: N * stage.layer.outputChannels * ho * wo)
-            // Up to 8 images per GEMM; the buffer is kept for the next call.
-            let wanted = stage.layer.workspaceCount(height: size, width: size, images: min(N, 8))
-            var workspace: FloatBuffer? = nil
-            if wanted > 0 {
-                if (workspaces[index]?.count ?? 0) < wanted { workspaces[index] = FloatBuffer(count: wanted) }
-                workspace = workspaces[index]
-            }
+            let last = index == stages.count - 1
+            var next = last ? [] : [Float](repeating: 0, count: N * stage.layer.outputChannels * ho * wo)
+            let workspace = workspaces[index]
             let scale = stage.norm?.scale ?? [], shift = stage.norm?.shift ?? []
             scale.withUnsafeBufferPointer { sp in
                 shift.withUnsafeBufferPointer { hp in
                     let epilogue = ConvolutionEpilogue(scale: stage.norm == nil ? nil : sp.baseAddress,
                                                        shift: stage.norm == nil ? nil : hp.baseAddress,
                                                        activation: stage.norm == nil ? .tanh : .relu)
-                    stage.layer.forward(current, batch: N, height: size, width: size, weight: stage.weight, bias: nil,
-                                        epilogue: epilogue, workspace: workspace, into: &next)
+                    if last {
+                        stage.layer.forward(current, batch: N, height: size, width: size, weight: stage.weight,
+                                            bias: nil, epilogue: epilogue, workspace: workspace, into: y)
+                    } else {
+                        stage.layer.forward(current, batch: N, height: size, width: size, weight: stage.weight,
+                                            bias: nil, epilogue: epilogue, workspace: workspace, into: &next)
+                    }
                 }
             }
             current = next
             size = ho
         }
-        return Tensor(shape: [N, 3, side, side], scalars: current)
     }
 }

@@ -1,3 +1,4 @@
+import CKernels
 import TensorCore
 
 /// A 2-D transposed convolution on NCHW float32 images (PyTorch
@@ -120,11 +121,19 @@ public struct ConvTranspose2d: Sendable, Equatable {
             gemm(.transposed, .none, m: KO, n: g * HW, k: inputChannels, a: weight, lda: KO,
                  b: b, ldb: g * HW, c: columns, ldc: g * HW)
             // col2im with image and grid swapped: the output is the "image", the input grid the positions.
+            // A 4×4/2 window with no residual: col2im and the epilogue in one pass.
+            let fused = geometry.isFourByFourStrideTwo && epilogue.residual == nil
             Parallel.forEachChunk(count: g * outputChannels, minimumChunk: max(1, 16384 / (P * 4))) { range in
                 for plane in range {
                     let n = plane / outputChannels, o = plane % outputChannels
                     let offset = ((first + n) * outputChannels + o) * P
-                    geometry.col2im(columns + o * geometry.taps * g * HW + n * HW, rowStride: g * HW, into: y + offset)
+                    let source = columns + o * geometry.taps * g * HW + n * HW
+                    if fused {
+                        let (s, t) = epilogue.affine(channel: o, bias: bias)
+                        n2n_col2im_k4s2(source, g * HW, height, width, s, t, epilogue.activation.kernelCode, y + offset)
+                        continue
+                    }
+                    geometry.col2im(source, rowStride: g * HW, into: y + offset)
                     epilogue.apply(y + offset, count: P, channel: o, bias: bias,
                                    residual: epilogue.residual.map { $0 + offset })
                 }

@@ -1,3 +1,4 @@
+import CKernels
 import TensorCore
 
 /// Where a `kH × kW` window with stride `s` visits an `H × W` image padded by
@@ -96,9 +97,27 @@ struct ConvolutionGeometry {
         }
     }
 
+    /// Whether the window is 4×4 with stride 2 and padding 1 over an image of
+    /// exactly twice the positions' sides: the DCGAN's transposed convolutions
+    /// and the gradient of an even-sided 4×4/2 convolution, which
+    /// `n2n_col2im_k4s2` handles in one vectorised pass.
+    var isFourByFourStrideTwo: Bool {
+        kernelHeight == 4 && kernelWidth == 4 && stride == 2 && top == 1 && left == 1
+            && height == 2 * outputHeight && width == 2 * outputWidth
+    }
+
     /// One channel, the adjoint of `im2col`:
     /// `x[i·s − top + u, j·s − left + v] = Σ columns[(u·kW + v)·rowStride + i·Wo + j]` (x overwritten).
     func col2im(_ columns: UnsafePointer<Float>, rowStride: Int, into x: UnsafeMutablePointer<Float>) {
+        if isFourByFourStrideTwo {
+            n2n_col2im_k4s2(columns, rowStride, outputHeight, outputWidth, 1, 0, N2N_ACT_NONE, x)
+            return
+        }
+        genericCol2im(columns, rowStride: rowStride, into: x)
+    }
+
+    /// `col2im` for any window, one tap at a time.
+    func genericCol2im(_ columns: UnsafePointer<Float>, rowStride: Int, into x: UnsafeMutablePointer<Float>) {
         let kH = kernelHeight, kW = kernelWidth, s = stride, H = height, W = width
         let ho = outputHeight, wo = outputWidth
         x.update(repeating: 0, count: H * W)

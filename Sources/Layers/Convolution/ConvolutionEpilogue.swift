@@ -40,10 +40,18 @@ public struct ConvolutionEpilogue {
     @inline(__always)
     func apply(_ y: UnsafeMutablePointer<Float>, count: Int, channel: Int,
                bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?) {
-        let s = scale?[channel] ?? 1
-        let t = (bias?[channel] ?? 0) * s + (shift?[channel] ?? 0)
+        let (s, t) = affine(channel: channel, bias: bias)
         if s == 1 && t == 0 && residual == nil && activation == .none { return }
         n2n_affine_activation(y, y, count, s, t, residual, activation.kernelCode)
+    }
+}
+
+extension ConvolutionEpilogue {
+    /// Channel `channel`'s `(s, t)` with `y = act(s·conv + t (+ residual))`.
+    @inline(__always)
+    func affine(channel: Int, bias: UnsafePointer<Float>?) -> (scale: Float, shift: Float) {
+        let s = scale?[channel] ?? 1
+        return (s, (bias?[channel] ?? 0) * s + (shift?[channel] ?? 0))
     }
 }
 
