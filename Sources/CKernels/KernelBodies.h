@@ -9,6 +9,7 @@
 // IEEE operations per lane in every build, so results do not depend on the CPU.
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include "KernelTable.h"
 
@@ -420,6 +421,48 @@ static void K(depthwise_row_nhwc)(const float *x, long H, long Wd, long C, const
     }
 }
 
+// MARK: im2col with stride 1 or 2
+
+static void K(im2col_plane)(const float *x, long H, long Wd, long kH, long kW, long stride, long top, long left,
+                            long outH, long outW, float *columns, long rowStride) {
+    // A zero-bordered copy covers every window: padded (r, c) is image (r − top, c − left).
+    long PH = (outH - 1) * stride + kH, PW = (outW - 1) * stride + kW;
+    long size = PH * PW + 2 * W + kW;  // slack: a row's last vector may read past its end
+    float small[8192];
+    float *pad = size <= 8192 ? small : (float *)malloc((size_t)size * sizeof(float));
+    if (!pad) return;
+    memset(pad, 0, (size_t)size * sizeof(float));
+    for (long r = 0; r < PH; r++) {
+        long i = r - top;
+        if (i < 0 || i >= H) continue;
+        long c0 = left < 0 ? -left : 0, c1 = Wd < PW - left ? Wd : PW - left;
+        if (c1 > c0) memcpy(pad + r * PW + c0 + left, x + i * Wd + c0, (size_t)(c1 - c0) * sizeof(float));
+    }
+    long plane = outH * outW;
+    for (long u = 0; u < kH; u++) {
+        for (long v = 0; v < kW; v++) {
+            float *dst = columns + (u * kW + v) * rowStride;
+            for (long i = 0; i < outH; i++) {
+                const float *src = pad + (i * stride + u) * PW + v;
+                for (long j = 0; j < outW; j += W) {
+                    vf value;
+                    if (stride == 1) {
+                        value = K(load)(src + j);
+                    } else {
+                        vf lo = K(load)(src + 2 * j), hi = K(load)(src + 2 * j + W);
+                        value = __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+                    }
+                    // Lanes past the row's end spill into the next rows, which are written after
+                    // this one; only the plane's end is a hard limit.
+                    long at = i * outW + j, room = plane - at;
+                    if (room >= W) K(store)(dst + at, value); else K(store_tail)(dst + at, value, room);
+                }
+            }
+        }
+    }
+    if (pad != small) free(pad);
+}
+
 // MARK: col2im of a 4×4 window with stride 2 and padding 1
 
 /// Lanes start ..< start + 16 of a row of n floats, 0 outside it.
@@ -512,4 +555,5 @@ const n2n_kernel_table K(n2n_kernels) = {
     .depthwise_row = K(depthwise_row),
     .depthwise_row_nhwc = K(depthwise_row_nhwc),
     .col2im_k4s2 = K(col2im_k4s2),
+    .im2col_plane = K(im2col_plane),
 };

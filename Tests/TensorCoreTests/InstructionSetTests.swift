@@ -236,4 +236,37 @@ final class InstructionSetTests: XCTestCase {
             }
         }
     }
+
+    /// im2col of one plane (stride 1 and 2, several windows and paddings) against its definition.
+    func testIm2colAgreesAcrossBuildsAndWithItsDefinition() {
+        let cases: [(H: Int, W: Int, k: (Int, Int), s: Int, top: Int, left: Int, bottom: Int, right: Int)] = [
+            (28, 28, (4, 4), 2, 1, 1, 1, 1), (7, 7, (3, 3), 2, 1, 1, 1, 1), (14, 14, (4, 4), 2, 1, 1, 1, 1),
+            (5, 9, (3, 3), 1, 1, 1, 1, 1), (6, 37, (3, 5), 1, 0, 2, 2, 0), (9, 40, (3, 3), 2, 0, 0, 1, 1),
+            (4, 4, (1, 1), 2, 0, 0, 0, 0), (3, 33, (2, 3), 1, 0, 0, 0, 0)]
+        for c in cases {
+            let (kH, kW) = c.k
+            let outH = (c.H + c.top + c.bottom - kH) / c.s + 1, outW = (c.W + c.left + c.right - kW) / c.s + 1
+            let rowStride = outH * outW + 3
+            let x = randomInput(c.H * c.W, seed: UInt64(c.H * 64 + c.W))
+            let what = "\(c.H)×\(c.W) k\(kH)×\(kW) s\(c.s) pad \(c.top),\(c.left)"
+            let results = perBuild { () -> [Float] in
+                var columns = [Float](repeating: 99, count: kH * kW * rowStride)
+                n2n_im2col_plane(x, c.H, c.W, kH, kW, c.s, c.top, c.left, outH, outW, &columns, rowStride)
+                return columns
+            }
+            assertBitwiseEqual(results, what)
+            for tap in 0..<(kH * kW) {
+                let (u, v) = (tap / kW, tap % kW)
+                for i in 0..<outH {
+                    for j in 0..<outW {
+                        let (r, q) = (i * c.s - c.top + u, j * c.s - c.left + v)
+                        let truth: Float = r >= 0 && r < c.H && q >= 0 && q < c.W ? x[r * c.W + q] : 0
+                        XCTAssertEqual(results[0].1[tap * rowStride + i * outW + j], truth, "\(what) tap \(tap) at \(i), \(j)")
+                    }
+                }
+                // Nothing is written between one tap's positions and the next tap's.
+                XCTAssertEqual(Array(results[0].1[(tap * rowStride + outH * outW)..<((tap + 1) * rowStride)]), [99, 99, 99], what)
+            }
+        }
+    }
 }

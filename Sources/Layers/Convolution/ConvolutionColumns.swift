@@ -71,6 +71,17 @@ struct ConvolutionGeometry {
     /// One channel: `columns[(u·kW + v)·rowStride + i·Wo + j] = x[i·s − top + u, j·s − left + v]` (0 outside).
     func im2col(_ x: UnsafePointer<Float>, into columns: UnsafeMutablePointer<Float>, rowStride: Int,
                 ranges: [(rows: Range<Int>, cols: Range<Int>)]? = nil) {
+        if stride <= 2 {
+            n2n_im2col_plane(x, height, width, kernelHeight, kernelWidth, stride, top, left, outputHeight, outputWidth,
+                             columns, rowStride)
+            return
+        }
+        genericIm2col(x, into: columns, rowStride: rowStride, ranges: ranges)
+    }
+
+    /// `im2col` for any stride, one tap row at a time.
+    func genericIm2col(_ x: UnsafePointer<Float>, into columns: UnsafeMutablePointer<Float>, rowStride: Int,
+                       ranges: [(rows: Range<Int>, cols: Range<Int>)]? = nil) {
         let kW = kernelWidth, s = stride, W = width
         let ho = outputHeight, wo = outputWidth
         let ranges = ranges ?? tapRanges()
