@@ -187,6 +187,23 @@ final class CommandLineTests: XCTestCase {
 
     /// `--help`, `-h` and `help COMMAND` print the command's help on stdout and
     /// exit 0, for the root and for every subcommand.
+    /// `bench --cases` names a suite's own cases, or is refused where a suite has no choice:
+    /// an argument error (ArgumentParser's `Error: …` and usage, status 64) before anything runs.
+    func testBenchCasesAreCheckedBeforeAnythingRuns() throws {
+        let checks: [([String], [String])] = [
+            (["--suite", "gan", "--cases", "decode-b3"], ["unknown case 'decode-b3'", "decode-b1", "decode-b64"]),
+            (["--suite", "vae", "--cases", "train-small-b128"], ["unknown case 'train-small-b128'", "vae-train-b64"]),
+            (["--suite", "efficientnet", "--cases", "decode-b1"], ["unknown case 'decode-b1'", "encode-b16"]),
+            (["--suite", "text", "--cases", "embed-b1"], ["text suite always runs all of its cases"]),
+        ]
+        for (arguments, words) in checks {
+            let result = try CLI.run(["bench"] + arguments, in: directory)
+            XCTAssertEqual(result.status, 64, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stdout.isEmpty, "\(arguments) ran before refusing: \(result.stdout)")
+            for word in words { XCTAssertTrue(result.stderr.contains(word), "\(arguments): \(result.stderr)") }
+        }
+    }
+
     func testHelpForEveryCommand() throws {
         let commands = ["assets", "encode", "decode", "autoencoder", "classifier", "experiment", "eval-experiment",
                         "train", "sample", "translate", "eval", "import", "demo", "serve", "bench", "doctor", "inspect"]

@@ -56,7 +56,7 @@ struct Bench: ParsableCommand {
 
     @Option(help: "flow, text, mpnet, gan, efficientnet, vae, text-to-image or distributed.") var suite: String = "flow"
 
-    @Option(help: "Comma-separated case names (default: all).") var cases: String?
+    @Option(help: "Comma-separated case names (default: all): the flow suite's (above), decode-b1/decode-b64 (gan), encode-b1/encode-b16 (efficientnet), vae-train-b64/vae-train-b128 (vae) or the distributed suite's.") var cases: String?
     @Option(help: "Path of the PyTorch baseline script to run alongside.") var baseline: String?
     @Option(help: "Python interpreter for the baseline.") var python: String = "python3"
     @Option(help: "Minimum timed seconds per case.") var minTime: Double = 3
@@ -67,6 +67,25 @@ struct Bench: ParsableCommand {
     var gradientBuckets: String = "0,4"
     @Flag(help: "Print one JSON object on stdout.") var json = false
     @OptionGroup var compute: ComputeOptions
+
+    /// The names `--cases` chooses among in each suite that has a choice.
+    static let caseNames: [String: [String]] = [
+        "flow": FlowBenchmark.cases.map(\.name),
+        "gan": ["decode-b1", "decode-b64"],
+        "efficientnet": ["encode-b1", "encode-b16"],
+        "vae": ["vae-train-b64", "vae-train-b128"],
+        "distributed": ["reference-b16", "small-b128"],
+    ]
+
+    /// Checks `--cases` before anything is loaded or printed.
+    func validate() throws {
+        guard cases != nil else { return }
+        if let names = Bench.caseNames[suite] {
+            _ = try selectedCases(names)
+        } else if ["text", "mpnet", "text-to-image"].contains(suite) {
+            throw ValidationError("--cases: the \(suite) suite always runs all of its cases")
+        }
+    }
 
     func run() throws {
         try compute.apply()
@@ -171,13 +190,14 @@ struct Bench: ParsableCommand {
     }
 
     func runGenerator() throws {
+        let names = try selectedCases(Bench.caseNames["gan"]!)
         let threads = ComputeThreads.blasThreads
         let directory = try AssetStore().directory(for: "dcgan-faces") { note("dcgan-faces: \($0)") }
         let generator = try FaceGenerator(directory: directory)
         note("measuring the sgemm peak (2048³, \(threads) threads)…")
         let peak = FlowBenchmark.sgemmPeak()
         var rows: [(name: String, rate: Double)] = []
-        for batch in [1, 64] {
+        for batch in [1, 64] where names.contains("decode-b\(batch)") {
             var rng = SeededGenerator(seed: 0)
             let z = rng.normalTensor([batch, FaceGenerator.latentDimension])
             rows.append(("decode-b\(batch)", try imagesPerSecond(batch: batch) { _ = try generator.generate(z) }))

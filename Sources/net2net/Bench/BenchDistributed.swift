@@ -13,7 +13,7 @@ extension Bench {
             ("reference-b16", FlowBenchmark.reference, 16),
             ("small-b128", FlowBenchmark.small, 128),
         ]
-        let selected = try selectedCases(all.map(\.0))
+        let selected = try selectedCases(Bench.caseNames["distributed"]!)
         let bucketSizes = try gradientBucketElements()
         try withCommunicator(distributed: Communicator.isLaunchedByMPI) { communicator in
             if communicator.isRoot && !json {
