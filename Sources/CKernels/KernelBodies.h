@@ -487,12 +487,16 @@ static void K(col2im_k4s2)(const float *columns, long rowStride, long H, long Wd
                            n2n_activation act, float *out) {
     long n = H * Wd, outWidth = 2 * Wd;
     for (long q0 = 0; q0 < n; q0 += W) {
-        vi a, m;
+        // Each lane's input row a and column m, filled as plain arrays (inserting lanes one by one
+        // into a vector spills it to the stack on every insert in the AVX2 build).
+        int32_t rows[W], cols[W];
         long row = q0 / Wd, col = q0 % Wd;
         for (long l = 0; l < W; l++) {
-            a[l] = (int32_t)row; m[l] = (int32_t)col;
+            rows[l] = (int32_t)row; cols[l] = (int32_t)col;
             if (++col == Wd) { col = 0; row++; }
         }
+        vi m;
+        memcpy(&m, cols, sizeof m);
         vi left = m >= 1, right = m <= (int32_t)(Wd - 2), all = m == m;
         // Output (2a + ρ, 2m + κ) sums the taps (u, v) with u ≡ ρ + 1 and v ≡ κ + 1 (mod 2), read at
         // i = a + (1 + ρ − u)/2, j = m + (1 + κ − v)/2, in the order of increasing tap (as col2im adds them).
@@ -514,14 +518,17 @@ static void K(col2im_k4s2)(const float *columns, long rowStride, long H, long Wd
 #undef TAP
         // Interleave the column phases and store each input row's run of lanes.
         for (int rho = 0; rho < 2; rho++) {
+            typedef float vf2 __attribute__((ext_vector_type(32)));
+            vf2 zipped = __builtin_shufflevector(phase[rho * 2], phase[rho * 2 + 1], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5,
+                                                 21, 6, 22, 7, 23, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
             float pairs[2 * W];
-            for (long l = 0; l < W; l++) { pairs[2 * l] = phase[rho * 2][l]; pairs[2 * l + 1] = phase[rho * 2 + 1][l]; }
+            memcpy(pairs, &zipped, sizeof pairs);
             long l = 0;
             while (l < W && q0 + l < n) {
-                long r = a[l], run = Wd - m[l];
+                long r = rows[l], run = Wd - cols[l];
                 if (run > W - l) run = W - l;
                 if (run > n - q0 - l) run = n - q0 - l;
-                memcpy(out + (2 * r + rho) * outWidth + 2 * m[l], pairs + 2 * l, (size_t)(2 * run) * sizeof(float));
+                memcpy(out + (2 * r + rho) * outWidth + 2 * cols[l], pairs + 2 * l, (size_t)(2 * run) * sizeof(float));
                 l += run;
             }
         }
