@@ -178,8 +178,8 @@ void n2n_col2im_k4s2(const float *columns, long row_stride, long height, long wi
                      n2n_activation act, float *out) {
     kernels()->col2im_k4s2(columns, row_stride, height, width, s, t, act, out);
 }
-void n2n_im2col_plane(const float *x, long height, long width, long kernel_height, long kernel_width, long stride,
-                      long top, long left, long out_h, long out_w, float *columns, long row_stride) {
-    kernels()->im2col_plane(x, height, width, kernel_height, kernel_width, stride, top, left, out_h, out_w, columns,
+int n2n_im2col_plane(const float *x, long height, long width, long kernel_height, long kernel_width, long stride,
+                     long top, long left, long out_h, long out_w, float *columns, long row_stride) {
+    return kernels()->im2col_plane(x, height, width, kernel_height, kernel_width, stride, top, left, out_h, out_w, columns,
                             row_stride);
 }

@@ -9,7 +9,6 @@
 // IEEE operations per lane in every build, so results do not depend on the CPU.
 
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 #include "KernelTable.h"
 
@@ -423,14 +422,13 @@ static void K(depthwise_row_nhwc)(const float *x, long H, long Wd, long C, const
 
 // MARK: im2col with stride 1 or 2
 
-static void K(im2col_plane)(const float *x, long H, long Wd, long kH, long kW, long stride, long top, long left,
-                            long outH, long outW, float *columns, long rowStride) {
+static int K(im2col_plane)(const float *x, long H, long Wd, long kH, long kW, long stride, long top, long left,
+                           long outH, long outW, float *columns, long rowStride) {
     // A zero-bordered copy covers every window: padded (r, c) is image (r − top, c − left).
     long PH = (outH - 1) * stride + kH, PW = (outW - 1) * stride + kW;
     long size = PH * PW + 2 * W + kW;  // slack: a row's last vector may read past its end
-    float small[8192];
-    float *pad = size <= 8192 ? small : (float *)malloc((size_t)size * sizeof(float));
-    if (!pad) return;
+    float pad[8192];
+    if ((stride != 1 && stride != 2) || size > 8192) return 0;
     memset(pad, 0, (size_t)size * sizeof(float));
     for (long r = 0; r < PH; r++) {
         long i = r - top;
@@ -460,7 +458,7 @@ static void K(im2col_plane)(const float *x, long H, long Wd, long kH, long kW, l
             }
         }
     }
-    if (pad != small) free(pad);
+    return 1;
 }
 
 // MARK: col2im of a 4×4 window with stride 2 and padding 1

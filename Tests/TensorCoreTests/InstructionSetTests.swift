@@ -251,7 +251,8 @@ final class InstructionSetTests: XCTestCase {
             let what = "\(c.H)×\(c.W) k\(kH)×\(kW) s\(c.s) pad \(c.top),\(c.left)"
             let results = perBuild { () -> [Float] in
                 var columns = [Float](repeating: 99, count: kH * kW * rowStride)
-                n2n_im2col_plane(x, c.H, c.W, kH, kW, c.s, c.top, c.left, outH, outW, &columns, rowStride)
+                let done = n2n_im2col_plane(x, c.H, c.W, kH, kW, c.s, c.top, c.left, outH, outW, &columns, rowStride)
+                XCTAssertEqual(done, 1, "\(what): declined")
                 return columns
             }
             assertBitwiseEqual(results, what)
@@ -268,5 +269,11 @@ final class InstructionSetTests: XCTestCase {
                 XCTAssertEqual(Array(results[0].1[(tap * rowStride + outH * outW)..<((tap + 1) * rowStride)]), [99, 99, 99], what)
             }
         }
+        // Stride 3, and a plane too large for the kernel's stack copy, are declined untouched.
+        var untouched = [Float](repeating: 7, count: 9)
+        XCTAssertEqual(n2n_im2col_plane(randomInput(36, seed: 1), 6, 6, 3, 3, 3, 0, 0, 2, 2, &untouched, 1), 0)
+        XCTAssertEqual(untouched, [Float](repeating: 7, count: 9))
+        XCTAssertEqual(n2n_im2col_plane(randomInput(10_000, seed: 2), 100, 100, 3, 3, 1, 1, 1, 100, 100, &untouched, 0), 0)
+        XCTAssertEqual(untouched, [Float](repeating: 7, count: 9))
     }
 }

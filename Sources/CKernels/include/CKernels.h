@@ -118,8 +118,9 @@ void n2n_col2im_k4s2(const float *columns, long row_stride, long height, long wi
 /// im2col of one H × W plane for a kH × kW window with stride 1 or 2 at out_h × out_w
 /// positions, the image shifted by (top, left) and zero outside:
 /// columns[(u·kW + v)·row_stride + i·out_w + j] = x[i·stride − top + u, j·stride − left + v].
-/// Writes nothing past each tap's out_h·out_w values.
-void n2n_im2col_plane(const float *x, long height, long width, long kernel_height, long kernel_width, long stride,
+/// Writes nothing past each tap's out_h·out_w values. Returns 1, or 0 without writing anything
+/// for another stride or a plane whose zero-bordered copy exceeds 8192 floats (32 KB on the stack).
+int n2n_im2col_plane(const float *x, long height, long width, long kernel_height, long kernel_width, long stride,
                       long top, long left, long out_h, long out_w, float *columns, long row_stride);
 
 // MARK: BLAS loaded at run time
