@@ -119,7 +119,8 @@ public final class FaceGenerator: @unchecked Sendable {
         return Tensor(shape: [N, 3, side, side], scalars: output)
     }
 
-    /// Images below which a batch is not split over the cores.
+    /// The fewest images a share gets: a batch is split over the cores from
+    /// twice this many on.
     static let imagesPerShare = 8
 
     /// Runs the five layers on `count` latents at `z`, writing `[count, 3, 64, 64]`
@@ -140,13 +141,12 @@ public final class FaceGenerator: @unchecked Sendable {
                     let epilogue = ConvolutionEpilogue(scale: stage.norm == nil ? nil : sp.baseAddress,
                                                        shift: stage.norm == nil ? nil : hp.baseAddress,
                                                        activation: stage.norm == nil ? .tanh : .relu)
-                    if last {
+                    // The last layer writes straight into the caller's images.
+                    let forward = { (destination: UnsafeMutablePointer<Float>) in
                         stage.layer.forward(current, batch: N, height: size, width: size, weight: stage.weight,
-                                            bias: nil, epilogue: epilogue, workspace: workspace, into: y)
-                    } else {
-                        stage.layer.forward(current, batch: N, height: size, width: size, weight: stage.weight,
-                                            bias: nil, epilogue: epilogue, workspace: workspace, into: &next)
+                                            bias: nil, epilogue: epilogue, workspace: workspace, into: destination)
                     }
+                    if last { forward(y) } else { next.withUnsafeMutableBufferPointer { forward($0.baseAddress!) } }
                 }
             }
             current = next

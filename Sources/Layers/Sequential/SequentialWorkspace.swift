@@ -56,22 +56,23 @@ public final class SequentialWorkspace: @unchecked Sendable {
         // of 32 images spill to memory: the autoencoder's training step measured
         // 2220–2480 images/s at batch 64 that way against 2520–2600 within 1 MB.)
         let share = (batch + 1) / 2
-        func imagesPerGEMM(_ perImage: Int) -> Int {
-            max(1, min(share, 64, SequentialWorkspace.cacheFloats / max(1, perImage)))
+        func imagesPerGEMM(inputChannels: Int, outputChannels: Int, perImage: Int) -> Int {
+            if inputChannels == 1 || outputChannels == 1 { return 1 }
+            return max(1, min(share, 64, SequentialWorkspace.cacheFloats / max(1, perImage)))
         }
         convolution = (0..<2).map { _ in
             network.stages.map { stage -> FloatBuffer? in
                 let (H, W) = stage.inputShape.count == 3 ? (stage.inputShape[1], stage.inputShape[2]) : (0, 0)
                 switch stage.kind {
                 case let .convolution(conv, _, _):
-                    let images = conv.inputChannels == 1 || conv.outputChannels == 1
-                        ? 1 : imagesPerGEMM(conv.workspaceCount(height: H, width: W, images: 1))
+                    let images = imagesPerGEMM(inputChannels: conv.inputChannels, outputChannels: conv.outputChannels,
+                                               perImage: conv.workspaceCount(height: H, width: W, images: 1))
                     let count = max(conv.workspaceCount(height: H, width: W, images: images),
                                     conv.backwardWorkspaceCount(height: H, width: W, images: images))
                     return count > 0 ? FloatBuffer(count: count) : nil
                 case let .transposedConvolution(conv, _, _):
-                    let images = conv.inputChannels == 1 || conv.outputChannels == 1
-                        ? 1 : imagesPerGEMM(conv.workspaceCount(height: H, width: W, images: 1))
+                    let images = imagesPerGEMM(inputChannels: conv.inputChannels, outputChannels: conv.outputChannels,
+                                               perImage: conv.workspaceCount(height: H, width: W, images: 1))
                     let count = conv.workspaceCount(height: H, width: W, images: images)
                     return count > 0 ? FloatBuffer(count: count) : nil
                 default:

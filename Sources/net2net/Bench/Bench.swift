@@ -68,14 +68,22 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print one JSON object on stdout.") var json = false
     @OptionGroup var compute: ComputeOptions
 
-    /// The names `--cases` chooses among in each suite that has a choice.
-    static let caseNames: [String: [String]] = [
-        "flow": FlowBenchmark.cases.map(\.name),
-        "gan": ["decode-b1", "decode-b64"],
-        "efficientnet": ["encode-b1", "encode-b16"],
-        "vae": ["vae-train-b64", "vae-train-b128"],
-        "distributed": ["reference-b16", "small-b128"],
+    /// The image suites' cases: one per batch size, named `<prefix>-b<batch>`.
+    static let imageSuiteCases: [String: (prefix: String, batches: [Int])] = [
+        "gan": ("decode", [1, 64]), "efficientnet": ("encode", [1, 16]), "vae": ("vae-train", [64, 128]),
     ]
+
+    /// The names `--cases` chooses among in each suite that has a choice.
+    static let caseNames: [String: [String]] = imageSuiteCases.mapValues { suite in
+        suite.batches.map { "\(suite.prefix)-b\($0)" }
+    }.merging(["flow": FlowBenchmark.cases.map(\.name), "distributed": distributedCases.map(\.name)]) { $1 }
+
+    /// The batch sizes of image suite `suite` that `--cases` selects (all by default).
+    func selectedBatches(of suite: String) throws -> [Int] {
+        let cases = Bench.imageSuiteCases[suite]!
+        let names = try selectedCases(Bench.caseNames[suite]!)
+        return cases.batches.filter { names.contains("\(cases.prefix)-b\($0)") }
+    }
 
     /// Checks `--cases` before anything is loaded or printed.
     func validate() throws {
@@ -190,14 +198,14 @@ struct Bench: ParsableCommand {
     }
 
     func runGenerator() throws {
-        let names = try selectedCases(Bench.caseNames["gan"]!)
+        let batches = try selectedBatches(of: "gan")
         let threads = ComputeThreads.blasThreads
         let directory = try AssetStore().directory(for: "dcgan-faces") { note("dcgan-faces: \($0)") }
         let generator = try FaceGenerator(directory: directory)
         note("measuring the sgemm peak (2048³, \(threads) threads)…")
         let peak = FlowBenchmark.sgemmPeak()
         var rows: [(name: String, rate: Double)] = []
-        for batch in [1, 64] where names.contains("decode-b\(batch)") {
+        for batch in batches {
             var rng = SeededGenerator(seed: 0)
             let z = rng.normalTensor([batch, FaceGenerator.latentDimension])
             rows.append(("decode-b\(batch)", try imagesPerSecond(batch: batch) { _ = try generator.generate(z) }))

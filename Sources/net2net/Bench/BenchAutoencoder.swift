@@ -7,7 +7,7 @@ import TensorCore
 extension Bench {
     /// `--suite vae`: training throughput of our VAE at batch 64 and 128 beside bench/vae_baseline.py.
     func runAutoencoder() throws {
-        let names = try selectedCases(Bench.caseNames["vae"]!)
+        let batches = try selectedBatches(of: "vae")
         let threads = ComputeThreads.blasThreads
         let architecture = AutoencoderArchitecture()
         note("measuring the sgemm peak (2048³, \(threads) threads)…")
@@ -17,8 +17,7 @@ extension Bench {
         // machine a disturbance then hits both sides alike instead of one.
         var best: [String: Double] = [:], rates: [String: Double] = [:]
         var version: String? = nil
-        let steps = [64, 128].filter { names.contains("vae-train-b\($0)") }
-            .map { ($0, AutoencoderBenchmark.trainingStep(architecture: architecture, batch: $0)) }
+        let steps = batches.map { ($0, AutoencoderBenchmark.trainingStep(architecture: architecture, batch: $0)) }
         for round in 1...2 {
             for (batch, step) in steps {
                 note("round \(round): vae-train-b\(batch)…")

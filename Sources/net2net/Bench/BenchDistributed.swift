@@ -6,14 +6,17 @@ import Net2Net
 import TensorCore
 
 extension Bench {
+    /// The distributed suite's cases: the flow and its global batch.
+    static let distributedCases: [(name: String, configuration: FlowConfiguration, batch: Int)] = [
+        ("reference-b16", FlowBenchmark.reference, 16),
+        ("small-b128", FlowBenchmark.small, 128),
+    ]
+
     /// `--suite distributed`: data-parallel steps on this MPI job's processes
     /// (one process when not started by mpirun); rank 0 prints.
     func runDistributed() throws {
-        let all: [(String, FlowConfiguration, Int)] = [
-            ("reference-b16", FlowBenchmark.reference, 16),
-            ("small-b128", FlowBenchmark.small, 128),
-        ]
-        let selected = try selectedCases(Bench.caseNames["distributed"]!)
+        let all = Bench.distributedCases
+        let selected = try selectedCases(all.map(\.name))
         let bucketSizes = try gradientBucketElements()
         try withCommunicator(distributed: Communicator.isLaunchedByMPI) { communicator in
             if communicator.isRoot && !json {
