@@ -1,6 +1,8 @@
 // The kernels, written once and compiled once per instruction set: the file
 // that includes this one defines ISA_SUFFIX (the name suffix), KERNEL_FMA
-// (1 when the build may fuse multiply-adds) and wraps the include in a
+// (1 when the build may fuse multiply-adds), KERNEL_PERMUTE (512 or 256 for the
+// width of the build's lane permutes and masked loads and stores, 0 for none;
+// those builds include <immintrin.h> first) and wraps the include in a
 // `#pragma clang attribute push(target(…))`.
 //
 // Vectors are 16 floats whatever the build: one zmm register with AVX-512,
@@ -50,6 +52,55 @@ static inline __attribute__((always_inline)) vf K(madd)(vf a, vf b, vf c) {
     return a * b + c;
 #endif
 }
+
+#if KERNEL_PERMUTE
+// Lane permutes and masked loads and stores, which the vector extension cannot express
+// portably; the baseline build does without them.
+#if KERNEL_PERMUTE == 512
+/// result[l] = table[index[l]], index in [0, 16).
+static inline __attribute__((always_inline)) vf K(permute)(vf table, vi index) {
+    return (vf)_mm512_permutexvar_ps((__m512i)index, (__m512)table);
+}
+/// Lanes [c0, c1) from p + c0 ..< p + c1, the rest 0; nothing outside them is read.
+static inline __attribute__((always_inline)) vf K(load_lanes)(const float *p, long c0, long c1) {
+    __mmask16 lanes = (__mmask16)(((1u << c1) - 1) & ~((1u << c0) - 1));
+    return (vf)_mm512_maskz_loadu_ps(lanes, p);
+}
+/// Lanes [0, n) to p ..< p + n; nothing after them is written.
+static inline __attribute__((always_inline)) void K(store_first)(float *p, vf v, long n) {
+    _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), (__m512)v);
+}
+#else
+typedef float vf8 __attribute__((ext_vector_type(8)));
+typedef int32_t vi8 __attribute__((ext_vector_type(8)));
+static inline __attribute__((always_inline)) vf8 K(permute_half)(vf table, vi8 index) {
+    vf8 low = (vf8)_mm256_permutevar8x32_ps((__m256)table.lo, (__m256i)index);
+    vf8 high = (vf8)_mm256_permutevar8x32_ps((__m256)table.hi, (__m256i)index);
+    return index >= 8 ? high : low;
+}
+static inline __attribute__((always_inline)) vf K(permute)(vf table, vi index) {
+    vf result;
+    result.lo = K(permute_half)(table, index.lo);
+    result.hi = K(permute_half)(table, index.hi);
+    return result;
+}
+static inline __attribute__((always_inline)) vi K(lane_numbers)(void) {
+    return (vi){0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+}
+static inline __attribute__((always_inline)) vf K(load_lanes)(const float *p, long c0, long c1) {
+    vi lane = K(lane_numbers)(), inside = lane >= (int32_t)c0 & lane < (int32_t)c1;
+    vf result;
+    result.lo = (vf8)_mm256_maskload_ps(p, (__m256i)inside.lo);
+    result.hi = (vf8)_mm256_maskload_ps(p + 8, (__m256i)inside.hi);
+    return result;
+}
+static inline __attribute__((always_inline)) void K(store_first)(float *p, vf v, long n) {
+    vi inside = K(lane_numbers)() < (int32_t)n;
+    _mm256_maskstore_ps(p, (__m256i)inside.lo, (__m256)v.lo);
+    _mm256_maskstore_ps(p + 8, (__m256i)inside.hi, (__m256)v.hi);
+}
+#endif
+#endif
 
 // MARK: transcendentals (no libm per element)
 
@@ -422,8 +473,59 @@ static void K(depthwise_row_nhwc)(const float *x, long H, long Wd, long C, const
 
 // MARK: im2col with stride 1 or 2
 
+#if KERNEL_PERMUTE
+/// im2col of a plane whose zero-bordered rows are at most 16 wide (the small late layers of
+/// a convolutional net, where a row of positions is narrower than a vector). Each bordered
+/// row is one vector; every 16 consecutive positions of a tap are gathered from the rows
+/// they span with one lane permute per row and written with one store, instead of a store
+/// per row of positions. Returns 0, having written nothing, for wider or taller planes.
+static int K(im2col_narrow)(const float *x, long H, long Wd, long kH, long kW, long stride, long top, long left,
+                            long outH, long outW, float *columns, long rowStride) {
+    long PH = (outH - 1) * stride + kH, PW = (outW - 1) * stride + kW;
+    enum { maxRows = 64 };
+    if (PW > W || PH > maxRows) return 0;
+    // Lane c of bordered row r is image column c − left, or 0 outside the image.
+    vf rows[maxRows];
+    long c0 = left > 0 ? left : 0, c1 = Wd + left < PW ? Wd + left : PW;
+    for (long r = 0; r < PH; r++) {
+        long i = r - top;
+        rows[r] = i < 0 || i >= H || c1 <= c0 ? (vf)0.0f : K(load_lanes)(x + i * Wd - left, c0, c1);
+    }
+    long plane = outH * outW;
+    for (long first = 0; first < plane; first += W) {
+        long count = plane - first < W ? plane - first : W;
+        long i0 = first / outW, i1 = (first + count - 1) / outW;
+        // Lane l is position first + l: row `row[l]`, bordered column `column[l]` for tap v = 0.
+        vi row, column;
+        int32_t i = (int32_t)i0, j = (int32_t)(first - i0 * outW);
+        for (long l = 0; l < W; l++) {
+            row[l] = i;
+            column[l] = j * (int32_t)stride;
+            if (++j == outW) { j = 0; i++; }
+        }
+        float *dst = columns + first;
+        for (long u = 0; u < kH; u++) {
+            for (long v = 0; v < kW; v++, dst += rowStride) {
+                vi index = column + (int32_t)v;
+                vf value = 0.0f;
+                for (long r = i0; r <= i1; r++) {
+                    vf picked = K(permute)(rows[r * stride + u], index);
+                    value = row == (int32_t)r ? picked : value;
+                }
+                if (count == W) K(store)(dst, value); else K(store_first)(dst, value, count);
+            }
+        }
+    }
+    return 1;
+}
+#endif
+
 static int K(im2col_plane)(const float *x, long H, long Wd, long kH, long kW, long stride, long top, long left,
                            long outH, long outW, float *columns, long rowStride) {
+#if KERNEL_PERMUTE
+    if ((stride == 1 || stride == 2) && K(im2col_narrow)(x, H, Wd, kH, kW, stride, top, left, outH, outW, columns, rowStride))
+        return 1;
+#endif
     // A zero-bordered copy covers every window: padded (r, c) is image (r − top, c − left).
     long PH = (outH - 1) * stride + kH, PW = (outW - 1) * stride + kW;
     long size = PH * PW + 2 * W + kW;  // slack: a row's last vector may read past its end

@@ -2,6 +2,8 @@
 #if defined(__x86_64__)
 #define ISA_SUFFIX avx512
 #define KERNEL_FMA 1
+#define KERNEL_PERMUTE 512
+#include <immintrin.h>
 #pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c,bmi,bmi2"))), apply_to = function)
 #include "KernelBodies.h"
 #pragma clang attribute pop

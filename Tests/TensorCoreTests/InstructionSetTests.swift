@@ -238,11 +238,17 @@ final class InstructionSetTests: XCTestCase {
     }
 
     /// im2col of one plane (stride 1 and 2, several windows and paddings) against its definition.
+    /// Planes whose bordered rows fit a vector take the lane-permute path of the AVX builds
+    /// (14×14, 7×7, 5×9, 4×4, 9×10, 3×12); wider or taller ones the row-by-row path.
     func testIm2colAgreesAcrossBuildsAndWithItsDefinition() {
         let cases: [(H: Int, W: Int, k: (Int, Int), s: Int, top: Int, left: Int, bottom: Int, right: Int)] = [
             (28, 28, (4, 4), 2, 1, 1, 1, 1), (7, 7, (3, 3), 2, 1, 1, 1, 1), (14, 14, (4, 4), 2, 1, 1, 1, 1),
             (5, 9, (3, 3), 1, 1, 1, 1, 1), (6, 37, (3, 5), 1, 0, 2, 2, 0), (9, 40, (3, 3), 2, 0, 0, 1, 1),
-            (4, 4, (1, 1), 2, 0, 0, 0, 0), (3, 33, (2, 3), 1, 0, 0, 0, 0)]
+            (4, 4, (1, 1), 2, 0, 0, 0, 0), (3, 33, (2, 3), 1, 0, 0, 0, 0),
+            // The image's last column and row unused; padding wider than the window's reach; a plane
+            // 70 bordered rows tall; one whose 16 positions span four rows of positions.
+            (9, 10, (3, 3), 2, 0, 0, 0, 0), (4, 4, (3, 3), 2, 2, 2, 2, 2), (68, 6, (3, 3), 1, 1, 1, 1, 1),
+            (3, 12, (2, 2), 2, 2, 3, 1, 2)]
         for c in cases {
             let (kH, kW) = c.k
             let outH = (c.H + c.top + c.bottom - kH) / c.s + 1, outW = (c.W + c.left + c.right - kW) / c.s + 1
