@@ -183,3 +183,8 @@ int n2n_im2col_plane(const float *x, long height, long width, long kernel_height
     return kernels()->im2col_plane(x, height, width, kernel_height, kernel_width, stride, top, left, out_h, out_w, columns,
                             row_stride);
 }
+int n2n_col2im_plane(const float *columns, long row_stride, long height, long width, long kernel_height,
+                     long kernel_width, long stride, long top, long left, long out_h, long out_w, float *x) {
+    return kernels()->col2im_plane(columns, row_stride, height, width, kernel_height, kernel_width, stride, top, left,
+                                   out_h, out_w, x);
+}

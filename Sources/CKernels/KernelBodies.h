@@ -520,6 +520,50 @@ static int K(im2col_narrow)(const float *x, long H, long Wd, long kH, long kW, l
 }
 #endif
 
+/// The adjoint of im2col_narrow, one bordered row at a time: each tap whose window row lands
+/// on the row adds its positions, spread to their columns by a lane permute, in tap order
+/// (lanes no position of the tap reaches add +0, which leaves every sum as it was); the
+/// image's columns are then shifted out of the bordered row.
+static int K(col2im_plane)(const float *columns, long rowStride, long H, long Wd, long kH, long kW, long stride,
+                           long top, long left, long outH, long outW, float *x) {
+#if KERNEL_PERMUTE
+    long PH = (outH - 1) * stride + kH, PW = (outW - 1) * stride + kW;
+    if ((stride != 1 && stride != 2) || PW > W || Wd > W || PH > 64) return 0;
+    vi lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    // Bordered column c takes position j = (c − v) / stride of tap column v, where that is one.
+    // (Stride 1 or 2: shifts and masks instead of divisions, which have no vector instruction.)
+    int32_t half = stride == 2, odd = (int32_t)stride - 1;
+    vi from[W], reaches[W];
+    for (long v = 0; v < kW; v++) {
+        vi offset = lane - (int32_t)v;
+        reaches[v] = offset >= 0 & (offset & odd) == 0 & (offset >> half) < (int32_t)outW;
+        from[v] = reaches[v] ? offset >> half : 0;
+    }
+    vi shifted = lane + (int32_t)left, kept = shifted < (int32_t)PW;
+    shifted = kept ? shifted : 0;
+    for (long row = 0; row < H; row++) {
+        long r = row + top;
+        vf sum = 0.0f;
+        for (long u = 0; u < kH && u <= r; u++) {
+            long d = r - u, i = d >> half;
+            if ((d & odd) != 0 || i >= outH) continue;
+            for (long v = 0; v < kW; v++) {
+                vf positions = K(load_lanes)(columns + (u * kW + v) * rowStride + i * outW, 0, outW);
+                vf spread = K(permute)(positions, from[v]);
+                sum = sum + (reaches[v] ? spread : 0.0f);
+            }
+        }
+        vf pixels = K(permute)(sum, shifted);
+        K(store_first)(x + row * Wd, kept ? pixels : 0.0f, Wd);
+    }
+    return 1;
+#else
+    (void)columns, (void)rowStride, (void)H, (void)Wd, (void)kH, (void)kW, (void)stride, (void)top, (void)left;
+    (void)outH, (void)outW, (void)x;
+    return 0;
+#endif
+}
+
 static int K(im2col_plane)(const float *x, long H, long Wd, long kH, long kW, long stride, long top, long left,
                            long outH, long outW, float *columns, long rowStride) {
 #if KERNEL_PERMUTE
@@ -663,4 +707,5 @@ const n2n_kernel_table K(n2n_kernels) = {
     .depthwise_row_nhwc = K(depthwise_row_nhwc),
     .col2im_k4s2 = K(col2im_k4s2),
     .im2col_plane = K(im2col_plane),
+    .col2im_plane = K(col2im_plane),
 };

@@ -275,11 +275,60 @@ final class InstructionSetTests: XCTestCase {
                 XCTAssertEqual(Array(results[0].1[(tap * rowStride + outH * outW)..<((tap + 1) * rowStride)]), [99, 99, 99], what)
             }
         }
-        // Stride 3, and a plane too large for the kernel's stack copy, are declined untouched.
+        // Stride 3, and a plane too large for the kernel's stack copy, are declined untouched. (Stride 3
+        // fits the lane-permute path but is declined there too, so that the contract is the same in every build.)
         var untouched = [Float](repeating: 7, count: 9)
         XCTAssertEqual(n2n_im2col_plane(randomInput(36, seed: 1), 6, 6, 3, 3, 3, 0, 0, 2, 2, &untouched, 1), 0)
         XCTAssertEqual(untouched, [Float](repeating: 7, count: 9))
         XCTAssertEqual(n2n_im2col_plane(randomInput(10_000, seed: 2), 100, 100, 3, 3, 1, 1, 1, 100, 100, &untouched, 0), 0)
         XCTAssertEqual(untouched, [Float](repeating: 7, count: 9))
+    }
+
+    /// col2im of planes whose bordered rows fit a vector, in the AVX builds, against the scalar
+    /// sum in tap order bit for bit; the baseline build and every other plane decline untouched.
+    func testNarrowCol2imEqualsTheTapOrderSumBitForBit() {
+        let cases: [(H: Int, W: Int, k: (Int, Int), s: Int, top: Int, left: Int, bottom: Int, right: Int)] = [
+            (7, 7, (3, 3), 2, 1, 1, 1, 1), (14, 14, (4, 4), 2, 1, 1, 1, 1), (5, 9, (3, 3), 1, 1, 1, 1, 1),
+            (9, 10, (3, 3), 2, 0, 0, 0, 0), (4, 4, (3, 3), 2, 2, 2, 2, 2), (3, 12, (2, 2), 2, 2, 3, 1, 2),
+            (4, 4, (1, 1), 2, 0, 0, 0, 0), (6, 5, (2, 3), 1, 0, 2, 1, 0),
+            // Declined: rows wider than a vector, 70 bordered rows, stride 3.
+            (28, 28, (4, 4), 2, 1, 1, 1, 1), (68, 6, (3, 3), 1, 1, 1, 1, 1), (6, 6, (3, 3), 3, 0, 0, 0, 0)]
+        for c in cases {
+            let (kH, kW) = c.k
+            let outH = (c.H + c.top + c.bottom - kH) / c.s + 1, outW = (c.W + c.left + c.right - kW) / c.s + 1
+            let rowStride = outH * outW + 3
+            let borderedWidth = (outW - 1) * c.s + kW, borderedHeight = (outH - 1) * c.s + kH
+            let fits = borderedWidth <= 16 && c.W <= 16 && borderedHeight <= 64 && c.s <= 2
+            // Signed zeros, infinities and NaN among the columns, so that "+0 where no tap reaches" is checked too.
+            var columns = randomInput(kH * kW * rowStride, seed: UInt64(c.H * 97 + c.W))
+            for (at, special) in [(0, Float(-0.0)), (5, .infinity), (9, -.infinity), (13, .nan)] where at < columns.count {
+                columns[at] = special
+            }
+            var expected = [Float](repeating: 0, count: c.H * c.W)
+            for tap in 0..<(kH * kW) {
+                let (u, v) = (tap / kW, tap % kW)
+                for i in 0..<outH {
+                    for j in 0..<outW {
+                        let (r, q) = (i * c.s - c.top + u, j * c.s - c.left + v)
+                        if r >= 0 && r < c.H && q >= 0 && q < c.W { expected[r * c.W + q] += columns[tap * rowStride + i * outW + j] }
+                    }
+                }
+            }
+            let what = "\(c.H)×\(c.W) k\(kH)×\(kW) s\(c.s) pad \(c.top),\(c.left)"
+            for (set, (done, x)) in perBuild({ () -> (Int32, [Float]) in
+                var x = [Float](repeating: 99, count: c.H * c.W)
+                let done = n2n_col2im_plane(columns, rowStride, c.H, c.W, kH, kW, c.s, c.top, c.left, outH, outW, &x)
+                return (done, x)
+            }) {
+                if set == .baseline || !fits {
+                    XCTAssertEqual(done, 0, "\(what) [\(set)]")
+                    XCTAssertEqual(x, [Float](repeating: 99, count: c.H * c.W), "\(what) [\(set)]: written although declined")
+                } else {
+                    XCTAssertEqual(done, 1, "\(what) [\(set)]: declined")
+                    let differing = zip(x, expected).filter { $0.bitPattern != $1.bitPattern && !($0.isNaN && $1.isNaN) }
+                    XCTAssertTrue(differing.isEmpty, "\(what) [\(set)]: \(differing.count) pixels differ, e.g. \(differing.prefix(3))")
+                }
+            }
+        }
     }
 }

@@ -122,6 +122,14 @@ void n2n_col2im_k4s2(const float *columns, long row_stride, long height, long wi
 /// for another stride or a plane whose zero-bordered copy exceeds 8192 floats (32 KB on the stack).
 int n2n_im2col_plane(const float *x, long height, long width, long kernel_height, long kernel_width, long stride,
                       long top, long left, long out_h, long out_w, float *columns, long row_stride);
+/// The adjoint of n2n_im2col_plane for planes whose zero-bordered rows fit a vector
+/// ((out_w − 1)·stride + kernel_width ≤ 16, width ≤ 16, at most 64 bordered rows) and stride 1 or 2:
+/// x[i·stride − top + u, j·stride − left + v] = Σ columns[(u·kW + v)·row_stride + i·out_w + j],
+/// each pixel's sum taken in tap order from 0 (so it equals the scalar loop bit for bit), 0 where
+/// no tap reaches; every pixel written. Returns 1, or 0 without writing anything for other planes,
+/// and always in builds without lane permutes.
+int n2n_col2im_plane(const float *columns, long row_stride, long height, long width, long kernel_height,
+                     long kernel_width, long stride, long top, long left, long out_h, long out_w, float *x);
 
 // MARK: BLAS loaded at run time
 

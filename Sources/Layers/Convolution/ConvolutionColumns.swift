@@ -124,6 +124,11 @@ struct ConvolutionGeometry {
             n2n_col2im_k4s2(columns, rowStride, outputHeight, outputWidth, 1, 0, N2N_ACT_NONE, x)
             return
         }
+        // The AVX builds take planes whose bordered rows fit a vector (the small late layers); it declines the rest.
+        if n2n_col2im_plane(columns, rowStride, height, width, kernelHeight, kernelWidth, stride, top, left,
+                            outputHeight, outputWidth, x) != 0 {
+            return
+        }
         genericCol2im(columns, rowStride: rowStride, into: x)
     }
 
