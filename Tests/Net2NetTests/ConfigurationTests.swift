@@ -41,8 +41,8 @@ final class ConfigurationTests: XCTestCase {
         }
     }
 
-    /// The experiment recipes set the conditioner and the averaging
-    /// themselves, as their τs were trained and measured, so that a change
+    /// The experiment recipes set the conditioner, the averaging and the
+    /// weight decay themselves, as their τs were trained and measured, so that a change
     /// of `net2net train`'s defaults does not change them; all keep the
     /// reference's BatchNorm.
     func testExperimentRecipesPinTheirConditioner() throws {
@@ -57,7 +57,7 @@ final class ConfigurationTests: XCTestCase {
             experiments += 1
             let keys = Set(text.split(separator: "\n").compactMap { line -> String? in
                 line.hasPrefix("#") ? nil : line.split(separator: ":").first.map(String.init) })
-            for key in ["conditioner_use_bn", "standardize_condition", "ema_decay"] {
+            for key in ["conditioner_use_bn", "standardize_condition", "ema_decay", "weight_decay"] {
                 XCTAssertTrue(keys.contains(key), "\(name) does not set \(key)")
             }
             let flow = try ExperimentRecipe.load(file: path).flow

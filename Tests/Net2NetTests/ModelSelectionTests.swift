@@ -25,6 +25,7 @@ final class ModelSelectionTests: XCTestCase {
         s.checkpointEvery = 100
         s.logEvery = 1000
         s.baseLearningRate = 1e-3
+        s.weightDecay = 0  // these runs overfit on purpose, for the selection to have something to choose
         s.earlyStoppingPatience = patience
         return s
     }

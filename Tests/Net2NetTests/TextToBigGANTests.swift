@@ -33,6 +33,7 @@ final class TextToBigGANTests: XCTestCase {
             conditioning_hidden_dim: 64
             batch_size: 64
             base_learning_rate: 2.0e-5
+            weight_decay: 0
             steps: 200
             validation_fraction: 0.1
             log_every: 50

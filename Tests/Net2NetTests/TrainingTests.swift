@@ -337,13 +337,16 @@ final class TrainingTests: XCTestCase {
     }
 
     /// Decoupled weight decay: one step with it equals the step without it,
-    /// every parameter then multiplied by 1 − lr·weight_decay.
+    /// every parameter then multiplied by 1 − lr·weight_decay. Unset, it is
+    /// 10 000 / the training pairs.
     func testWeightDecayShrinksEveryParameterAfterTheStep() throws {
         let data = try gaussianPairData(dimension: 3, conditionDimension: 2, seed: 6, count: 200)
         var settings = smallSettings(steps: 1)
         settings.validationFraction = 0
+        settings.weightDecay = 0
         let plain = try Trainer(configuration: settings, data: data, outputDirectory: temporaryDirectory("plain"))
         try plain.run()
+        XCTAssertEqual(plain.weightDecay, 0)
         settings.weightDecay = 50
         XCTAssertEqual(try TrainingConfiguration.from(["weight_decay": 50.0], source: "t").weightDecay, 50)
         XCTAssertThrowsError(try TrainingConfiguration.from(["weight_decay": -1.0], source: "t"))
@@ -352,6 +355,29 @@ final class TrainingTests: XCTestCase {
         let factor = 1 - settings.schedule.rate(at: 0) * 50
         XCTAssertLessThan(factor, 1)
         XCTAssertEqual(decayed.flow.parameters.array(), plain.flow.parameters.array().map { $0 * factor })
+
+        // Unset: 10 000 / 2 000 training pairs = 5, the step with weight_decay 5; with a validation
+        // split, over the training pairs only (1 800 of 2 000).
+        let more = try gaussianPairData(dimension: 3, conditionDimension: 2, seed: 6, count: 2000)
+        settings.weightDecay = 5
+        let five = try Trainer(configuration: settings, data: more, outputDirectory: temporaryDirectory("five"))
+        try five.run()
+        settings.weightDecay = nil
+        let byDefault = try Trainer(configuration: settings, data: more, outputDirectory: temporaryDirectory("default"))
+        XCTAssertEqual(byDefault.weightDecay, 5)
+        try byDefault.run()
+        XCTAssertEqual(byDefault.flow.parameters.array(), five.flow.parameters.array())
+        settings.validationFraction = 0.1
+        XCTAssertEqual(try Trainer(configuration: settings, data: more, outputDirectory: nil).weightDecay, 10_000 / 1800, accuracy: 1e-9)
+        // At most 10, and never a tenth of the parameters per step; set by hand, lr·weight_decay ≥ 1 is refused.
+        let few = try gaussianPairData(dimension: 3, conditionDimension: 2, seed: 6, count: 40)
+        XCTAssertEqual(try Trainer(configuration: settings, data: few, outputDirectory: nil).weightDecay, 10)
+        settings.baseLearningRate = 1e-3
+        XCTAssertEqual(try Trainer(configuration: settings, data: few, outputDirectory: nil).weightDecay, 0.1 / 0.032, accuracy: 1e-6)
+        XCTAssertThrowsError(try TrainingConfiguration.load(yaml: nil, overrides: ["base_learning_rate=1e-3", "batch_size=32", "weight_decay=40"])) { error in
+            let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
+            XCTAssertTrue(message.contains("weight_decay 40.0 × the learning rate"), message)
+        }
     }
 
     func testSaveLoadGivesIdenticalOutputs() throws {
@@ -409,8 +435,11 @@ final class TrainingTests: XCTestCase {
         settings.validateEvery = 50
         // A conditioner 16 wide without BatchNorm starts with an embedding
         // near 0 and follows its condition only after some hundreds of
-        // steps (README, training keys); this checks the loop, not that.
+        // steps (README, training keys); this checks the loop, not that,
+        // nor the default weight decay, whose pull at this rate (20× the
+        // default) and on 1 600 pairs (6.25) holds the loss back.
         settings.conditionerUsesBatchNorm = true
+        settings.weightDecay = 0
         let trainer = try Trainer(configuration: settings, data: try PairDataset(condition: pairs.condition, target: pairs.target),
                                   outputDirectory: nil)
         var validations: [Double] = []

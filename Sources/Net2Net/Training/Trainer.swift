@@ -138,6 +138,10 @@ public final class Trainer {
 
     var stepsPerEpoch: Int { trainingRows.count / configuration.batchSize }
 
+    /// The decoupled weight decay in effect: `weight_decay`, or when unset one
+    /// that scales with 1 / the training pairs (`TrainingConfiguration.effectiveWeightDecay`).
+    public var weightDecay: Double { configuration.effectiveWeightDecay(trainingPairs: trainingRows.count) }
+
     /// The training rows of `epoch`, in a seeded order that depends only on (seed, epoch).
     func epochOrder(_ epoch: Int) -> [Int] {
         SeededGenerator.epochOrder(count: trainingRows.count, seed: configuration.seed, epoch: epoch).map { trainingRows[$0] }
@@ -232,8 +236,8 @@ public final class Trainer {
             guard squaredNorm.isFinite else {
                 throw Net2NetError.training(nanMessage("the gradient became non-finite", step: step))
             }
-            if let decay = configuration.weightDecay, decay > 0 {
-                Vector.scale(flow.parameters.pointer, by: 1 - schedule.rate(at: step) * Float(decay), count: flow.parameters.count)
+            if weightDecay > 0 {
+                Vector.scale(flow.parameters.pointer, by: 1 - schedule.rate(at: step) * Float(weightDecay), count: flow.parameters.count)
             }
             if let average { updateAverage(average, afterUpdate: step) }
             losses.append(result.loss)
