@@ -492,17 +492,17 @@ static int K(im2col_narrow)(const float *x, long H, long Wd, long kH, long kW, l
         rows[r] = i < 0 || i >= H || c1 <= c0 ? (vf)0.0f : K(load_lanes)(x + i * Wd - left, c0, c1);
     }
     long plane = outH * outW;
+    const vi lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    const float inverseWidth = 1.0f / (float)outW;
     for (long first = 0; first < plane; first += W) {
         long count = plane - first < W ? plane - first : W;
         long i0 = first / outW, i1 = (first + count - 1) / outW;
-        // Lane l is position first + l: row `row[l]`, bordered column `column[l]` for tap v = 0.
-        vi row, column;
-        int32_t i = (int32_t)i0, j = (int32_t)(first - i0 * outW);
-        for (long l = 0; l < W; l++) {
-            row[l] = i;
-            column[l] = j * (int32_t)stride;
-            if (++j == outW) { j = 0; i++; }
-        }
+        // Lane l is position first + l: row `row[l]`, bordered column `column[l]` for tap v = 0. The row
+        // is (p + ½)/Wo rounded down, exact in float: p < 2¹⁴ here and its fraction is at least 1/(2·Wo) from 1.
+        vi position = lane + (int32_t)first;
+        vf fraction = (__builtin_convertvector(position, vf) + 0.5f) * inverseWidth;
+        vi row = __builtin_convertvector(fraction, vi);
+        vi column = (position - row * (int32_t)outW) * (int32_t)stride;
         float *dst = columns + first;
         for (long u = 0; u < kH; u++) {
             for (long v = 0; v < kW; v++, dst += rowStride) {
