@@ -155,9 +155,10 @@ float n2n_sum_of_squared_deviations(const float *x, long n, float m) { return ke
 float n2n_dot(const float *x, const float *y, long n) { return kernels()->dot(x, y, n); }
 int n2n_all_finite(const float *x, long n) { return kernels()->all_finite(x, n); }
 double n2n_adam(float *p, const float *g, float *m, float *v, float *vmax, long n, float beta1, float beta2,
-                float epsilon, float step_size, float inverse_sqrt_bias2, float gradient_scale, int amsgrad) {
+                float epsilon, float step_size, float inverse_sqrt_bias2, float gradient_scale, int amsgrad,
+                float decay) {
     return kernels()->adam(p, g, m, v, vmax, n, beta1, beta2, epsilon, step_size, inverse_sqrt_bias2, gradient_scale,
-                           amsgrad);
+                           amsgrad, decay);
 }
 void n2n_layer_norm(const float *x, const float *r, const float *gamma, const float *beta, float epsilon, long rows,
                     long width, float *y) {

@@ -318,7 +318,7 @@ static int K(all_finite)(const float *x, long n) {
 // MARK: Adam
 
 static double K(adam)(float *p, const float *g, float *m, float *v, float *vmax, long n, float b1, float b2,
-                      float eps, float stepSize, float inverseSqrtBias2, float scale, int amsgrad) {
+                      float eps, float stepSize, float inverseSqrtBias2, float scale, int amsgrad, float decay) {
     double total = 0;
     const float c1 = 1.0f - b1, c2 = 1.0f - b2;
     for (long start = 0; start < n; start += 4096) {
@@ -343,7 +343,7 @@ static double K(adam)(float *p, const float *g, float *m, float *v, float *vmax,
             vf vhat = vi_;
             if (amsgrad) vhat = prev > vi_ ? prev : vi_;
             vf denominator = __builtin_elementwise_sqrt(vhat) * inverseSqrtBias2 + eps;
-            pi = pi - stepSize * mi / denominator;
+            pi = (pi - stepSize * mi / denominator) * decay;  // × 1 is exact: no decay changes nothing
             if (lanes == W) {
                 K(store)(m + i, mi); K(store)(v + i, vi_); K(store)(p + i, pi);
                 if (amsgrad) K(store)(vmax + i, vhat);

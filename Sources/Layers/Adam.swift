@@ -11,6 +11,7 @@ import TensorCore
 /// v ← β₂v + (1 − β₂)g²
 /// v̂ ← max(v̂, v)                      (AMSGrad; v̂ = v without it)
 /// p ← p − lr/(1 − β₁ᵗ) · m / (√v̂ / √(1 − β₂ᵗ) + ε)
+/// p ← p · decay                        (decoupled weight decay, AdamW; decay 1 = none)
 /// ```
 /// which is exactly PyTorch's `Adam(amsgrad=True)`. Defaults are the
 /// reference's betas (0.5, 0.9).
@@ -43,9 +44,9 @@ public final class Adam {
     /// same pass (for logging and NaN detection).
     @discardableResult
     public func update(parameters: FloatBuffer, gradients: FloatBuffer,
-                       learningRate: Float, gradientScale: Float = 1) -> Double {
+                       learningRate: Float, gradientScale: Float = 1, decay: Float = 1) -> Double {
         let update = beginStep(parameters: parameters, gradients: gradients, learningRate: learningRate,
-                               gradientScale: gradientScale)
+                               gradientScale: gradientScale, decay: decay)
         update.apply(0..<parameters.count)
         return update.squaredGradientSum
     }
@@ -54,8 +55,10 @@ public final class Adam {
     /// training pass can update each layer as soon as its gradient is final,
     /// while it is still in cache (`ConditionalFlow.lossAndGradient(applying:)`).
     /// Every element must be covered by exactly one `apply` before the next step.
+    /// `decay` multiplies every updated parameter (decoupled weight decay:
+    /// 1 − lr·weight_decay), in the same pass.
     public func beginStep(parameters: FloatBuffer, gradients: FloatBuffer,
-                          learningRate: Float, gradientScale: Float = 1) -> Step {
+                          learningRate: Float, gradientScale: Float = 1, decay: Float = 1) -> Step {
         precondition(parameters.count == gradients.count && parameters.count == firstMoment.count)
         step += 1
         let t = Double(step)
@@ -67,7 +70,7 @@ public final class Adam {
                     beta1: beta1, beta2: beta2, epsilon: epsilon,
                     stepSize: Float(Double(learningRate) / bias1),
                     inverseSqrtBias2: Float(1 / bias2.squareRoot()), gradientScale: gradientScale,
-                    amsgrad: amsgrad)
+                    amsgrad: amsgrad, decay: decay)
     }
 
     /// One optimiser step with its constants fixed (t, the bias corrections,
@@ -78,7 +81,7 @@ public final class Adam {
     public final class Step: @unchecked Sendable {
         let p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>
         let m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, vmax: UnsafeMutablePointer<Float>
-        let b1: Float, b2: Float, eps: Float, stepSize: Float, inverseSqrtBias2: Float, scale: Float
+        let b1: Float, b2: Float, eps: Float, stepSize: Float, inverseSqrtBias2: Float, scale: Float, decay: Float
         let amsgrad: Bool
         private let lock = NSLock()
         private var total = 0.0
@@ -86,11 +89,12 @@ public final class Adam {
         init(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
              firstMoment: UnsafeMutablePointer<Float>, secondMoment: UnsafeMutablePointer<Float>,
              maxSecondMoment: UnsafeMutablePointer<Float>, beta1: Float, beta2: Float, epsilon: Float,
-             stepSize: Float, inverseSqrtBias2: Float, gradientScale: Float, amsgrad: Bool) {
+             stepSize: Float, inverseSqrtBias2: Float, gradientScale: Float, amsgrad: Bool, decay: Float) {
             p = parameters; g = gradients; m = firstMoment; v = secondMoment; vmax = maxSecondMoment
             b1 = beta1; b2 = beta2; eps = epsilon
             self.stepSize = stepSize; self.inverseSqrtBias2 = inverseSqrtBias2; scale = gradientScale
             self.amsgrad = amsgrad
+            self.decay = decay
         }
 
         /// Σg² (unscaled) over every range applied so far.
@@ -116,7 +120,8 @@ public final class Adam {
                     partial[chunk] = Adam.kernel(p: p, g: g, m: m, v: v, vmax: vmax,
                                                  range: (range.lowerBound + local.lowerBound)..<(range.lowerBound + local.upperBound),
                                                  b1: b1, b2: b2, eps: eps, stepSize: stepSize,
-                                                 inverseSqrtBias2: inverseSqrtBias2, scale: scale, amsgrad: amsgrad)
+                                                 inverseSqrtBias2: inverseSqrtBias2, scale: scale, amsgrad: amsgrad,
+                                                 decay: decay)
                 }
                 var sum = 0.0
                 for chunk in 0..<chunks { sum += partial[chunk] }
@@ -136,9 +141,9 @@ public final class Adam {
                        m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
                        vmax: UnsafeMutablePointer<Float>, range: Range<Int>,
                        b1: Float, b2: Float, eps: Float, stepSize: Float,
-                       inverseSqrtBias2: Float, scale: Float, amsgrad: Bool) -> Double {
+                       inverseSqrtBias2: Float, scale: Float, amsgrad: Bool, decay: Float = 1) -> Double {
         let i = range.lowerBound
         return n2n_adam(p + i, g + i, m + i, v + i, vmax + i, range.count, b1, b2, eps, stepSize,
-                        inverseSqrtBias2, scale, amsgrad ? 1 : 0)
+                        inverseSqrtBias2, scale, amsgrad ? 1 : 0, decay)
     }
 }

@@ -115,7 +115,7 @@ final class InstructionSetTests: XCTestCase {
             let vmax0 = v0.map { $0 * 1.5 }
             let results = perBuild { () -> [Float] in
                 var p = p0, m = m0, v = v0, vmax = vmax0
-                let total = n2n_adam(&p, g, &m, &v, &vmax, n, 0.5, 0.9, 1e-8, 1e-3, 1.3, 0.75, 1)
+                let total = n2n_adam(&p, g, &m, &v, &vmax, n, 0.5, 0.9, 1e-8, 1e-3, 1.3, 0.75, 1, 1)
                 return p + m + v + vmax + [Float(total)]
             }
             assertBitwiseEqual(results, "adam n=\(n)")
@@ -130,6 +130,16 @@ final class InstructionSetTests: XCTestCase {
                 XCTAssertEqual(Double(out[n + i]), m, accuracy: 1e-6)
                 XCTAssertEqual(Double(out[3 * n + i]), vhat, accuracy: 1e-6)
             }
+            // Decoupled weight decay in the same pass: the updated parameters × decay, bit for bit,
+            // and nothing else changed.
+            let decayed = perBuild { () -> [Float] in
+                var p = p0, m = m0, v = v0, vmax = vmax0
+                let total = n2n_adam(&p, g, &m, &v, &vmax, n, 0.5, 0.9, 1e-8, 1e-3, 1.3, 0.75, 1, 0.993)
+                return p + m + v + vmax + [Float(total)]
+            }
+            assertBitwiseEqual(decayed, "adam with decay n=\(n)")
+            XCTAssertEqual(Array(decayed[0].1[..<n]), Array(out[..<n]).map { $0 * 0.993 })
+            XCTAssertEqual(Array(decayed[0].1[n...]), Array(out[n...]))
         }
     }
 

@@ -91,9 +91,11 @@ int n2n_all_finite(const float *x, long n);
 
 // MARK: fused layers
 
-/// One Adam/AMSGrad step over [0, n): see Adam.swift for the formula. Returns Σ g² of the unscaled gradient.
+/// One Adam/AMSGrad step over [0, n): see Adam.swift for the formula; the updated p is then multiplied
+/// by `decay` (decoupled weight decay; 1 for none). Returns Σ g² of the unscaled gradient.
 double n2n_adam(float *p, const float *g, float *m, float *v, float *vmax, long n, float beta1, float beta2,
-                float epsilon, float step_size, float inverse_sqrt_bias2, float gradient_scale, int amsgrad);
+                float epsilon, float step_size, float inverse_sqrt_bias2, float gradient_scale, int amsgrad,
+                float decay);
 /// Row-wise LayerNorm of z = x (+ r): y = γ ⊙ (z − μ)/√(σ² + ε) + β; width a multiple of 16 is fastest.
 void n2n_layer_norm(const float *x, const float *r, const float *gamma, const float *beta, float epsilon, long rows,
                     long width, float *y);

@@ -212,8 +212,10 @@ public final class Trainer {
             // gradient's norm first, so it updates afterwards.
             // A sharded gradient is summed over processes first, so it updates afterwards too.
             let clipping = configuration.gradientClip > 0
+            // Decoupled weight decay multiplies every parameter after its update, in the same pass.
+            let decay = 1 - schedule.rate(at: step) * Float(weightDecay)
             let fusedUpdate = clipping || shard != nil ? nil : optimizer.beginStep(parameters: flow.parameters, gradients: gradients,
-                                                                   learningRate: schedule.rate(at: step))
+                                                                   learningRate: schedule.rate(at: step), decay: decay)
             let result = flow.lossAndGradient(x: batchTarget.pointer, condition: batchCondition.pointer,
                                               gradients: gradients, workspace: workspace, applying: fusedUpdate,
                                               shard: shard, gradientsFinished: overlap.map { $0.finished })
@@ -231,13 +233,10 @@ public final class Trainer {
                 let norm = Vector.sumOfSquares(gradients.pointer, count: gradients.count).squareRoot()
                 let scale = clippingScale(gradientNorm: norm, maxNorm: Float(configuration.gradientClip))
                 squaredNorm = optimizer.update(parameters: flow.parameters, gradients: gradients,
-                                               learningRate: schedule.rate(at: step), gradientScale: scale)
+                                               learningRate: schedule.rate(at: step), gradientScale: scale, decay: decay)
             }
             guard squaredNorm.isFinite else {
                 throw Net2NetError.training(nanMessage("the gradient became non-finite", step: step))
-            }
-            if weightDecay > 0 {
-                Vector.scale(flow.parameters.pointer, by: 1 - schedule.rate(at: step) * Float(weightDecay), count: flow.parameters.count)
             }
             if let average { updateAverage(average, afterUpdate: step) }
             losses.append(result.loss)
