@@ -56,6 +56,11 @@ static inline __attribute__((always_inline)) vf K(madd)(vf a, vf b, vf c) {
 #if KERNEL_PERMUTE
 // Lane permutes and masked loads and stores, which the vector extension cannot express
 // portably; the baseline build does without them.
+static inline __attribute__((always_inline)) vi K(lane_numbers)(void) {
+    return (vi){0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+}
+/// The most zero-bordered rows the lane-permute im2col and col2im keep (one vector each).
+enum { narrowMaxRows = 64 };
 #if KERNEL_PERMUTE == 512
 /// result[l] = table[index[l]], index in [0, 16).
 static inline __attribute__((always_inline)) vf K(permute)(vf table, vi index) {
@@ -83,9 +88,6 @@ static inline __attribute__((always_inline)) vf K(permute)(vf table, vi index) {
     result.lo = K(permute_half)(table, index.lo);
     result.hi = K(permute_half)(table, index.hi);
     return result;
-}
-static inline __attribute__((always_inline)) vi K(lane_numbers)(void) {
-    return (vi){0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 }
 static inline __attribute__((always_inline)) vf K(load_lanes)(const float *p, long c0, long c1) {
     vi lane = K(lane_numbers)(), inside = lane >= (int32_t)c0 & lane < (int32_t)c1;
@@ -478,21 +480,21 @@ static void K(depthwise_row_nhwc)(const float *x, long H, long Wd, long C, const
 /// a convolutional net, where a row of positions is narrower than a vector). Each bordered
 /// row is one vector; every 16 consecutive positions of a tap are gathered from the rows
 /// they span with one lane permute per row and written with one store, instead of a store
-/// per row of positions. Returns 0, having written nothing, for wider or taller planes.
+/// per row of positions. Returns 0, having written nothing, for wider or taller planes and
+/// strides other than 1 and 2.
 static int K(im2col_narrow)(const float *x, long H, long Wd, long kH, long kW, long stride, long top, long left,
                             long outH, long outW, float *columns, long rowStride) {
     long PH = (outH - 1) * stride + kH, PW = (outW - 1) * stride + kW;
-    enum { maxRows = 64 };
-    if (PW > W || PH > maxRows) return 0;
+    if ((stride != 1 && stride != 2) || PW > W || PH > narrowMaxRows) return 0;
     // Lane c of bordered row r is image column c − left, or 0 outside the image.
-    vf rows[maxRows];
+    vf rows[narrowMaxRows];
     long c0 = left > 0 ? left : 0, c1 = Wd + left < PW ? Wd + left : PW;
     for (long r = 0; r < PH; r++) {
         long i = r - top;
         rows[r] = i < 0 || i >= H || c1 <= c0 ? (vf)0.0f : K(load_lanes)(x + i * Wd - left, c0, c1);
     }
     long plane = outH * outW;
-    const vi lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    const vi lane = K(lane_numbers)();
     const float inverseWidth = 1.0f / (float)outW;
     for (long first = 0; first < plane; first += W) {
         long count = plane - first < W ? plane - first : W;
@@ -528,8 +530,8 @@ static int K(col2im_plane)(const float *columns, long rowStride, long H, long Wd
                            long top, long left, long outH, long outW, float *x) {
 #if KERNEL_PERMUTE
     long PH = (outH - 1) * stride + kH, PW = (outW - 1) * stride + kW;
-    if ((stride != 1 && stride != 2) || PW > W || Wd > W || PH > 64) return 0;
-    vi lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    if ((stride != 1 && stride != 2) || PW > W || Wd > W || PH > narrowMaxRows) return 0;
+    const vi lane = K(lane_numbers)();
     // Bordered column c takes position j = (c − v) / stride of tap column v, where that is one.
     // (Stride 1 or 2: shifts and masks instead of divisions, which have no vector instruction.)
     int32_t half = stride == 2, odd = (int32_t)stride - 1;
@@ -567,8 +569,7 @@ static int K(col2im_plane)(const float *columns, long rowStride, long H, long Wd
 static int K(im2col_plane)(const float *x, long H, long Wd, long kH, long kW, long stride, long top, long left,
                            long outH, long outW, float *columns, long rowStride) {
 #if KERNEL_PERMUTE
-    if ((stride == 1 || stride == 2) && K(im2col_narrow)(x, H, Wd, kH, kW, stride, top, left, outH, outW, columns, rowStride))
-        return 1;
+    if (K(im2col_narrow)(x, H, Wd, kH, kW, stride, top, left, outH, outW, columns, rowStride)) return 1;
 #endif
     // A zero-bordered copy covers every window: padded (r, c) is image (r − top, c − left).
     long PH = (outH - 1) * stride + kH, PW = (outW - 1) * stride + kW;

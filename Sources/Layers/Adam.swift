@@ -141,7 +141,7 @@ public final class Adam {
                        m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
                        vmax: UnsafeMutablePointer<Float>, range: Range<Int>,
                        b1: Float, b2: Float, eps: Float, stepSize: Float,
-                       inverseSqrtBias2: Float, scale: Float, amsgrad: Bool, decay: Float = 1) -> Double {
+                       inverseSqrtBias2: Float, scale: Float, amsgrad: Bool, decay: Float) -> Double {
         let i = range.lowerBound
         return n2n_adam(p + i, g + i, m + i, v + i, vmax + i, range.count, b1, b2, eps, stepSize,
                         inverseSqrtBias2, scale, amsgrad ? 1 : 0, decay)

@@ -187,9 +187,11 @@ public struct TrainingConfiguration: YAMLConfigurable, Equatable {
         if !(validationFraction >= 0 && validationFraction < 1) { p.append("validation_fraction must be in [0, 1)") }
         if gradientClip < 0 || !gradientClip.isFinite { p.append("grad_clip must be ≥ 0 (0 turns clipping off)") }
         if let patience = earlyStoppingPatience, patience < 0 { p.append("early_stopping_patience must not be negative (0 turns it off)") }
-        if let decay = weightDecay, !(decay >= 0 && decay.isFinite) { p.append("weight_decay must be ≥ 0 (0 turns it off)") }
-        if let decay = weightDecay, decay > 0, Double(learningRate) * decay >= 1 {
-            p.append("weight_decay \(decay) × the learning rate \(learningRate) must be below 1: each step multiplies every parameter by 1 − lr·weight_decay")
+        if let decay = weightDecay {
+            if !(decay >= 0 && decay.isFinite) { p.append("weight_decay must be ≥ 0 (0 turns it off)") }
+            else if Double(learningRate) * decay >= 1 {
+                p.append("weight_decay \(decay) × the learning rate \(learningRate) must be below 1: each step multiplies every parameter by 1 − lr·weight_decay")
+            }
         }
         if let decay = emaDecay {
             if !(decay >= 0 && decay < 1) { p.append("ema_decay must be in [0, 1) (0 turns it off)") }
