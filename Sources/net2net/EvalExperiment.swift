@@ -47,6 +47,7 @@ struct EvalExperiment: ParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "Label-, text-, edges-to-image and inpainting: sample at this temperature, v ~ N(0, T²I).") var temperature: Float = 1
     @Flag(help: "text-to-image: only the held-out prompts and paraphrases (per class, with the confusion pairs).") var promptsOnly = false
+    @Option(help: "text-to-image: also score your own prompts, a text file with one a line: class (0–19 or a name such as 'coat' or 'digit 7'), a tab, the prompt.") var prompts: String?
     @Flag(help: "Also fit the deterministic MLP regressor z_Φ → z_Θ on the recipe's pairs and score it.") var regressor = false
     @Flag(help: "Print one JSON object on stdout.") var json = false
     @OptionGroup var compute: ComputeOptions
@@ -58,6 +59,15 @@ struct EvalExperiment: ParsableCommand {
         guard heldOutPairs >= 1 else { throw ValidationError("--held-out-pairs must be at least 1") }
         guard testImages != 1 else { throw ValidationError("--test-images must be 0 or at least 2") }
         guard temperature.isFinite, temperature > 0 else { throw ValidationError("--temperature must be a positive number") }
+        if prompts != nil, !promptsOnly { throw ValidationError("--prompts goes with --prompts-only") }
+        let ownPrompts = try prompts.map { path -> [HeldOutPrompt] in
+            let url = fileURL(path)
+            let text: String
+            do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+                throw Net2NetError.data(path: url.path, problem: "cannot read it as UTF-8 text (\(error.localizedDescription))")
+            }
+            return try HeldOutPrompt.parse(text, path: url.path)
+        }
         var settings = try ExperimentRecipe.load(file: recipe, overrides: overrides)
         settings.biggan.weights = weights ?? settings.biggan.weights
         if settings.kind == .textToBigGAN { _ = try settings.biggan.requireWeights(source: recipe) }
@@ -117,10 +127,11 @@ struct EvalExperiment: ParsableCommand {
         if promptsOnly {
             guard settings.kind == .textToImage else { throw ValidationError("--prompts-only is for text-to-image") }
             let (heldOut, paraphrases) = try evaluation.heldOutPromptReports(seed: seed)
-            let reports = [heldOut, paraphrases,
+            var reports = [heldOut, paraphrases,
                            try evaluation.prompts((0..<EvaluationClassifier.classCount).map {
                                HeldOutPrompt(CaptionGenerator.plainCaption(class: $0), label: $0)
                            }, set: "plain_captions", samplesPerPrompt: 50, seed: seed &+ 37)]
+            if let ownPrompts { reports.append(try evaluation.prompts(ownPrompts, set: "file", samplesPerPrompt: 20, seed: seed &+ 41)) }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
@@ -172,7 +183,7 @@ struct EvalExperiment: ParsableCommand {
 
     func printPrompts(_ report: PromptReport) {
         print(String(format: "%@ %.3f accuracy (%d prompts × %d samples; majority right for %d)",
-                     (["held_out": "held-out prompts", "paraphrases": "paraphrases"][report.set] ?? report.set).padding(toLength: 22, withPad: " ", startingAt: 0),
+                     (["held_out": "held-out prompts", "paraphrases": "paraphrases", "file": "your prompts"][report.set] ?? report.set).padding(toLength: 22, withPad: " ", startingAt: 0),
                      report.accuracy, report.prompts, report.samplesPerPrompt, report.majorityCorrect))
         print("  per class: " + report.perClass.map { String(format: "%@ %.2f", $0.name, $0.accuracy) }.joined(separator: ", "))
         let names = EvaluationClassifier.classNames

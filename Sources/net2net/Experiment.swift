@@ -28,8 +28,9 @@ struct ExperimentTrain: ParsableCommand {
         latent, and z_Φ the EfficientNet features of the face DCGAN(z). The flow checkpoint, \
         experiment.json (the experts, caption attributes, mask, edges) and a sample grid (samples.png) \
         go to the output directory (default runs/<recipe name>). Keys: experiment, train_images, \
-        captions_per_image, captions (text-to-image's caption vocabulary: templates, or wordnet for \
-        WordNet's names and glosses of the classes), balance_classes (more captions for the images \
+        captions_per_image, captions (text-to-image's caption vocabulary: templates; wordnet for \
+        WordNet's names and glosses of the classes; described, wordnet plus the items' parts, \
+        materials and uses), balance_classes (more captions for the images \
         of rarer classes), text_expert, mask, pairs, edges and every key of `net2net train`. An \
         image's captions are held out for validation together.
 

@@ -158,13 +158,14 @@ final class CaptionGeneratorTests: XCTestCase {
 /// The WordNet vocabulary, and the caption parser that keeps held-out prompts out of it.
 final class WordNetCaptionTests: XCTestCase {
     let wordnet = CaptionGenerator(vocabulary: .wordnet)
+    let described = CaptionGenerator(vocabulary: .described)
     let templates = CaptionGenerator()
     let everyProperty: [ImageAdjective] = [.light, .narrow, .plain, .small]
 
     /// The parser accepts every caption either vocabulary draws, and nothing
     /// with a word added, removed or replaced.
     func testParserAcceptsDrawnCaptionsAndRejectsAlteredOnes() {
-        for generator in [wordnet, templates] {
+        for generator in [wordnet, described, templates] {
             var g = SeededGenerator(seed: 11)
             for i in 0..<4000 {
                 let caption = generator.caption(class: i % 20, adjectives: everyProperty, using: &g)
@@ -243,6 +244,7 @@ final class WordNetCaptionTests: XCTestCase {
     func testHeldOutPromptsAndParaphrasesAreNoCaption() {
         for prompt in HeldOutPrompt.all + HeldOutPrompt.paraphrases {
             XCTAssertFalse(wordnet.produces(prompt.text), "'\(prompt.text)' is a WordNet training caption")
+            XCTAssertFalse(described.produces(prompt.text), "'\(prompt.text)' is a described training caption")
             XCTAssertFalse(templates.produces(prompt.text), "'\(prompt.text)' is a training caption")
         }
         let paraphrases = HeldOutPrompt.paraphrases

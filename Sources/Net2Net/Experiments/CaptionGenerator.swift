@@ -24,13 +24,18 @@ import TensorCore
 /// quarter of the captions describe the item by a WordNet gloss instead of
 /// naming it ("a shoe consisting of a sole fastened by straps to the foot"),
 /// digits are named as numerals, numbers and handwriting in more ways, and
-/// more templates frame the phrase. The `templates` vocabulary is the
+/// more templates frame the phrase. The `described` vocabulary is `wordnet`
+/// plus details (`CaptionDetails`): half the captions that name a fashion
+/// item add one of its parts, materials or uses ("a parka with a hood",
+/// "a jumper made of wool", "sandals for the beach"), and a third of those
+/// name it only by a broader word ("footwear with straps", "a garment with
+/// a collar"). The `templates` vocabulary is the
 /// original, smaller one (and the default, so that older recipes and
 /// checkpoints keep their meaning).
 public struct CaptionGenerator: Sendable {
     /// Which words the captions are made of.
     public enum Vocabulary: String, CaseIterable, Sendable, Codable {
-        case templates, wordnet
+        case templates, wordnet, described
     }
 
     /// A way to name a class: an article (possibly "", or "a pair of") and a head noun.
@@ -104,7 +109,7 @@ public struct CaptionGenerator: Sendable {
     /// Names of class `label` in `vocabulary`.
     public static func nouns(class label: Int, vocabulary: Vocabulary) -> [Noun] {
         var result = nouns[label]
-        guard vocabulary == .wordnet else { return result }
+        guard vocabulary != .templates else { return result }
         if label >= 10 {
             result += moreDigitNouns(label - 10)
         } else {
@@ -124,7 +129,7 @@ public struct CaptionGenerator: Sendable {
 
     /// Templates of `vocabulary`.
     public static func templates(_ vocabulary: Vocabulary) -> [String] {
-        vocabulary == .wordnet ? templates + moreTemplates : templates
+        vocabulary == .templates ? templates : templates + moreTemplates
     }
 
     public let vocabulary: Vocabulary
@@ -132,13 +137,19 @@ public struct CaptionGenerator: Sendable {
     /// Each class's glosses as noun phrases (`glossNoun`): empty for the templates vocabulary and for digits.
     let classGlosses: [[Noun]]
     let classTemplates: [String]
+    /// Each class's details (`described` vocabulary, fashion classes; else empty) and the broader names they may follow.
+    let classDetails: [[String]]
+    let classBroaderNames: [[Noun]]
 
     public init(vocabulary: Vocabulary = .templates) {
         self.vocabulary = vocabulary
         let labels = 0..<CaptionGenerator.nouns.count
         classNouns = labels.map { CaptionGenerator.nouns(class: $0, vocabulary: vocabulary) }
-        classGlosses = labels.map { vocabulary == .wordnet ? CaptionGenerator.glosses(class: $0).map(CaptionGenerator.glossNoun) : [] }
+        classGlosses = labels.map { vocabulary != .templates ? CaptionGenerator.glosses(class: $0).map(CaptionGenerator.glossNoun) : [] }
         classTemplates = CaptionGenerator.templates(vocabulary)
+        let described = labels.map { vocabulary == .described && $0 < 10 }
+        classDetails = labels.map { described[$0] ? CaptionDetails.details(class: $0).map(\.text) : [] }
+        classBroaderNames = labels.map { described[$0] ? CaptionDetails.broaderNames[$0] : [] }
     }
 
     /// One caption of class `label` (0–19) with some of `adjectives`, drawn from `generator`.
@@ -153,14 +164,22 @@ public struct CaptionGenerator: Sendable {
             return choices[pick(choices.count)]
         }
         let glosses = classGlosses[label]
-        let noun: Noun
+        var noun: Noun
+        var detail: String? = nil
         if !glosses.isEmpty && pick(4) == 0 {
             noun = glosses[pick(glosses.count)]
         } else {
             noun = classNouns[label][pick(classNouns[label].count)]
+            // `described` only: no draw is spent here for the other vocabularies, so their captions stay as they were.
+            let details = classDetails[label]
+            if !details.isEmpty && pick(2) == 0 {
+                detail = details[pick(details.count)]
+                let broader = classBroaderNames[label]
+                if pick(3) == 0 { noun = broader[pick(broader.count)] }
+            }
         }
         let template = classTemplates[pick(classTemplates.count)]
-        return CaptionGenerator.render(template: template, noun: noun, adjectives: words)
+        return CaptionGenerator.render(template: template, noun: noun, adjectives: words, detail: detail)
     }
 
     /// A gloss without its leading article: the words every caption made from it contains.
@@ -204,7 +223,8 @@ public struct CaptionGenerator: Sendable {
 
     /// Every caption the generator can produce for class `label`, over every
     /// possible adjective set (no adjective, or 1–2 of different properties in
-    /// either order), every synonym and template.
+    /// either order), every synonym, template and detail. (For the `described`
+    /// vocabulary that is millions a class: test a text with `produces` instead.)
     public func allCaptions(class label: Int) -> Set<String> {
         let words = ImageAdjective.allCases.map { ($0.property, CaptionGenerator.synonyms(of: $0)) }
         var phrases: [[String]] = [[]]
@@ -218,90 +238,29 @@ public struct CaptionGenerator: Sendable {
         }
         var result = Set<String>()
         for template in classTemplates {
-            for noun in classNouns[label] + classGlosses[label] {
-                for phrase in phrases {
+            for phrase in phrases {
+                for noun in classNouns[label] + classGlosses[label] {
                     result.insert(CaptionGenerator.render(template: template, noun: noun, adjectives: phrase))
+                }
+                for detail in classDetails[label] {
+                    for noun in classNouns[label] + classBroaderNames[label] {
+                        result.insert(CaptionGenerator.render(template: template, noun: noun, adjectives: phrase, detail: detail))
+                    }
                 }
             }
         }
         return result
     }
 
-    /// Whether `text` is, up to case and punctuation (compared as `words(of:)`),
-    /// a caption this generator can draw for some class: a parser of the
-    /// space `allCaptions` enumerates, with "a" and "an" taken as the same
-    /// word. Used to keep held-out prompts out of the training captions
-    /// without listing millions of captions.
-    public func produces(_ text: String) -> Bool {
-        let target = CaptionGenerator.words(of: text)
-        for template in classTemplates {
-            let parts = template.components(separatedBy: "{}")
-            let prefix = CaptionGenerator.words(of: parts[0]), suffix = CaptionGenerator.words(of: parts[1])
-            guard target.count >= prefix.count + suffix.count, target.starts(with: prefix),
-                  target.suffix(suffix.count).elementsEqual(suffix) else { continue }
-            let middle = Array(target[prefix.count ..< target.count - suffix.count])
-            for label in classNouns.indices {
-                for noun in classNouns[label] + classGlosses[label] {
-                    let head = CaptionGenerator.words(of: noun.head)
-                    guard middle.count >= head.count, middle.suffix(head.count).elementsEqual(head) else { continue }
-                    var rest = middle.dropLast(head.count)
-                    if noun.article == "a" || noun.article == "an" {
-                        guard let first = rest.first, first == "a" || first == "an" else { continue }
-                        rest = rest.dropFirst()
-                    } else {
-                        let article = CaptionGenerator.words(of: noun.article)
-                        guard rest.starts(with: article) else { continue }
-                        rest = rest.dropFirst(article.count)
-                    }
-                    if CaptionGenerator.isAdjectivePhrase(Array(rest), excluding: []) { return true }
-                }
-            }
-        }
-        return false
-    }
-
-    /// Whether `words` are 0–2 adjective synonyms of different properties, in any order.
-    static func isAdjectivePhrase(_ words: [String], excluding used: [ImageProperty]) -> Bool {
-        if words.isEmpty { return true }
-        guard used.count < maximumAdjectives else { return false }
-        for adjective in ImageAdjective.allCases where !used.contains(adjective.property) {
-            for synonym in synonyms(of: adjective) {
-                let w = CaptionGenerator.words(of: synonym)
-                if words.starts(with: w), isAdjectivePhrase(Array(words.dropFirst(w.count)), excluding: used + [adjective.property]) {
-                    return true
-                }
-            }
-        }
-        return false
-    }
-
-    /// Every word the generator can use (lower case; see `words(of:)`).
-    public func allWords() -> Set<String> {
-        var words = Set<String>()
-        for template in classTemplates { words.formUnion(CaptionGenerator.words(of: template)) }
-        for noun in (classNouns + classGlosses).joined() {
-            words.formUnion(CaptionGenerator.words(of: noun.article + " " + noun.head + " an"))
-        }
-        for adjective in ImageAdjective.allCases {
-            for synonym in CaptionGenerator.synonyms(of: adjective) { words.formUnion(CaptionGenerator.words(of: synonym)) }
-        }
-        return words
-    }
-
-    /// The lower-cased words of a text: maximal runs of letters and digits
-    /// (so "t-shirt" is "t", "shirt" and punctuation is dropped).
-    public static func words(of text: String) -> [String] {
-        text.lowercased().split { !($0.isLetter || $0.isNumber) }.map(String.init)
-    }
-
-    /// The noun phrase in the template, with "a" → "an" before a vowel or "8".
-    static func render(template: String, noun: Noun, adjectives: [String]) -> String {
+    /// The noun phrase in the template, with "a" → "an" before a vowel or "8",
+    /// and the detail ("with a hood") after the noun.
+    static func render(template: String, noun: Noun, adjectives: [String], detail: String? = nil) -> String {
         var article = noun.article
         let next = adjectives.first ?? noun.head
         // "an" before a vowel sound ("an 8" too).
         if article == "a", let first = next.first, "aeiou8".contains(first) { article = "an" }
         if article == "an", let first = next.first, !"aeiou8".contains(first) { article = "a" }
-        let phrase = ([article] + adjectives + [noun.head]).filter { !$0.isEmpty }.joined(separator: " ")
+        let phrase = ([article] + adjectives + [noun.head, detail ?? ""]).filter { !$0.isEmpty }.joined(separator: " ")
         return template.replacingOccurrences(of: "{}", with: phrase)
     }
 }

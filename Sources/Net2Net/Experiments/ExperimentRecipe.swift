@@ -56,7 +56,7 @@ public enum ExperimentKind: String, Codable, CaseIterable, Sendable {
 ///     experiment: text-to-image    # label-to-image, edges-to-image, inpainting, gan-translation
 ///     train_images: 20000          # a seeded subset of the 64 500 training images (0: all)
 ///     captions_per_image: 1        # text-to-image: captions drawn per image
-///     captions: wordnet            # text-to-image: caption vocabulary, templates (default) or wordnet
+///     captions: described          # text-to-image: caption vocabulary, templates (default), wordnet or described
 ///     balance_classes: 0.5         # text-to-image: more captions for images of rarer classes (0 … 1, or true = 1)
 ///     text_expert: minilm          # text-to-image, text-to-biggan: Φ, minilm (384-d) or mpnet (768-d)
 ///     mask: lower-half             # inpainting: lower-half, upper-half or random-box

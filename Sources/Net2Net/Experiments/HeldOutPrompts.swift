@@ -1,3 +1,6 @@
+import Experts
+import Foundation
+
 /// Free-text prompts for testing whether the text → image model generalises
 /// beyond its training captions, each with the class an image drawn for it
 /// should have (the 20-class scheme: fashion 0–9, digit d is 10 + d).
@@ -14,6 +17,38 @@ public struct HeldOutPrompt: Sendable, Equatable {
     public init(_ text: String, label: Int) {
         self.text = text
         self.label = label
+    }
+
+    /// Prompts from a text file of the user's: one prompt a line, `LABEL<TAB>TEXT`,
+    /// LABEL a class number 0–19 or a class name of `EvaluationClassifier.classNames`
+    /// (any case; "digit 7" too). Blank lines and lines starting with "#" are skipped.
+    /// Throws `Net2NetError.data` naming the file and line of the first bad line.
+    public static func parse(_ text: String, path: String) throws -> [HeldOutPrompt] {
+        var prompts: [HeldOutPrompt] = []
+        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            let fields = line.split(separator: "\t", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            func problem(_ message: String) -> Net2NetError {
+                .data(path: path, problem: "line \(index + 1): \(message)")
+            }
+            guard fields.count == 2, !fields[1].isEmpty else {
+                throw problem("expected a class, a tab and the prompt's text")
+            }
+            guard let label = classLabel(fields[0]) else {
+                throw problem("'\(fields[0])' is not a class: give 0–19 or one of \(EvaluationClassifier.classNames.joined(separator: ", "))")
+            }
+            prompts.append(HeldOutPrompt(fields[1], label: label))
+        }
+        guard !prompts.isEmpty else { throw Net2NetError.data(path: path, problem: "no prompts (one a line: class, tab, text)") }
+        return prompts
+    }
+
+    /// A class number 0–19 or a class name (any case), or nil.
+    static func classLabel(_ field: String) -> Int? {
+        if let number = Int(field) { return (0..<EvaluationClassifier.classCount).contains(number) ? number : nil }
+        let names = EvaluationClassifier.classNames.map { $0.lowercased() }
+        return names.firstIndex(of: field.lowercased())
     }
 
     /// At least three prompts per fashion class and two per digit, in label order.
