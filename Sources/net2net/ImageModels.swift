@@ -236,6 +236,12 @@ struct AutoencoderEvaluate: ParsableCommand {
         }
         print(String(format: "reconstructions      FID-F %.2f   (test halves: %.2f)", report.reconstructionFID, report.testHalvesFID))
         print(String(format: "classifier accuracy  fashion %.4f   digits %.4f", report.fashionAccuracy, report.digitAccuracy))
+        if let real = report.classAccuracy, let reconstructed = report.reconstructionClassAccuracy {
+            print("per class, test images / their reconstructions:")
+            for (k, name) in EvaluationClassifier.classNames.enumerated() {
+                print("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: " %.3f / %.3f", real[k], reconstructed[k]))
+            }
+        }
     }
 
     /// Rows: 16 test images (8 fashion, 8 digits), their reconstructions, then

@@ -75,6 +75,15 @@ final class ImageModelCommandTests: XCTestCase {
         XCTAssertLessThan(learned, standard / 2)
         XCTAssertGreaterThan(try XCTUnwrap(report["learned_prior_sample_confidence"] as? Double),
                              try XCTUnwrap(report["prior_sample_confidence"] as? Double))
+        // Per class: the fashion classes have 1000 test images each, so their mean is the fashion accuracy;
+        // reconstructions lose detail, so they are classified right less often on the whole.
+        let perClass = try XCTUnwrap(report["class_accuracy"] as? [Double])
+        let reconstructed = try XCTUnwrap(report["reconstruction_class_accuracy"] as? [Double])
+        XCTAssertEqual(perClass.count, 20)
+        XCTAssertEqual(reconstructed.count, 20)
+        XCTAssertEqual(perClass.prefix(10).reduce(0, +) / 10, try XCTUnwrap(report["fashion_accuracy"] as? Double), accuracy: 1e-9)
+        XCTAssertTrue((perClass + reconstructed).allSatisfy { (0...1).contains($0) })
+        XCTAssertLessThan(reconstructed.prefix(10).reduce(0, +), perClass.prefix(10).reduce(0, +))
 
         // decode --random draws from the learned prior with --learned-prior or --prior.
         let fromPrior = try CLI.run(["decode", "--expert", "autoencoder", "--random", "6", "--learned-prior", "--output", "p.npy"],

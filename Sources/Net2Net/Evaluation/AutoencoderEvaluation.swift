@@ -23,6 +23,11 @@ public struct AutoencoderReport: Sendable, Codable {
     public var fashionAccuracy: Double
     public var digitAccuracy: Double
     public var priorSamples: Int
+    /// Per class (the classifier's 20): the share of the class's test images
+    /// the classifier puts in it, and the same for their reconstructions,
+    /// the most a generator decoding through this autoencoder can expect.
+    public var classAccuracy: [Double]?
+    public var reconstructionClassAccuracy: [Double]?
     /// With a learned prior (an unconditional τ on the latents): the
     /// classifier's mean top probability and FID-F of its decoded samples,
     /// z = τ(v), v ~ N(0, I); nil without one.
@@ -34,6 +39,7 @@ public struct AutoencoderReport: Sendable, Codable {
         case priorSampleConfidence = "prior_sample_confidence", priorSampleFID = "prior_sample_fid_f"
         case reconstructionFID = "reconstruction_fid_f", testHalvesFID = "test_halves_fid_f"
         case fashionAccuracy = "fashion_accuracy", digitAccuracy = "digit_accuracy", priorSamples = "prior_samples"
+        case classAccuracy = "class_accuracy", reconstructionClassAccuracy = "reconstruction_class_accuracy"
         case learnedPriorSampleConfidence = "learned_prior_sample_confidence"
         case learnedPriorSampleFID = "learned_prior_sample_fid_f"
     }
@@ -65,7 +71,7 @@ public enum AutoencoderEvaluation {
         progress("classifying")
         let (sampleProbabilities, sampleFeatures) = try classifier.evaluate(samples)
         let (testProbabilities, testFeatures) = try classifier.evaluate(test.images)
-        let (_, reconstructionFeatures) = try classifier.evaluate(reconstructions)
+        let (reconstructionProbabilities, reconstructionFeatures) = try classifier.evaluate(reconstructions)
         var learned: (confidence: Double, fid: Double)? = nil
         if let learnedPrior {
             progress("decoding \(priorSamples) samples of the learned prior")
@@ -94,7 +100,19 @@ public enum AutoencoderEvaluation {
             fashionAccuracy: Double(correct[0]) / Double(max(total[0], 1)),
             digitAccuracy: Double(correct[1]) / Double(max(total[1], 1)),
             priorSamples: priorSamples,
+            classAccuracy: perClassAccuracy(EvaluationClassifier.predictions(testProbabilities), labels: labels),
+            reconstructionClassAccuracy: perClassAccuracy(EvaluationClassifier.predictions(reconstructionProbabilities), labels: labels),
             learnedPriorSampleConfidence: learned?.confidence, learnedPriorSampleFID: learned?.fid)
+    }
+
+    /// For each of the 20 classes, the share of its rows predicted as it (0 for a class with no rows).
+    static func perClassAccuracy(_ predicted: [Int], labels: [Int]) -> [Double] {
+        var correct = [Int](repeating: 0, count: EvaluationClassifier.classCount), total = correct
+        for (p, label) in zip(predicted, labels) {
+            total[label] += 1
+            if p == label { correct[label] += 1 }
+        }
+        return zip(correct, total).map { $1 > 0 ? Double($0) / Double($1) : 0 }
     }
 
     /// The mean over `rows` of each row's largest class probability.
