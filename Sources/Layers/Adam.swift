@@ -11,7 +11,8 @@ import TensorCore
 /// v ← β₂v + (1 − β₂)g²
 /// v̂ ← max(v̂, v)                      (AMSGrad; v̂ = v without it)
 /// p ← p − lr/(1 − β₁ᵗ) · m / (√v̂ / √(1 − β₂ᵗ) + ε)
-/// p ← p · decay                        (decoupled weight decay, AdamW; decay 1 = none)
+/// p ← p · decay                        (decoupled weight decay, AdamW; decay 1 = none;
+///                                       not in `undecayedRanges`)
 /// ```
 /// which is exactly PyTorch's `Adam(amsgrad=True)`. Defaults are the
 /// reference's betas (0.5, 0.9).
@@ -26,6 +27,13 @@ public final class Adam {
     public let firstMoment: FloatBuffer
     public let secondMoment: FloatBuffer
     public let maxSecondMoment: FloatBuffer
+    /// Parameter ranges that weight decay leaves alone (sorted, disjoint):
+    /// biases and normalisation parameters, as AdamW is usually applied
+    /// (`ParameterLayout.vectorRanges`). Empty: decay reaches every parameter.
+    public var undecayedRanges: [Range<Int>] = [] {
+        didSet { precondition(zip(undecayedRanges, undecayedRanges.dropFirst()).allSatisfy { $0.upperBound <= $1.lowerBound },
+                              "undecayed ranges must be sorted and disjoint") }
+    }
 
     public init(parameterCount: Int, beta1: Float = 0.5, beta2: Float = 0.9,
                 epsilon: Float = 1e-8, amsgrad: Bool = true) {
@@ -55,8 +63,8 @@ public final class Adam {
     /// training pass can update each layer as soon as its gradient is final,
     /// while it is still in cache (`ConditionalFlow.lossAndGradient(applying:)`).
     /// Every element must be covered by exactly one `apply` before the next step.
-    /// `decay` multiplies every updated parameter (decoupled weight decay:
-    /// 1 − lr·weight_decay), in the same pass.
+    /// `decay` multiplies every updated parameter outside `undecayedRanges`
+    /// (decoupled weight decay: 1 − lr·weight_decay), in the same pass.
     public func beginStep(parameters: FloatBuffer, gradients: FloatBuffer,
                           learningRate: Float, gradientScale: Float = 1, decay: Float = 1) -> Step {
         precondition(parameters.count == gradients.count && parameters.count == firstMoment.count)
@@ -70,7 +78,7 @@ public final class Adam {
                     beta1: beta1, beta2: beta2, epsilon: epsilon,
                     stepSize: Float(Double(learningRate) / bias1),
                     inverseSqrtBias2: Float(1 / bias2.squareRoot()), gradientScale: gradientScale,
-                    amsgrad: amsgrad, decay: decay)
+                    amsgrad: amsgrad, decay: decay, undecayed: decay == 1 ? [] : undecayedRanges)
     }
 
     /// One optimiser step with its constants fixed (t, the bias corrections,
@@ -83,18 +91,21 @@ public final class Adam {
         let m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, vmax: UnsafeMutablePointer<Float>
         let b1: Float, b2: Float, eps: Float, stepSize: Float, inverseSqrtBias2: Float, scale: Float, decay: Float
         let amsgrad: Bool
+        let undecayed: [Range<Int>]
         private let lock = NSLock()
         private var total = 0.0
 
         init(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
              firstMoment: UnsafeMutablePointer<Float>, secondMoment: UnsafeMutablePointer<Float>,
              maxSecondMoment: UnsafeMutablePointer<Float>, beta1: Float, beta2: Float, epsilon: Float,
-             stepSize: Float, inverseSqrtBias2: Float, gradientScale: Float, amsgrad: Bool, decay: Float) {
+             stepSize: Float, inverseSqrtBias2: Float, gradientScale: Float, amsgrad: Bool, decay: Float,
+             undecayed: [Range<Int>]) {
             p = parameters; g = gradients; m = firstMoment; v = secondMoment; vmax = maxSecondMoment
             b1 = beta1; b2 = beta2; eps = epsilon
             self.stepSize = stepSize; self.inverseSqrtBias2 = inverseSqrtBias2; scale = gradientScale
             self.amsgrad = amsgrad
             self.decay = decay
+            self.undecayed = undecayed
         }
 
         /// Σg² (unscaled) over every range applied so far.
@@ -114,6 +125,19 @@ public final class Adam {
         /// computed into a small scratch buffer that stays in cache).
         public func apply(_ range: Range<Int>, gradients: UnsafePointer<Float>) {
             let g = gradients - range.lowerBound
+            // Cut at the undecayed ranges: each piece gets its own decay factor.
+            var position = range.lowerBound
+            for kept in undecayed where kept.upperBound > position && kept.lowerBound < range.upperBound {
+                let start = max(kept.lowerBound, position), end = min(kept.upperBound, range.upperBound)
+                if start > position { applyPiece(position..<start, gradients: g, decay: decay) }
+                applyPiece(start..<end, gradients: g, decay: 1)
+                position = end
+            }
+            if position < range.upperBound { applyPiece(position..<range.upperBound, gradients: g, decay: decay) }
+        }
+
+        /// Updates `range`, `g[i]` being element i's gradient, multiplying by `decay`.
+        private func applyPiece(_ range: Range<Int>, gradients g: UnsafePointer<Float>, decay: Float) {
             let chunks = Parallel.chunkCount(count: range.count, minimumChunk: 1 << 16)
             let sum: Double = withUnsafeTemporaryAllocation(of: Double.self, capacity: chunks) { partial in
                 Parallel.forEachChunkIndexed(count: range.count, minimumChunk: 1 << 16) { chunk, local in

@@ -37,6 +37,22 @@ public struct ParameterLayout: Sendable, Equatable {
         return offset
     }
 
+    /// The element ranges of the tensors with fewer than two dimensions
+    /// (biases, ActNorm's and BatchNorm's parameters), sorted and merged
+    /// where adjacent: what weight decay should leave alone.
+    public var vectorRanges: [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        for entry in entries.sorted(by: { $0.offset < $1.offset }) where entry.shape.count < 2 && entry.count > 0 {
+            let range = entry.offset..<(entry.offset + entry.count)
+            if let last = ranges.last, last.upperBound == range.lowerBound {
+                ranges[ranges.count - 1] = last.lowerBound..<range.upperBound
+            } else {
+                ranges.append(range)
+            }
+        }
+        return ranges
+    }
+
     /// The entry called `name`, if any.
     public func entry(_ name: String) -> Entry? {
         entries.first { $0.name == name }

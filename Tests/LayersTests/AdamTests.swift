@@ -170,4 +170,51 @@ final class AdamTests: XCTestCase {
         XCTAssertEqual(pieces.maxSecondMoment.array(), whole.maxSecondMoment.array())
         XCTAssertEqual(pieces.step, whole.step)
     }
+
+    /// Weight decay skips `undecayedRanges`: there the step is the undecayed
+    /// one, elsewhere the decayed one, bit for bit, however the step is cut.
+    func testUndecayedRangesTakeTheStepWithoutDecay() {
+        let count = 70_003
+        var g = SeededGenerator(seed: 8)
+        let start = (0..<count).map { _ in g.nextUniform() - 0.5 }
+        let gradients = (0..<2).map { _ in FloatBuffer((0..<count).map { _ in 2 * g.nextUniform() - 1 }) }
+        let kept = [0..<5, 16..<33, 4096..<4100, 69_990..<count]
+        let plain = Adam(parameterCount: count), decayed = Adam(parameterCount: count), mixed = Adam(parameterCount: count)
+        let mixedInPieces = Adam(parameterCount: count)
+        mixed.undecayedRanges = kept
+        mixedInPieces.undecayedRanges = kept
+        let (p0, p1, p2, p3) = (FloatBuffer(start), FloatBuffer(start), FloatBuffer(start), FloatBuffer(start))
+        let decay: Float = 0.97
+        let cuts = [0, 3, 20, 4098, 50_000, 69_995, count]
+        for gradient in gradients {
+            plain.update(parameters: p0, gradients: gradient, learningRate: 0.01)
+            decayed.update(parameters: p1, gradients: gradient, learningRate: 0.01, decay: decay)
+            mixed.update(parameters: p2, gradients: gradient, learningRate: 0.01, decay: decay)
+            let step = mixedInPieces.beginStep(parameters: p3, gradients: gradient, learningRate: 0.01, decay: decay)
+            for (a, b) in zip(cuts, cuts.dropFirst()).reversed() { step.apply(a..<b) }
+        }
+        let (noDecay, withDecay, result) = (p0.array(), p1.array(), p2.array())
+        XCTAssertNotEqual(noDecay, withDecay)
+        for i in 0..<count {
+            let expected = kept.contains { $0.contains(i) } ? noDecay[i] : withDecay[i]
+            if result[i] != expected { return XCTFail("element \(i): \(result[i]) instead of \(expected)") }
+        }
+        XCTAssertEqual(p3.array(), result)
+        // Without decay the ranges change nothing.
+        let p4 = FloatBuffer(start), again = Adam(parameterCount: count)
+        again.undecayedRanges = kept
+        for gradient in gradients { again.update(parameters: p4, gradients: gradient, learningRate: 0.01) }
+        XCTAssertEqual(p4.array(), noDecay)
+    }
+
+    func testVectorRangesAreTheTensorsOfFewerThanTwoDimensions() {
+        var layout = ParameterLayout()
+        layout.add("w", shape: [3, 5])
+        layout.add("b", shape: [3], packed: true)
+        layout.add("loc", shape: [4])
+        layout.add("log_scale", shape: [4], packed: true)
+        layout.add("w2", shape: [2, 2])
+        // w 0..<15, b 15..<18; loc 32..<36 and log_scale 36..<40 merge; w2 48..<52.
+        XCTAssertEqual(layout.vectorRanges, [15..<18, 32..<40])
+    }
 }

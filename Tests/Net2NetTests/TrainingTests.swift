@@ -337,7 +337,8 @@ final class TrainingTests: XCTestCase {
     }
 
     /// Decoupled weight decay: one step with it equals the step without it,
-    /// every parameter then multiplied by 1 − lr·weight_decay. Unset, it is
+    /// every weight matrix then multiplied by 1 − lr·weight_decay; biases,
+    /// ActNorm's and BatchNorm's parameters are left alone. Unset, it is
     /// 10 000 / the training pairs.
     func testWeightDecayShrinksEveryParameterAfterTheStep() throws {
         let data = try gaussianPairData(dimension: 3, conditionDimension: 2, seed: 6, count: 200)
@@ -354,7 +355,16 @@ final class TrainingTests: XCTestCase {
         try decayed.run()
         let factor = 1 - settings.schedule.rate(at: 0) * 50
         XCTAssertLessThan(factor, 1)
-        XCTAssertEqual(decayed.flow.parameters.array(), plain.flow.parameters.array().map { $0 * factor })
+        let vectors = decayed.flow.layout.vectorRanges
+        XCTAssertEqual(decayed.optimizer.undecayedRanges, vectors)
+        // Every ActNorm log-scale and every bias is among them, and no weight matrix.
+        for entry in decayed.flow.layout.entries {
+            let inside = vectors.contains { $0.contains(entry.offset) }
+            XCTAssertEqual(inside, entry.name.hasSuffix(".bias") || entry.name.contains("actnorm") || entry.shape.count == 1, entry.name)
+        }
+        XCTAssertTrue(decayed.flow.layout.entries.contains { $0.name.hasSuffix("actnorm.log_scale") })
+        let expected = plain.flow.parameters.array().enumerated().map { i, p in vectors.contains { $0.contains(i) } ? p : p * factor }
+        XCTAssertEqual(decayed.flow.parameters.array(), expected)
 
         // Unset: 10 000 / 2 000 training pairs = 5, the step with weight_decay 5; with a validation
         // split, over the training pairs only (1 800 of 2 000).

@@ -126,6 +126,10 @@ public final class Trainer {
             optimizer = Adam(parameterCount: flow.parameters.count)
             average = configuration.averagesParameters ? flow.parameters.copy() : nil
         }
+        // Weight decay shrinks the weight matrices only: decaying ActNorm's
+        // data-initialised loc and log-scale, BatchNorm's affine or the biases
+        // would pull the flow away from standardising its input.
+        optimizer.undecayedRanges = flow.layout.vectorRanges
         gradients = FloatBuffer(count: flow.parameters.count)
         workspace = flow.makeTrainingWorkspace(batch: localBatch)
         batchTarget = FloatBuffer(count: localBatch * data.dimension)
