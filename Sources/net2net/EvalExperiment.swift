@@ -173,7 +173,9 @@ struct EvalExperiment: ParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data = try encoder.encode(report)
-        try AtomicFile.write(data, to: directory.appendingPathComponent("evaluation.json"))
+        // A read-only checkpoint (the shipped models of an installed copy) still gets its report printed.
+        let file = directory.appendingPathComponent("evaluation.json")
+        do { try AtomicFile.write(data, to: file) } catch { note("not saved: \(errorText(error))") }
         if json {
             print(String(decoding: data, as: UTF8.self))
             return

@@ -211,5 +211,17 @@ final class ExperimentCommandTests: XCTestCase {
         let paraphrases = try XCTUnwrap(report["paraphrases"] as? [String: Any])
         XCTAssertEqual(paraphrases["prompts"] as? Int, HeldOutPrompt.paraphrases.count)
         XCTAssertEqual((paraphrases["per_class"] as? [Any])?.count, 20)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("run/evaluation.json").path))
+
+        // Where evaluation.json cannot be written (here a directory stands in its way; a read-only
+        // install of the shipped models is the real case), the report is still printed, with a note.
+        let saved = directory.appendingPathComponent("run/evaluation.json")
+        try FileManager.default.removeItem(at: saved)
+        try FileManager.default.createDirectory(at: saved.appendingPathComponent("in-the-way"), withIntermediateDirectories: true)
+        let unsaved = try CLI.run(["eval-experiment", recipe, "--checkpoint", "run", "--samples", "3", "--test-images", "200",
+                                   "--json"], in: directory)
+        XCTAssertEqual(unsaved.status, 0, unsaved.stderr)
+        XCTAssertTrue(unsaved.stderr.contains("not saved: ") && unsaved.stderr.contains("evaluation.json"), unsaved.stderr)
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(unsaved.stdout.utf8)) as? [String: Any])?["held_out_pairs"] as? Int, pairs)
     }
 }
