@@ -63,6 +63,21 @@ final class CommandErrorTests: XCTestCase {
         }
     }
 
+    /// A recipe file without `experiment:` (a training configuration, or an empty file) is refused by name.
+    func testRecipeWithoutAnExperimentIsRefused() throws {
+        try "hidden_dim: 8\nsteps: 2\n".write(to: directory.appendingPathComponent("flow-only.yaml"), atomically: true, encoding: .utf8)
+        try "".write(to: directory.appendingPathComponent("empty.yaml"), atomically: true, encoding: .utf8)
+        for file in ["flow-only.yaml", "empty.yaml"] {
+            try assertCleanFailure(["experiment", "train", file, "--output-dir", "never"], path: file)
+            let result = try CLI.run(["experiment", "train", file, "--output-dir", "never"], in: directory, threads: false)
+            XCTAssertTrue(result.stderr.contains("no 'experiment' key"), result.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("never").path))
+        }
+        // Given on the command line, it counts.
+        XCTAssertEqual(try ExperimentRecipe.load(file: directory.appendingPathComponent("flow-only.yaml").path,
+                                                 overrides: ["experiment=text-to-image"]).kind, .textToImage)
+    }
+
     func testOutputsThatCannotBeWritten() throws {
         // Output directories: under /proc, under a file, and an existing file.
         for bad in [underProc, underFile, "c.npy"] {

@@ -167,7 +167,13 @@ public struct ExperimentRecipe: Sendable, Equatable {
         guard FileManager.default.fileExists(atPath: path) else {
             throw Net2NetError.configuration("\(path): no such recipe file")
         }
-        return try load(yaml: try String(contentsOfFile: path, encoding: .utf8), source: path, overrides: overrides)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        // A recipe names its experiment: without the key, a training configuration
+        // (configs/gaussian.yaml) would silently train label-to-image at its size.
+        guard try YAMLSettings.values(yaml: text, source: path, overrides: overrides)["experiment"] != nil else {
+            throw Net2NetError.configuration("\(path): no 'experiment' key; a recipe names its experiment (\(ExperimentKind.allCases.map(\.rawValue).joined(separator: ", "))), and a training configuration goes to `net2net train --config`")
+        }
+        return try load(yaml: text, source: path, overrides: overrides)
     }
 
     /// The recipe keys as checkpoint metadata.
