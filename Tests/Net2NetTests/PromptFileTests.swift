@@ -8,6 +8,9 @@ final class PromptFileTests: XCTestCase {
         let prompts = try HeldOutPrompt.parse(text, path: "mine.tsv")
         XCTAssertEqual(prompts, [HeldOutPrompt("a parka with a hood", label: 4), HeldOutPrompt("a duffel coat", label: 4),
                                  HeldOutPrompt("seven, crossed", label: 17), HeldOutPrompt("a nine", label: 19)])
+        // Windows line ends and a byte-order mark, as some editors save.
+        let windows = try HeldOutPrompt.parse("\u{FEFF}4\ta parka\r\nbag\ta purse\r\n", path: "mine.tsv")
+        XCTAssertEqual(windows, [HeldOutPrompt("a parka", label: 4), HeldOutPrompt("a purse", label: 8)])
     }
 
     func testBadLinesNameTheFileAndLine() {

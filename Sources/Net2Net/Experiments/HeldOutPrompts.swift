@@ -25,7 +25,10 @@ public struct HeldOutPrompt: Sendable, Equatable {
     /// Throws `Net2NetError.data` naming the file and line of the first bad line.
     public static func parse(_ text: String, path: String) throws -> [HeldOutPrompt] {
         var prompts: [HeldOutPrompt] = []
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // A byte-order mark (as some editors save UTF-8) is not part of the first class;
+        // "\r\n" is one Character in Swift, so lines are cut at any newline character.
+        let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
             let fields = line.split(separator: "\t", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
