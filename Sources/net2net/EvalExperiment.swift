@@ -60,13 +60,9 @@ struct EvalExperiment: ParsableCommand {
         guard testImages != 1 else { throw ValidationError("--test-images must be 0 or at least 2") }
         guard temperature.isFinite, temperature > 0 else { throw ValidationError("--temperature must be a positive number") }
         if prompts != nil, !promptsOnly { throw ValidationError("--prompts goes with --prompts-only") }
-        let ownPrompts = try prompts.map { path -> [HeldOutPrompt] in
-            let url = fileURL(path)
-            let text: String
-            do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-                throw Net2NetError.data(path: url.path, problem: "cannot read it as UTF-8 text (\(error.localizedDescription))")
-            }
-            return try HeldOutPrompt.parse(text, path: url.path)
+        let ownPrompts = try prompts.map { try HeldOutPrompt.load(fileURL($0)) }
+        if let ownPrompts {
+            try SizeLimit.check(count: ownPrompts.count * 20, valuesPerItem: ConvolutionalVAE.pixelCount, parameter: "--prompts (20 samples a prompt)")
         }
         var settings = try ExperimentRecipe.load(file: recipe, overrides: overrides)
         settings.biggan.weights = weights ?? settings.biggan.weights

@@ -47,6 +47,31 @@ public struct HeldOutPrompt: Sendable, Equatable {
         return prompts
     }
 
+    /// The largest prompt file `load` reads: far more text than any prompt set needs.
+    public static let maximumFileBytes = 16 << 20
+
+    /// Prompts from the text file at `url` (`parse`'s format). Throws
+    /// `Net2NetError.data` naming the file when it cannot be read, is larger
+    /// than `maximumFileBytes` or is not UTF-8 text.
+    public static func load(_ url: URL) throws -> [HeldOutPrompt] {
+        let data: Data
+        do {
+            let handle = try FileHandle(forReadingFrom: url)
+            defer { try? handle.close() }
+            // One byte past the limit tells an oversized file without reading it whole.
+            data = try handle.read(upToCount: maximumFileBytes + 1) ?? Data()
+        } catch {
+            throw Net2NetError.data(path: url.path, problem: "cannot read it (\(error.localizedDescription))")
+        }
+        guard data.count <= maximumFileBytes else {
+            throw Net2NetError.data(path: url.path, problem: "larger than \(maximumFileBytes >> 20) MiB; a prompt file is one short line a prompt")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw Net2NetError.data(path: url.path, problem: "not UTF-8 text")
+        }
+        return try parse(text, path: url.path)
+    }
+
     /// A class number 0–19 or a class name (any case), or nil.
     static func classLabel(_ field: String) -> Int? {
         if let number = Int(field) { return (0..<EvaluationClassifier.classCount).contains(number) ? number : nil }
