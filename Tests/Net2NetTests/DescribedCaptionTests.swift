@@ -20,8 +20,8 @@ final class DescribedCaptionTests: XCTestCase {
             let glosses = CaptionGenerator.glosses(class: label).map(CaptionGenerator.glossNounHead)
             let captions = all.filter { caption in !glosses.contains { caption.contains($0) } }
             if label < 10 { XCTAssertEqual(Double(captions.count) / Double(all.count), 0.75, accuracy: 0.03, "class \(label)") }
-            let own = label < 10 ? CaptionDetails.details(class: label).map(\.text) : []
-            let everyDetail = (0..<10).flatMap { CaptionDetails.details(class: $0).map(\.text) }
+            let own = label < 10 ? CaptionDetails.details(class: label) : []
+            let everyDetail = (0..<10).flatMap { CaptionDetails.details(class: $0) }
             let withDetail = captions.filter { caption in own.contains { caption.contains(" " + $0) } }
             // No caption carries a detail that only another class has.
             for caption in captions {
@@ -94,7 +94,7 @@ final class PromptSetFileTests: XCTestCase {
         var seen = Set(HeldOutPrompt.all.map(\.text) + HeldOutPrompt.paraphrases.map(\.text))
         for (file, count) in [("free-text-a.tsv", 57), ("free-text-b.tsv", 73)] {
             let url = directory.appendingPathComponent(file)
-            let prompts = try HeldOutPrompt.parse(try String(contentsOf: url, encoding: .utf8), path: url.path)
+            let prompts = try HeldOutPrompt.load(url)
             XCTAssertEqual(prompts.count, count, file)
             for label in 0..<20 { XCTAssertTrue(prompts.contains { $0.label == label }, "\(file), class \(label)") }
             for prompt in prompts {

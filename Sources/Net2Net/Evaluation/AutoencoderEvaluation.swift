@@ -83,8 +83,9 @@ public enum AutoencoderEvaluation {
         }
         let confidence = meanTopProbability(sampleProbabilities, rows: priorSamples)
         let labels = EvaluationClassifier.labels(of: test)
+        let testPredictions = EvaluationClassifier.predictions(testProbabilities)
         var correct = [0, 0], total = [0, 0]
-        for (r, predicted) in EvaluationClassifier.predictions(testProbabilities).enumerated() {
+        for (r, predicted) in testPredictions.enumerated() {
             let d = test.domains[r] == .digit ? 1 : 0
             total[d] += 1
             if predicted == labels[r] { correct[d] += 1 }
@@ -100,7 +101,7 @@ public enum AutoencoderEvaluation {
             fashionAccuracy: Double(correct[0]) / Double(max(total[0], 1)),
             digitAccuracy: Double(correct[1]) / Double(max(total[1], 1)),
             priorSamples: priorSamples,
-            classAccuracy: perClassAccuracy(EvaluationClassifier.predictions(testProbabilities), labels: labels),
+            classAccuracy: perClassAccuracy(testPredictions, labels: labels),
             reconstructionClassAccuracy: perClassAccuracy(EvaluationClassifier.predictions(reconstructionProbabilities), labels: labels),
             learnedPriorSampleConfidence: learned?.confidence, learnedPriorSampleFID: learned?.fid)
     }

@@ -10,13 +10,6 @@
 /// so that a caption made of a broad word and a shared detail stays as
 /// ambiguous as it is in English and τ learns a mixture for it.
 enum CaptionDetails {
-    /// A detail as it follows the noun phrase: "with long sleeves", "for the beach", "made of wool".
-    struct Detail: Sendable, Equatable {
-        var connective: String
-        var phrase: String
-        var text: String { connective + " " + phrase }
-    }
-
     /// Parts ("with …"), by fashion label 0–9.
     static let parts: [[String]] = [
         ["short sleeves", "a round neck", "a crew neck", "a v-neck", "no collar", "a printed logo",
@@ -90,10 +83,9 @@ enum CaptionDetails {
         ]
     }()
 
-    /// Every detail of fashion class `label`: its parts, materials and uses.
-    static func details(class label: Int) -> [Detail] {
-        parts[label].map { Detail(connective: "with", phrase: $0) }
-            + materials[label].map { Detail(connective: "made of", phrase: $0) }
-            + uses[label].map { Detail(connective: "for", phrase: $0) }
+    /// Every detail of fashion class `label` as it follows the noun phrase:
+    /// "with" its parts, "made of" its materials, "for" its uses.
+    static func details(class label: Int) -> [String] {
+        parts[label].map { "with " + $0 } + materials[label].map { "made of " + $0 } + uses[label].map { "for " + $0 }
     }
 }

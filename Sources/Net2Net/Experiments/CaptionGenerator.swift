@@ -148,7 +148,7 @@ public struct CaptionGenerator: Sendable {
         classGlosses = labels.map { vocabulary != .templates ? CaptionGenerator.glosses(class: $0).map(CaptionGenerator.glossNoun) : [] }
         classTemplates = CaptionGenerator.templates(vocabulary)
         let described = labels.map { vocabulary == .described && $0 < 10 }
-        classDetails = labels.map { described[$0] ? CaptionDetails.details(class: $0).map(\.text) : [] }
+        classDetails = labels.map { described[$0] ? CaptionDetails.details(class: $0) : [] }
         classBroaderNames = labels.map { described[$0] ? CaptionDetails.broaderNames[$0] : [] }
     }
 
