@@ -189,3 +189,8 @@ int n2n_col2im_plane(const float *columns, long row_stride, long height, long wi
     return kernels()->col2im_plane(columns, row_stride, height, width, kernel_height, kernel_width, stride, top, left,
                                    out_h, out_w, x);
 }
+
+int n2n_sgemm_in_place(int transpose_a, int transpose_b, long m, long n, long k, float alpha, const float *a, long lda,
+                       const float *b, long ldb, float beta, float *c, long ldc) {
+    return kernels()->sgemm_in_place(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}

@@ -680,6 +680,8 @@ static void K(col2im_k4s2)(const float *columns, long rowStride, long H, long Wd
     }
 }
 
+#include "SmallGEMM.h"
+
 const n2n_kernel_table K(n2n_kernels) = {
     .exp = K(exp_map),
     .tanh = K(tanh_map),
@@ -709,4 +711,5 @@ const n2n_kernel_table K(n2n_kernels) = {
     .col2im_k4s2 = K(col2im_k4s2),
     .im2col_plane = K(im2col_plane),
     .col2im_plane = K(col2im_plane),
+    .sgemm_in_place = K(sgemm_in_place),
 };

@@ -33,6 +33,7 @@ typedef struct {
     __typeof__(n2n_col2im_k4s2) *col2im_k4s2;
     __typeof__(n2n_im2col_plane) *im2col_plane;
     __typeof__(n2n_col2im_plane) *col2im_plane;
+    __typeof__(n2n_sgemm_in_place) *sgemm_in_place;
 } n2n_kernel_table;
 
 extern const n2n_kernel_table n2n_kernels_avx512;

@@ -75,7 +75,7 @@ public struct Linear: Sendable, Equatable {
                               inputDimension: Int, outputDimension: Int, storedTransposed: Bool = false,
                               into y: UnsafeMutablePointer<Float>, ldy: Int) {
         for r in 0..<batch { (y + r * ldy).update(from: bias, count: outputDimension) }
-        gemm(.none, storedTransposed ? .none : .transposed, m: batch, n: outputDimension, k: inputDimension,
+        batchGEMM(.none, storedTransposed ? .none : .transposed, m: batch, n: outputDimension, k: inputDimension,
              a: x, lda: ldx, b: weight, ldb: storedTransposed ? outputDimension : inputDimension,
              beta: 1, c: y, ldc: ldy)
     }
@@ -123,7 +123,7 @@ public struct Linear: Sendable, Equatable {
                           into: biasGradient, accumulate: accumulateParameters)
         if let dx {
             // dx = dy·W
-            gemm(.none, storedTransposed ? .transposed : .none, m: batch, n: inputDimension, k: outputDimension,
+            batchGEMM(.none, storedTransposed ? .transposed : .none, m: batch, n: inputDimension, k: outputDimension,
                  a: dy, lda: lddy, b: weight, ldb: storedTransposed ? outputDimension : inputDimension,
                  beta: accumulateInput ? 1 : 0, c: dx, ldc: lddx)
         }

@@ -1,5 +1,8 @@
 import CKernels
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Whether a GEMM operand is used as stored or transposed.
 public enum Transpose: Sendable {
@@ -39,6 +42,68 @@ public func gemm(
         Int32(m), Int32(n), Int32(k),
         alpha, a, Int32(lda), b, Int32(ldb),
         beta, c, Int32(ldc))
+}
+
+/// `gemm` for a batch of at most `InPlaceGEMM.maximumBatch` rows against a
+/// weight matrix (a linear layer's forward product and its input gradient):
+/// when BLAS is single-threaded, because the caller runs one product per
+/// core, our own kernels read the weights where they are stored. BLAS would
+/// pack them into panels first, which at these batch sizes moves as much
+/// memory as the product itself. Otherwise, and with `NET2NET_GEMM=blas`,
+/// this is `gemm`.
+@inline(__always)
+public func batchGEMM(
+    _ transposeA: Transpose, _ transposeB: Transpose,
+    m: Int, n: Int, k: Int,
+    alpha: Float = 1,
+    a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0,
+    c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    if InPlaceGEMM.applies(transposeA, transposeB, m: m, n: n, k: k),
+       n2n_sgemm_in_place(transposeA.flag, transposeB.flag, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) != 0 {
+        return
+    }
+    gemm(transposeA, transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+         beta: beta, c: c, ldc: ldc)
+}
+
+/// When `batchGEMM` uses our kernels instead of BLAS: the shapes where they
+/// measured faster (the README's benchmark section compares them with
+/// `NET2NET_GEMM=blas`).
+public enum InPlaceGEMM {
+    /// The largest batch: beyond it BLAS's packing pays for itself.
+    public static let maximumBatch = 128
+    /// Whether our kernels are allowed at all: not with `NET2NET_GEMM=blas`.
+    /// (The baseline kernel build, `NET2NET_ISA=baseline` or a CPU without
+    /// AVX2, has none and always leaves the product to BLAS.)
+    public static let isEnabled: Bool = {
+        guard let choice = getenv("NET2NET_GEMM") else { return true }
+        return String(cString: choice) != "blas"
+    }()
+
+    /// Weights of at least this many floats (1 MB) come from memory rather
+    /// than from a core's cache, which is where packing costs BLAS the most.
+    public static let streamingWeights = 1 << 18
+    /// The largest batch at which our kernels beat BLAS even on weights that
+    /// stay in cache.
+    public static let cachedWeightsBatch = 32
+
+    /// Whether `batchGEMM` with this shape runs our kernels now: a batch of
+    /// 2 to `maximumBatch` rows (one row is BLAS's matrix-vector product),
+    /// and more than `cachedWeightsBatch` only against weights of at least
+    /// `streamingWeights` floats; single-threaded BLAS; and for `A·Bᵀ`,
+    /// whose elements are dot products, a shared dimension long enough that
+    /// adding up the lanes does not dominate. Weight gradients (`Aᵀ·B`) stay
+    /// with BLAS: they write a whole weight-sized C, which BLAS does faster.
+    @inline(__always)
+    public static func applies(_ transposeA: Transpose, _ transposeB: Transpose, m: Int, n: Int, k: Int) -> Bool {
+        guard isEnabled, transposeA == .none, m >= 2, m <= maximumBatch, n >= 16 else { return false }
+        guard transposeB == .none ? k >= 16 : k >= 256 else { return false }
+        guard m <= cachedWeightsBatch || n * k >= streamingWeights else { return false }
+        return n2n_blas_threads() == 1
+    }
 }
 
 /// The matrix product of two rank-2 tensors, `op(a) · op(b)`.

@@ -15,6 +15,9 @@ public struct MachineDescription: Sendable {
     public var blasConfiguration: String
     public var blasKernel: String
     public var blasKernelDecision: String
+    /// Whether a linear layer's products at small batches run our kernels
+    /// (`batchGEMM`) or BLAS's.
+    public var batchGEMMIsOurs: Bool
     /// Why the BLAS could not be loaded, when it could not.
     public var blasError: String?
 
@@ -29,6 +32,7 @@ public struct MachineDescription: Sendable {
             instructionSet: InstructionSet.current, supportedInstructionSet: InstructionSet.supported,
             blasLibrary: loaded ? BLAS.library : "", blasConfiguration: loaded ? BLAS.configuration : "",
             blasKernel: loaded ? BLAS.kernel : "", blasKernelDecision: loaded ? BLAS.kernelDecision : "",
+            batchGEMMIsOurs: InPlaceGEMM.isEnabled && InstructionSet.current != .baseline,
             blasError: blasError)
     }
 
@@ -48,6 +52,9 @@ public struct MachineDescription: Sendable {
             lines.append("blas kernel: \(blasKernel.isEmpty ? "not reported by the library" : blasKernel)"
                          + (blasKernelDecision.isEmpty ? "" : " — \(blasKernelDecision)"))
         }
+        lines.append("batch gemm: " + (batchGEMMIsOurs
+            ? "ours (\(instructionSet)) for 2–\(InPlaceGEMM.maximumBatch) rows against a weight matrix, one product per core"
+            : InPlaceGEMM.isEnabled ? "BLAS (the baseline kernels have none of ours)" : "BLAS (NET2NET_GEMM=blas)"))
         return lines
     }
 
@@ -58,7 +65,7 @@ public struct MachineDescription: Sendable {
             "threads": threads, "kernels": instructionSet.description,
             "kernels_supported": supportedInstructionSet.description,
             "blas_library": blasLibrary, "blas_configuration": blasConfiguration, "blas_kernel": blasKernel,
-            "blas_kernel_decision": blasKernelDecision,
+            "blas_kernel_decision": blasKernelDecision, "batch_gemm": batchGEMMIsOurs ? "ours" : "blas",
         ]
         if let blasError { object["blas_error"] = blasError }
         return object

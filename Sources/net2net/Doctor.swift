@@ -14,6 +14,8 @@ struct Doctor: ParsableCommand {
           NET2NET_ISA=avx512|avx2|baseline   lower the elementwise kernels' instruction set (emulates older CPUs)
           NET2NET_BLAS=FILE                  load this BLAS library instead of the system OpenBLAS
           NET2NET_BLAS_CORETYPE=NAME         force an OpenBLAS kernel (e.g. Haswell, SkylakeX)
+          NET2NET_GEMM=blas                  leave small-batch linear layers to BLAS too (ours read the
+                                             weights in place: "batch gemm" below)
 
         Example:
           net2net doctor

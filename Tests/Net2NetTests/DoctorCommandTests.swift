@@ -10,7 +10,7 @@ final class DoctorCommandTests: XCTestCase {
     func doctor(_ environment: [String: String]) throws -> (status: Int32, json: [String: Any]?, stderr: String) {
         try CLI.requireExecutable()
         var variables: [String: String?] = [:]
-        for key in ["OPENBLAS_CORETYPE", "NET2NET_BLAS", "NET2NET_BLAS_CORETYPE", "NET2NET_ISA"] { variables[key] = .some(nil) }
+        for key in ["OPENBLAS_CORETYPE", "NET2NET_BLAS", "NET2NET_BLAS_CORETYPE", "NET2NET_ISA", "NET2NET_GEMM"] { variables[key] = .some(nil) }
         for (key, value) in environment { variables[key] = value }
         let result = try CLI.run(["doctor", "--json"], in: FileManager.default.temporaryDirectory, threads: false,
                                  environment: variables)
@@ -57,6 +57,13 @@ final class DoctorCommandTests: XCTestCase {
         let result = try doctor(["NET2NET_ISA": "baseline"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(result.json?["kernels"] as? String, "baseline")
+        XCTAssertEqual(result.json?["batch_gemm"] as? String, "blas")  // the baseline build has no GEMM of ours
+    }
+
+    func testTheBatchGEMMChoiceIsReported() throws {
+        let ours = try doctor([:]), blas = try doctor(["NET2NET_GEMM": "blas"])
+        XCTAssertEqual(ours.json?["batch_gemm"] as? String, InstructionSet.supported >= .avx2 ? "ours" : "blas")
+        XCTAssertEqual(blas.json?["batch_gemm"] as? String, "blas")
     }
 
     func testAMissingBLASIsAClearError() throws {
