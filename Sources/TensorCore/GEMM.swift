@@ -89,19 +89,26 @@ public enum InPlaceGEMM {
     /// The largest batch at which our kernels beat BLAS even on weights that
     /// stay in cache.
     public static let cachedWeightsBatch = 32
+    /// The AVX2 build's tiles hold half as many floats, and beat BLAS's AVX2
+    /// kernels only on `A·B` up to this batch.
+    public static let avx2Batch = 16
 
     /// Whether `batchGEMM` with this shape runs our kernels now: a batch of
     /// 2 to `maximumBatch` rows (one row is BLAS's matrix-vector product),
     /// and more than `cachedWeightsBatch` only against weights of at least
     /// `streamingWeights` floats; single-threaded BLAS; and for `A·Bᵀ`,
     /// whose elements are dot products, a shared dimension long enough that
-    /// adding up the lanes does not dominate. Weight gradients (`Aᵀ·B`) stay
-    /// with BLAS: they write a whole weight-sized C, which BLAS does faster.
+    /// adding up the lanes does not dominate. With the AVX2 build, only `A·B`
+    /// up to `avx2Batch` rows. Weight gradients (`Aᵀ·B`) stay with BLAS: they
+    /// write a whole weight-sized C, which BLAS does faster.
     @inline(__always)
     public static func applies(_ transposeA: Transpose, _ transposeB: Transpose, m: Int, n: Int, k: Int) -> Bool {
         guard isEnabled, transposeA == .none, m >= 2, m <= maximumBatch, n >= 16 else { return false }
         guard transposeB == .none ? k >= 16 : k >= 256 else { return false }
         guard m <= cachedWeightsBatch || n * k >= streamingWeights else { return false }
+        if n2n_isa_current() != N2N_ISA_AVX512 {
+            guard transposeB == .none, m <= avx2Batch else { return false }
+        }
         return n2n_blas_threads() == 1
     }
 }

@@ -53,7 +53,9 @@ public struct MachineDescription: Sendable {
                          + (blasKernelDecision.isEmpty ? "" : " — \(blasKernelDecision)"))
         }
         lines.append("batch gemm: " + (batchGEMMIsOurs
-            ? "ours (\(instructionSet)) for 2–\(InPlaceGEMM.maximumBatch) rows against a weight matrix, one product per core"
+            ? "ours (\(instructionSet)) for " + (instructionSet == .avx512
+                ? "2–\(InPlaceGEMM.maximumBatch) rows" : "2–\(InPlaceGEMM.avx2Batch) rows, A·B only")
+                + " against a weight matrix, one product per core"
             : InPlaceGEMM.isEnabled ? "BLAS (the baseline kernels have none of ours)" : "BLAS (NET2NET_GEMM=blas)"))
         return lines
     }

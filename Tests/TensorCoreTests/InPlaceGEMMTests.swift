@@ -101,6 +101,19 @@ final class InPlaceGEMMTests: XCTestCase {
         }
     }
 
+    /// The AVX2 build's tiles run only where they beat BLAS's AVX2 kernels: A·B up to 16 rows.
+    func testTheAVX2BuildTakesOnlySmallBatchesOfAB() {
+        ComputeThreads.withSingleThreadedBLAS {
+            guard InstructionSet.select(.avx2) == .avx2 else { return }
+            XCTAssertEqual(InPlaceGEMM.applies(.none, .none, m: 16, n: 1024, k: 1024), InPlaceGEMM.isEnabled)
+            XCTAssertFalse(InPlaceGEMM.applies(.none, .none, m: 17, n: 1024, k: 1024))
+            XCTAssertFalse(InPlaceGEMM.applies(.none, .transposed, m: 16, n: 1024, k: 1024))
+            InstructionSet.select(.baseline)
+            XCTAssertTrue(check(transposeA: false, transposeB: false, m: 4, n: 40, k: 20, alpha: 1, beta: 0, seed: 9)
+                          == false, "the baseline build has no tiles")
+        }
+    }
+
     func testTransposedAAndEmptyProductsAreDeclined() {
         var c: [Float] = [1, 2, 3, 4]
         let a: [Float] = [1, 2, 3, 4], b: [Float] = [5, 6, 7, 8]
@@ -114,6 +127,12 @@ final class InPlaceGEMMTests: XCTestCase {
     /// `batchGEMM` gives what `gemm` gives (through BLAS) whichever path it takes, and takes ours
     /// only at batch sizes it is meant for and with single-threaded BLAS.
     func testBatchGEMMAgreesWithBLAS() {
+        InstructionSet.select(.avx512)
+        guard InstructionSet.current == .avx512 else {
+            XCTAssertFalse(InPlaceGEMM.applies(.none, .transposed, m: 16, n: 80, k: 300))
+            XCTAssertEqual(InPlaceGEMM.applies(.none, .none, m: 32, n: 80, k: 300), false)
+            return
+        }
         let threads = ComputeThreads.blasThreads
         defer { ComputeThreads.set(threads) }
         // (batch, BLAS threads, weights k × n, whether ours runs)
