@@ -8,15 +8,17 @@
 // A·B: a broadcast tile keeps gemmRows × gemmVectors vectors of C, broadcasts
 // A's elements and loads B's rows as vectors, one column panel of B at a
 // time. The next slice of B's rows is prefetched in address order meanwhile.
+// Aᵀ·B (a weight gradient, the batch shared): the same broadcast tile, two
+// vectors wide, walked along C's rows.
 // A·Bᵀ: a dot tile keeps dotRows × dotColumns vectors of partial sums over
 // the shared dimension (rows of both operands, read in order) and adds their
 // lanes at the end. The AVX2 build's vectors are two registers each, so its
 // tiles are smaller.
 
 #if KERNEL_PERMUTE == 512
-enum { gemmRows = 8, gemmVectors = 3, dotRows = 4, dotColumns = 6 };
+enum { gemmRows = 8, gemmVectors = 3, gradientVectors = 2, dotRows = 4, dotColumns = 6 };
 #elif KERNEL_PERMUTE == 256
-enum { gemmRows = 6, gemmVectors = 1, dotRows = 2, dotColumns = 2 };
+enum { gemmRows = 6, gemmVectors = 1, gradientVectors = 1, dotRows = 2, dotColumns = 2 };
 #endif
 
 #if KERNEL_PERMUTE
@@ -136,6 +138,31 @@ static void K(gemm_broadcast)(long m, long n, long k, const float *a, long lda, 
     }
 }
 
+/// C[m, n] = α·Aᵀ·B + β·C with A [k, m] and B [k, n]: a weight gradient, k the batch. Broadcast tiles
+/// of gradientVectors vectors walk along each block of C's rows, so that every row of C is written
+/// front to back (wider panels, or blocks of columns outside, write C in short runs 4 KB apart).
+static void K(gemm_gradient)(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
+                             float alpha, float beta, float *c, long ldc) {
+    const char *none = 0;
+    const long panel = gradientVectors * W;
+    for (long i0 = 0; i0 < m; i0 += gemmRows) {
+        long mr = m - i0 < gemmRows ? m - i0 : gemmRows;
+        float *ci = c + i0 * ldc;
+        long j0 = 0;
+        for (; j0 + panel <= n; j0 += panel)
+            K(gemm_rows)(mr, gradientVectors, W, k, a + i0, 1, lda, b + j0, ldb, alpha, beta, ci + j0, ldc, &none, none);
+        long rest = n - j0;
+        if (rest == 0) continue;
+        long vectors = (rest + W - 1) / W, lastLanes = rest - (vectors - 1) * W;
+        if (vectors == 1)
+            K(gemm_rows)(mr, 1, lastLanes, k, a + i0, 1, lda, b + j0, ldb, alpha, beta, ci + j0, ldc, &none, none);
+#if KERNEL_PERMUTE == 512
+        else
+            K(gemm_rows)(mr, 2, lastLanes, k, a + i0, 1, lda, b + j0, ldb, alpha, beta, ci + j0, ldc, &none, none);
+#endif
+    }
+}
+
 /// One tile of C = α·A·Bᵀ + β·C, `mr` rows by `nc` columns: each element a dot product of A's row i and
 /// B's row j over k, summed in vectors and then across lanes.
 static inline __attribute__((always_inline)) void K(dot_tile)(const long mr, const long nc, long k, const float *a,
@@ -220,6 +247,10 @@ static int K(sgemm_in_place)(int transposeA, int transposeB, long m, long n, lon
     if (!transposeA && !transposeB) {
         if (m > 16384) return 0;
         K(gemm_broadcast)(m, n, k, a, lda, b, ldb, alpha, beta, c, ldc);
+        return 1;
+    }
+    if (transposeA && !transposeB) {
+        K(gemm_gradient)(m, n, k, a, lda, b, ldb, alpha, beta, c, ldc);
         return 1;
     }
     if (!transposeA && transposeB) {

@@ -112,11 +112,11 @@ public struct Linear: Sendable, Equatable {
         let beta: Float = accumulateParameters ? 1 : 0
         if storedTransposed {
             // dWᵀ = xᵀ·dy  [in, out]
-            gemm(.transposed, .none, m: inputDimension, n: outputDimension, k: batch,
+            batchGEMM(.transposed, .none, m: inputDimension, n: outputDimension, k: batch,
                  a: x, lda: ldx, b: dy, ldb: lddy, beta: beta, c: weightGradient, ldc: outputDimension)
         } else {
             // dW = dyᵀ·x  [out, in]
-            gemm(.transposed, .none, m: outputDimension, n: inputDimension, k: batch,
+            batchGEMM(.transposed, .none, m: outputDimension, n: inputDimension, k: batch,
                  a: dy, lda: lddy, b: x, ldb: ldx, beta: beta, c: weightGradient, ldc: inputDimension)
         }
         Vector.columnSums(dy, rows: batch, columns: outputDimension, ld: lddy,

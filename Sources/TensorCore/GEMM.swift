@@ -45,12 +45,15 @@ public func gemm(
 }
 
 /// `gemm` for a batch of at most `InPlaceGEMM.maximumBatch` rows against a
-/// weight matrix (a linear layer's forward product and its input gradient):
-/// when BLAS is single-threaded, because the caller runs one product per
-/// core, our own kernels read the weights where they are stored. BLAS would
-/// pack them into panels first, which at these batch sizes moves as much
-/// memory as the product itself. Otherwise, and with `NET2NET_GEMM=blas`,
-/// this is `gemm`.
+/// weight matrix (a linear layer's forward product, its input gradient and
+/// its weight gradient): when BLAS is single-threaded, because the caller
+/// runs one product per core, our own kernels read the operands where they
+/// are stored. BLAS would pack them into panels first, which at these batch
+/// sizes moves as much memory as the product itself. Otherwise, and with
+/// `NET2NET_GEMM=blas`, this is `gemm`.
+///
+/// The batch is op(A)'s rows for `A·B` and `A·Bᵀ`, and the shared dimension
+/// `k` for `Aᵀ·B` (a weight gradient).
 @inline(__always)
 public func batchGEMM(
     _ transposeA: Transpose, _ transposeB: Transpose,
@@ -90,7 +93,8 @@ public enum InPlaceGEMM {
     /// stay in cache.
     public static let cachedWeightsBatch = 32
     /// The AVX2 build's tiles hold half as many floats, and beat BLAS's AVX2
-    /// kernels only on `A·B` up to this batch.
+    /// kernels only on `A·B` up to this batch (on weight gradients only at
+    /// batch 16, by 5 %).
     public static let avx2Batch = 16
 
     /// Whether `batchGEMM` with this shape runs our kernels now: a batch of
@@ -98,16 +102,26 @@ public enum InPlaceGEMM {
     /// and more than `cachedWeightsBatch` only against weights of at least
     /// `streamingWeights` floats; single-threaded BLAS; and for `A·Bᵀ`,
     /// whose elements are dot products, a shared dimension long enough that
-    /// adding up the lanes does not dominate. With the AVX2 build, only `A·B`
-    /// up to `avx2Batch` rows. Weight gradients (`Aᵀ·B`) stay with BLAS: they
-    /// write a whole weight-sized C, which BLAS does faster.
+    /// adding up the lanes does not dominate. Weight gradients (`Aᵀ·B`, a
+    /// batch of 2 to `maximumBatch` shared) at any weight size. With the AVX2
+    /// build, only `A·B` up to `avx2Batch` rows.
     @inline(__always)
     public static func applies(_ transposeA: Transpose, _ transposeB: Transpose, m: Int, n: Int, k: Int) -> Bool {
-        guard isEnabled, transposeA == .none, m >= 2, m <= maximumBatch, n >= 16 else { return false }
-        guard transposeB == .none ? k >= 16 : k >= 256 else { return false }
-        guard m <= cachedWeightsBatch || n * k >= streamingWeights else { return false }
-        if n2n_isa_current() != N2N_ISA_AVX512 {
-            guard transposeB == .none, m <= avx2Batch else { return false }
+        guard isEnabled, n >= 16 else { return false }
+        switch (transposeA, transposeB) {
+        case (.none, .none):
+            guard m >= 2, m <= maximumBatch, k >= 16 else { return false }
+            guard m <= cachedWeightsBatch || n * k >= streamingWeights else { return false }
+            if n2n_isa_current() != N2N_ISA_AVX512 && m > avx2Batch { return false }
+        case (.none, .transposed):
+            guard m >= 2, m <= maximumBatch, k >= 256 else { return false }
+            guard m <= cachedWeightsBatch || n * k >= streamingWeights else { return false }
+            if n2n_isa_current() != N2N_ISA_AVX512 { return false }
+        case (.transposed, .none):
+            guard k >= 2, k <= maximumBatch, m >= 16 else { return false }
+            if n2n_isa_current() != N2N_ISA_AVX512 { return false }
+        case (.transposed, .transposed):
+            return false
         }
         return n2n_blas_threads() == 1
     }

@@ -3,8 +3,8 @@ import XCTest
 import TensorCore
 
 /// Our in-place GEMM kernels (`n2n_sgemm_in_place`, behind `batchGEMM`) in
-/// every build the machine runs, against a product summed in Double: both
-/// forms, tiles cut at every row and column count, several slices of B's
+/// every build the machine runs, against a product summed in Double: all
+/// three forms, tiles cut at every row and column count, several slices of B's
 /// rows, strides wider than the rows, α and β, and nothing written outside C.
 final class InPlaceGEMMTests: XCTestCase {
     override func tearDown() {
@@ -72,7 +72,7 @@ final class InPlaceGEMMTests: XCTestCase {
         for set in InstructionSet.allCases {
             let used = InstructionSet.select(set)
             var seed: UInt64 = 0
-            for (transposeA, transposeB) in [(false, false), (false, true)] {
+            for (transposeA, transposeB) in [(false, false), (true, false), (false, true)] {
                 for m in rows {
                     for n in columns {
                         for k in depths {
@@ -99,6 +99,11 @@ final class InPlaceGEMMTests: XCTestCase {
                                     alpha: 1, beta: 1, seed: UInt64(m + n + k)))
             }
         }
+        // Weight gradients: C is the weights' shape, the batch is shared.
+        for (m, n, k) in [(600, 256, 16), (130, 1024, 64), (40, 300, 128)] {
+            XCTAssertTrue(check(transposeA: true, transposeB: false, m: m, n: n, k: k, alpha: 1, beta: 0,
+                                seed: UInt64(m + n + k)))
+        }
     }
 
     /// The AVX2 build's tiles run only where they beat BLAS's AVX2 kernels: A·B up to 16 rows.
@@ -108,17 +113,17 @@ final class InPlaceGEMMTests: XCTestCase {
             XCTAssertEqual(InPlaceGEMM.applies(.none, .none, m: 16, n: 1024, k: 1024), InPlaceGEMM.isEnabled)
             XCTAssertFalse(InPlaceGEMM.applies(.none, .none, m: 17, n: 1024, k: 1024))
             XCTAssertFalse(InPlaceGEMM.applies(.none, .transposed, m: 16, n: 1024, k: 1024))
+            XCTAssertFalse(InPlaceGEMM.applies(.transposed, .none, m: 1024, n: 1024, k: 16))
             InstructionSet.select(.baseline)
             XCTAssertTrue(check(transposeA: false, transposeB: false, m: 4, n: 40, k: 20, alpha: 1, beta: 0, seed: 9)
                           == false, "the baseline build has no tiles")
         }
     }
 
-    func testTransposedAAndEmptyProductsAreDeclined() {
+    func testAᵀBᵀAndEmptyProductsAreDeclined() {
         var c: [Float] = [1, 2, 3, 4]
         let a: [Float] = [1, 2, 3, 4], b: [Float] = [5, 6, 7, 8]
         XCTAssertEqual(n2n_sgemm_in_place(1, 1, 2, 2, 2, 1, a, 2, b, 2, 0, &c, 2), 0)
-        XCTAssertEqual(n2n_sgemm_in_place(1, 0, 2, 2, 2, 1, a, 2, b, 2, 0, &c, 2), 0)
         XCTAssertEqual(n2n_sgemm_in_place(0, 0, 2, 2, 0, 1, a, 2, b, 2, 0, &c, 2), 0)
         XCTAssertEqual(n2n_sgemm_in_place(0, 0, 0, 2, 2, 1, a, 2, b, 2, 0, &c, 2), 0)
         XCTAssertEqual(c, [1, 2, 3, 4])
@@ -143,7 +148,8 @@ final class InPlaceGEMMTests: XCTestCase {
             let what = "batch \(batch), \(blasThreads) BLAS threads"
             XCTAssertEqual(InPlaceGEMM.applies(.none, .none, m: batch, n: n, k: k), ours && InPlaceGEMM.isEnabled, what)
             XCTAssertEqual(InPlaceGEMM.applies(.none, .transposed, m: batch, n: n, k: k), ours && InPlaceGEMM.isEnabled, what)
-            XCTAssertFalse(InPlaceGEMM.applies(.transposed, .none, m: n, n: k, k: batch), what)
+            XCTAssertEqual(InPlaceGEMM.applies(.transposed, .none, m: k, n: n, k: batch),
+                           batch >= 2 && batch <= 128 && blasThreads == 1 && InPlaceGEMM.isEnabled, what)
             let x = randomMatrix(batch * k, seed: 1), w = randomMatrix(k * n, seed: 2)
             for transposeB in [Transpose.none, .transposed] {
                 // x·W with W [k, n], or x·Wᵀ with the same numbers read as W [n, k].
@@ -154,6 +160,13 @@ final class InPlaceGEMMTests: XCTestCase {
                 let largest = zip(viaBatch, viaBLAS).map { abs($0 - $1) }.max() ?? 0
                 XCTAssertLessThan(largest, 1e-4, "\(what), \(transposeB)")
             }
+            // The weight gradient xᵀ·dy [k, n] of the same batch.
+            let dy = randomMatrix(batch * n, seed: 3)
+            var gradientViaBatch = [Float](repeating: 0, count: k * n), gradientViaBLAS = gradientViaBatch
+            batchGEMM(.transposed, .none, m: k, n: n, k: batch, a: x, lda: k, b: dy, ldb: n, c: &gradientViaBatch, ldc: n)
+            gemm(.transposed, .none, m: k, n: n, k: batch, a: x, lda: k, b: dy, ldb: n, c: &gradientViaBLAS, ldc: n)
+            let largest = zip(gradientViaBatch, gradientViaBLAS).map { abs($0 - $1) }.max() ?? 0
+            XCTAssertLessThan(largest, 1e-4, "\(what), weight gradient")
         }
     }
 }

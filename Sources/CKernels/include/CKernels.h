@@ -132,11 +132,11 @@ int n2n_im2col_plane(const float *x, long height, long width, long kernel_height
 /// and always in builds without lane permutes.
 int n2n_col2im_plane(const float *columns, long row_stride, long height, long width, long kernel_height,
                      long kernel_width, long stride, long top, long left, long out_h, long out_w, float *x);
-/// Row-major C ← α·op(A)·op(B) + β·C for op(A)·op(B) = A·B or A·Bᵀ, single-threaded, reading B where it
-/// is stored instead of packing it as BLAS does: for products of a few rows of A (a batch) with a
-/// weight matrix B streaming from memory. β = 0 does not read C. Returns 1, or 0 without writing
-/// anything for Aᵀ·B and Aᵀ·Bᵀ, empty shapes, more than 16384 rows of A·B, and in builds without
-/// lane permutes.
+/// Row-major C ← α·op(A)·op(B) + β·C for op(A)·op(B) = A·B, A·Bᵀ or Aᵀ·B, single-threaded, reading the
+/// operands where they are stored instead of packing them as BLAS does: for products of a batch with a
+/// weight matrix streaming from memory (A·B, A·Bᵀ: A the batch) and for weight gradients (Aᵀ·B: k the
+/// batch). β = 0 does not read C. Returns 1, or 0 without writing anything for Aᵀ·Bᵀ, empty shapes,
+/// more than 16384 rows of A·B, and in builds without lane permutes.
 int n2n_sgemm_in_place(int transpose_a, int transpose_b, long m, long n, long k, float alpha, const float *a, long lda,
                        const float *b, long ldb, float beta, float *c, long ldc);
 
