@@ -8,8 +8,8 @@
 // A·B: a broadcast tile keeps gemmRows × gemmVectors vectors of C, broadcasts
 // A's elements and loads B's rows as vectors, one column panel of B at a
 // time. The next slice of B's rows is prefetched in address order meanwhile.
-// Aᵀ·B (a weight gradient, the batch shared): the same broadcast tile, two
-// vectors wide, walked along C's rows.
+// Aᵀ·B (a weight gradient, the batch shared): the same broadcast tile, gradientVectors
+// vectors wide (two with AVX-512), walked along C's rows.
 // A·Bᵀ: a dot tile keeps dotRows × dotColumns vectors of partial sums over
 // the shared dimension (rows of both operands, read in order) and adds their
 // lanes at the end. The AVX2 build's vectors are two registers each, so its
