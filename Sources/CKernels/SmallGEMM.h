@@ -23,9 +23,10 @@ enum { gemmRows = 6, gemmVectors = 1, gradientVectors = 1, dotRows = 2, dotColum
 
 #if KERNEL_PERMUTE
 /// One tile of C, `mr` rows by `nv` vectors of 16 columns (the last with `lastLanes` lanes):
-/// C = α·Σ_p A(i, p)·B[p, ·] + β·C, with A(i, p) at a[i·rowStrideA + p·columnStrideA] and B's row p at b + p·ldb.
+/// C = α·Σ_p A(i, p)·B[p, ·] + β·C, with A stored column by column, A(i, p) at a[p·lda + i] (the
+/// elements a step broadcasts are adjacent), and B's row p at b + p·ldb.
 static inline __attribute__((always_inline)) void K(gemm_tile)(const long mr, const long nv, long lastLanes, long k,
-                                                              const float *a, long rowStrideA, long columnStrideA,
+                                                              const float *a, long lda,
                                                               const float *b, long ldb, float alpha, float beta,
                                                               float *c, long ldc, const char **ahead, const char *aheadEnd) {
     vf acc[gemmRows][gemmVectors];
@@ -43,7 +44,7 @@ static inline __attribute__((always_inline)) void K(gemm_tile)(const long mr, co
         for (long j = 0; j < nv; j++)
             bv[j] = j == nv - 1 && lastLanes < W ? K(load_lanes)(row + j * W, 0, lastLanes) : K(load)(row + j * W);
         for (long i = 0; i < mr; i++) {
-            vf av = a[i * rowStrideA + p * columnStrideA];
+            vf av = a[p * lda + i];
             for (long j = 0; j < nv; j++) acc[i][j] = K(madd)(av, bv[j], acc[i][j]);
         }
     }
@@ -64,10 +65,10 @@ static inline __attribute__((always_inline)) void K(gemm_tile)(const long mr, co
 
 /// The broadcast tile for a runtime row count, each count its own unrolled copy.
 static inline __attribute__((always_inline)) void K(gemm_rows)(long mr, const long nv, long lastLanes, long k,
-                                                              const float *a, long rowStrideA, long columnStrideA,
+                                                              const float *a, long lda,
                                                               const float *b, long ldb, float alpha, float beta,
                                                               float *c, long ldc, const char **ahead, const char *aheadEnd) {
-#define TILE(rows) K(gemm_tile)(rows, nv, lastLanes, k, a, rowStrideA, columnStrideA, b, ldb, alpha, beta, c, ldc, ahead, aheadEnd)
+#define TILE(rows) K(gemm_tile)(rows, nv, lastLanes, k, a, lda, b, ldb, alpha, beta, c, ldc, ahead, aheadEnd)
     switch (mr) {
     case 1: TILE(1); break;
     case 2: TILE(2); break;
@@ -84,29 +85,30 @@ static inline __attribute__((always_inline)) void K(gemm_rows)(long mr, const lo
 #undef TILE
 }
 
-/// C[m, n] = α·Σ_p A(i, p)·B[p, j] + β·C over `k` rows of B: column panels of gemmVectors vectors
-/// outside, so a panel of B is read from memory once and from cache for the other row blocks.
-static void K(gemm_broadcast_rows)(long m, long n, long k, const float *a, long rowStrideA, long columnStrideA,
+/// C[m, n] = α·Σ_p A(i, p)·B[p, j] + β·C over `k` rows of B, A(i, p) at a[p·lda + i]: column panels
+/// of gemmVectors vectors outside, so a panel of B is read from memory once and from cache for the
+/// other row blocks.
+static void K(gemm_broadcast_rows)(long m, long n, long k, const float *a, long lda,
                                    const float *b, long ldb, float alpha, float beta, float *c, long ldc,
                                    const char *ahead, const char *aheadEnd) {
     const long panel = gemmVectors * W;
     long j0 = 0;
     for (; j0 + panel <= n; j0 += panel)
         for (long i0 = 0; i0 < m; i0 += gemmRows)
-            K(gemm_rows)(m - i0 < gemmRows ? m - i0 : gemmRows, gemmVectors, W, k, a + i0 * rowStrideA, rowStrideA,
-                         columnStrideA, b + j0, ldb, alpha, beta, c + i0 * ldc + j0, ldc, &ahead, aheadEnd);
+            K(gemm_rows)(m - i0 < gemmRows ? m - i0 : gemmRows, gemmVectors, W, k, a + i0, lda, b + j0, ldb, alpha,
+                         beta, c + i0 * ldc + j0, ldc, &ahead, aheadEnd);
     long rest = n - j0;
     if (rest == 0) return;
     long vectors = (rest + W - 1) / W, lastLanes = rest - (vectors - 1) * W;
     for (long i0 = 0; i0 < m; i0 += gemmRows) {
         long mr = m - i0 < gemmRows ? m - i0 : gemmRows;
-        const float *ai = a + i0 * rowStrideA;
+        const float *ai = a + i0;
         float *ci = c + i0 * ldc + j0;
         switch (vectors) {
-        case 1: K(gemm_rows)(mr, 1, lastLanes, k, ai, rowStrideA, columnStrideA, b + j0, ldb, alpha, beta, ci, ldc, &ahead, aheadEnd); break;
+        case 1: K(gemm_rows)(mr, 1, lastLanes, k, ai, lda, b + j0, ldb, alpha, beta, ci, ldc, &ahead, aheadEnd); break;
 #if KERNEL_PERMUTE == 512
-        case 2: K(gemm_rows)(mr, 2, lastLanes, k, ai, rowStrideA, columnStrideA, b + j0, ldb, alpha, beta, ci, ldc, &ahead, aheadEnd); break;
-        case 3: K(gemm_rows)(mr, 3, lastLanes, k, ai, rowStrideA, columnStrideA, b + j0, ldb, alpha, beta, ci, ldc, &ahead, aheadEnd); break;
+        case 2: K(gemm_rows)(mr, 2, lastLanes, k, ai, lda, b + j0, ldb, alpha, beta, ci, ldc, &ahead, aheadEnd); break;
+        case 3: K(gemm_rows)(mr, 3, lastLanes, k, ai, lda, b + j0, ldb, alpha, beta, ci, ldc, &ahead, aheadEnd); break;
 #endif
         default: break;
         }
@@ -134,7 +136,7 @@ static void K(gemm_broadcast)(long m, long n, long k, const float *a, long lda, 
             const float *row = a + i * lda + p0;
             for (long p = 0; p < rows; p++) buffer[p * m + i] = row[p];
         }
-        K(gemm_broadcast_rows)(m, n, rows, buffer, 1, m, b + p0 * ldb, ldb, alpha, sliceBeta, c, ldc, ahead, aheadEnd);
+        K(gemm_broadcast_rows)(m, n, rows, buffer, m, b + p0 * ldb, ldb, alpha, sliceBeta, c, ldc, ahead, aheadEnd);
     }
 }
 
@@ -150,15 +152,15 @@ static void K(gemm_gradient)(long m, long n, long k, const float *a, long lda, c
         float *ci = c + i0 * ldc;
         long j0 = 0;
         for (; j0 + panel <= n; j0 += panel)
-            K(gemm_rows)(mr, gradientVectors, W, k, a + i0, 1, lda, b + j0, ldb, alpha, beta, ci + j0, ldc, &none, none);
+            K(gemm_rows)(mr, gradientVectors, W, k, a + i0, lda, b + j0, ldb, alpha, beta, ci + j0, ldc, &none, none);
         long rest = n - j0;
         if (rest == 0) continue;
         long vectors = (rest + W - 1) / W, lastLanes = rest - (vectors - 1) * W;
         if (vectors == 1)
-            K(gemm_rows)(mr, 1, lastLanes, k, a + i0, 1, lda, b + j0, ldb, alpha, beta, ci + j0, ldc, &none, none);
+            K(gemm_rows)(mr, 1, lastLanes, k, a + i0, lda, b + j0, ldb, alpha, beta, ci + j0, ldc, &none, none);
 #if KERNEL_PERMUTE == 512
         else
-            K(gemm_rows)(mr, 2, lastLanes, k, a + i0, 1, lda, b + j0, ldb, alpha, beta, ci + j0, ldc, &none, none);
+            K(gemm_rows)(mr, 2, lastLanes, k, a + i0, lda, b + j0, ldb, alpha, beta, ci + j0, ldc, &none, none);
 #endif
     }
 }
